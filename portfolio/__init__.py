@@ -1,0 +1,163 @@
+"""The evidence portfolio app: create_app() builds it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Flask, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from . import config, units
+from .errors import DomainError
+from .extensions import bootstrap, csrf, db, login_manager, migrate
+from .storage import EvidenceStore
+from .text import render_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+UK = ZoneInfo("Europe/London")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config.from_environment(Path(app.instance_path), ROOT))
+    app.config.from_pyfile("config.py", silent=True)  # instance/config.py, never committed
+    if test_config:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    units.init_app(app)
+    app.extensions["evidence_store"] = EvidenceStore(app.config["EVIDENCE_DIR"])
+
+    from . import auth, cli
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .evidence import bp as evidence_bp
+    from .portfolios import bp as portfolios_bp
+
+    auth.init_login(login_manager)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(portfolios_bp)
+    app.register_blueprint(evidence_bp)
+    app.register_blueprint(admin_bp)
+    cli.init_app(app)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _security_headers(response):
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_user and getattr(current_user, "is_authenticated", False):
+        response.headers.setdefault("Cache-Control", "no-store")  # no portfolio in shared caches
+    return response
+
+
+# Form fields whose text we show back after a failed submit, so nothing typed is lost.
+_ECHO_SKIP = {"csrf_token", "submission_key", "version", "password", "password2",
+              "current_password"}
+
+
+def _posted_text() -> list[tuple[str, str]]:
+    if request.method != "POST":
+        return []
+    try:
+        return [(k, v) for k, v in request.form.items(multi=True)
+                if k not in _ECHO_SKIP and v.strip()]
+    except Exception:  # the body itself may be what was refused
+        return []
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template(
+            "errors/stale_form.html", posted=_posted_text(),
+            reason="This form had expired (for example you were signed out, or the page was "
+                   "opened in another browser session), so it was not saved."), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error):
+        limit = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        return render_template(
+            "errors/error.html", code=413, title="That upload is too large",
+            message=f"Nothing was saved. One file may be at most {limit} MB, and one upload at "
+                    f"most {app.config['MAX_FILES_PER_UPLOAD']} files. Go back: your text is "
+                    "still in the form; attach smaller files."), 413
+
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        # Views catch the errors they expect and re-show their form; this is the safety net,
+        # and it still shows back what was typed.
+        return render_template("errors/error.html", code=error.status_code,
+                               title="That could not be done", message=str(error),
+                               posted=_posted_text()), error.status_code
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        titles = {403: "You do not have access to this", 404: "Page not found",
+                  405: "That action is not available here", 503: "Temporarily unavailable"}
+        messages = {403: "Your account cannot do this for this portfolio. If you think it "
+                         "should, ask your centre administrator.",
+                    404: "There is nothing here, or it is not shared with you."}
+        return render_template(
+            "errors/error.html", code=error.code,
+            title=titles.get(error.code, error.name),
+            message=messages.get(error.code, error.description)), error.code
+
+
+def _register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+
+    @app.template_filter("day")
+    def day(value: date | datetime | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = value.astimezone(UK)
+        return f"{value.day} {value:%B %Y}"
+
+    @app.template_filter("when")
+    def when(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(UK)
+        return f"{local.day} {local:%B %Y, %H:%M}"
+
+    @app.template_filter("filesize")
+    def filesize(size: int) -> str:
+        for unit in ("bytes", "KB", "MB", "GB"):
+            if size < 1024 or unit == "GB":
+                return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+            size /= 1024
+        return str(size)
+
+    @app.context_processor
+    def globals_():
+        return {"centre_name": app.config["CENTRE_NAME"], "now_utc": datetime.now(timezone.utc),
+                "unit_problems": units.unit_problems()}
+
+
+def home_for(user) -> str:
+    """Where a user lands after login."""
+    from .models import Role
+    if user.role == Role.ADMIN:
+        return url_for("admin.index")
+    return url_for("portfolios.index")
+

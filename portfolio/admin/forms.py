@@ -1,0 +1,30 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from ..auth.services import MIN_PASSWORD_LENGTH
+from ..models import Role
+
+
+class UserForm(FlaskForm):
+    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("Email address",
+                       validators=[DataRequired(), Email(check_deliverability=False),
+                                   Length(max=254)])
+    role = SelectField("Role", choices=[(r.value, r.label) for r in Role],
+                       validators=[DataRequired()])
+    password = PasswordField(
+        "Password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. Leave empty to generate one; "
+                    "it is shown to you once.",
+        render_kw={"autocomplete": "new-password"})
+    submit = SubmitField("Create account")
+
+
+class EnrolForm(FlaskForm):
+    learner = SelectField("Learner", coerce=int, validators=[DataRequired()])
+    unit = SelectField("Unit", validators=[DataRequired()])
+    assessor = SelectField("Assessor", coerce=int, validators=[DataRequired()])
+    iqa = SelectField("IQA (internal quality assurer)", coerce=int, validators=[DataRequired()],
+                      description="Must be someone other than the assessor.")
+    submit = SubmitField("Enrol")

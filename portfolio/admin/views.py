@@ -1,0 +1,73 @@
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..auth.services import create_user, random_password
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Portfolio, Role, User
+from ..units import all_units
+from . import bp
+from .forms import EnrolForm, UserForm
+from .services import enrol
+
+
+@bp.route("/")
+def index():
+    users = db.session.scalars(select(User).order_by(User.role, User.name)).all()
+    portfolios = db.session.scalars(select(Portfolio).order_by(Portfolio.id).options(
+        selectinload(Portfolio.learner), selectinload(Portfolio.assessor),
+        selectinload(Portfolio.iqa))).all()
+    return render_template("admin/index.html", users=users, portfolios=portfolios,
+                           units=all_units())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    form = UserForm()
+    if form.validate_on_submit():
+        password = form.password.data or random_password()
+        try:
+            user = create_user(email=form.email.data, name=form.name.data, role=form.role.data,
+                               password=password, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.email.errors = list(form.email.errors) + [str(exc)]
+        else:
+            db.session.commit()
+            message = f"Created {user.role_label.lower()} account for {user.name} ({user.email})."
+            if not form.password.data:
+                message += f" Their password is {password} (shown once; pass it on securely)."
+            flash(message, "success")
+            return redirect(url_for(".index"))
+    return render_template("admin/user_form.html", form=form), 422 if form.errors else 200
+
+
+def _people(role: Role):
+    return db.session.scalars(select(User).where(User.role == role, User.active)
+                              .order_by(User.name)).all()
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+def enrol_learner():
+    form = EnrolForm()
+    form.learner.choices = [(u.id, f"{u.name} ({u.email})") for u in _people(Role.LEARNER)]
+    form.assessor.choices = [(u.id, f"{u.name} ({u.email})") for u in _people(Role.ASSESSOR)]
+    form.iqa.choices = [(u.id, f"{u.name} ({u.email})") for u in _people(Role.IQA)]
+    form.unit.choices = [(u.id, f"{u.name} ({u.reference})") for u in all_units().values()]
+    if form.validate_on_submit():
+        try:
+            portfolio = enrol(db.session.get(User, form.learner.data),
+                              all_units()[form.unit.data],
+                              db.session.get(User, form.assessor.data),
+                              db.session.get(User, form.iqa.data), actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(f"Enrolled {portfolio.learner.name}.", "success")
+            return redirect(url_for(".index"))
+    return render_template("admin/enrol_form.html", form=form), \
+        422 if form.errors or form.is_submitted() else 200

@@ -1,0 +1,23 @@
+"""Append-only audit events, added to the caller's transaction (the caller commits)."""
+
+from __future__ import annotations
+
+import json
+
+from .extensions import db
+from .models import AuditEvent, Portfolio, User
+
+
+def record(action: str, *, actor: User | None, portfolio: Portfolio | None = None,
+           summary: str = "", **detail) -> AuditEvent:
+    """Add an audit event to the session; it is saved with the change it describes."""
+    event = AuditEvent(
+        action=action,
+        actor_id=actor.id if actor else None,
+        actor_email=actor.email if actor else "",
+        portfolio_id=portfolio.id if portfolio else None,
+        summary=summary,
+        detail_json=json.dumps(detail, default=str, sort_keys=True),
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,86 @@
+"""Command line: flask --app app init-db | specs validate | users create | demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+
+from .extensions import db
+from .models import Role
+from .spec import SpecError, load_unit, load_units
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(specs)
+    app.cli.add_command(users)
+    app.cli.add_command(demo)
+
+
+@click.command("init-db")
+def init_db():
+    """Create or upgrade the database schema (Alembic migrations)."""
+    upgrade()
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.group()
+def specs():
+    """Qualification specs in criteria/."""
+
+
+@specs.command("validate")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+def validate(path: Path | None):
+    """Check every spec in criteria/ (or PATH: a file or a folder). Exit 1 on any problem."""
+    path = path or Path(current_app.config["CRITERIA_DIR"])
+    try:
+        loaded = [load_unit(path)] if path.is_file() else list(load_units(path).values())
+    except SpecError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise SystemExit(1) from None
+    for unit in loaded:
+        outcomes = ", ".join(f"LO{o.number}: {len(o.criteria)} criteria" for o in unit.outcomes)
+        click.echo(f"ok: {unit.source}: {unit.name} ({unit.reference}), {outcomes}")
+
+
+@click.group()
+def users():
+    """User accounts."""
+
+
+@users.command("create")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.password_option("--password", help="Prompted for (twice) when not given.")
+def create_user_command(role: str, email: str, name: str, password: str):
+    """Create an account."""
+    from .auth.services import create_user
+    from .errors import DomainError
+
+    try:
+        user = create_user(email=email, name=name, role=role, password=password, actor=None)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email}")
+
+
+@click.command("demo")
+@click.option("--password", default=None,
+              help="One password for every demo login (default: a random one each).")
+def demo(password: str | None):
+    """Create the demo centre (idempotent) and print its logins."""
+    from .demo import seed_demo
+
+    logins = seed_demo(password=password)
+    db.session.commit()
+    click.echo(f"Demo centre ready at {current_app.config['CENTRE_NAME']}. Sign in with:")
+    width = max(len(email) for email, _, _ in logins)
+    for email, role, pw in logins:
+        click.echo(f"  {email:<{width}}  {pw}  ({role})")

@@ -1,0 +1,74 @@
+"""Settings, read from the environment when the app is built (never at import time).
+
+Every setting can be given as an environment variable of the same name; see README.md.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+MB = 1024 * 1024
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise RuntimeError(f"Setting {name} must be a whole number, not {raw!r}") from None
+
+
+def secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once into the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two workers starting together cannot both write a different key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: Path, root_path: Path) -> dict:
+    """The app's settings, from environment variables with embedded defaults."""
+    upload_mb = _int("MAX_UPLOAD_MB", 20)
+    files_per_upload = _int("MAX_FILES_PER_UPLOAD", 10)
+    return {
+        "SECRET_KEY": secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        or f"sqlite:///{instance_path / 'portfolio.sqlite3'}",
+        "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR") or str(instance_path / "evidence"),
+        "CRITERIA_DIR": os.environ.get("CRITERIA_DIR") or str(root_path / "criteria"),
+        "EXPORT_DIR": os.environ.get("EXPORT_DIR") or str(root_path / "exports"),
+        "MAX_UPLOAD_BYTES": upload_mb * MB,
+        "MAX_FILES_PER_UPLOAD": files_per_upload,
+        # Whole request: every file at its limit plus the form's text.
+        "MAX_CONTENT_LENGTH": upload_mb * MB * files_per_upload + 2 * MB,
+        "SESSION_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": _int("SESSION_HOURS", 12) * 3600,
+        # Tokens last as long as the session: a form left open over lunch still submits.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "CENTRE_NAME": os.environ.get("CENTRE_NAME") or "Demo Training Centre",
+    }

@@ -1,0 +1,7 @@
+"""Evidence items, their files, and the learner's claims against criteria."""
+
+from flask import Blueprint
+
+bp = Blueprint("evidence", __name__)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,108 @@
+from datetime import date
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, MultipleFileField,
+                     SelectField, StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..spec import Unit
+from ..uploads import ACCEPT_ATTRIBUTE, ACCEPTED_DESCRIPTION
+
+
+class EvidenceForm(FlaskForm):
+    title = StringField(
+        "Title", validators=[DataRequired(), Length(max=200)],
+        description="A short name you and your assessor will recognise, for example "
+                    "“Refund complaint: email thread with Mrs Patel”.")
+    method = SelectField("Evidence method", validators=[DataRequired()])
+    dated = DateField("Date of the work", validators=[DataRequired()],
+                      description="When the work happened, not when you upload it.")
+    context = TextAreaField(
+        "Workplace context", validators=[Length(max=2000)],
+        description="Where this happened: your role, your team, how the customer contacted you.")
+    account_md = TextAreaField(
+        "Account", validators=[Length(max=50000)],
+        description="What happened, what you did and why. You can use Markdown: **bold**, "
+                    "*italic*, lists starting with -, and links. Leave out customers’ personal "
+                    "details you do not need.")
+    files = MultipleFileField(
+        "Attach files", validators=[Optional()],
+        render_kw={"accept": ACCEPT_ATTRIBUTE})
+    submission_key = HiddenField()
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    submit = SubmitField("Save evidence")
+
+    def __init__(self, *args, unit: Unit, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.method.choices = [("", "Choose a method")] + [
+            (m.key, m.name) for m in unit.methods_by("learner")]
+        limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        count = current_app.config["MAX_FILES_PER_UPLOAD"]
+        self.files.description = (f"{ACCEPTED_DESCRIPTION}. Up to {count} files, each at most "
+                                  f"{limit} MB.")
+        self.files.render_kw = {**self.files.render_kw, "data-max-bytes":
+                                current_app.config["MAX_UPLOAD_BYTES"],
+                                "data-max-files": count}
+
+    def validate_dated(self, field):
+        if field.data and field.data > date.today():
+            raise ValidationError("The date cannot be in the future.")
+
+    def uploads(self):
+        """The files actually chosen (browsers send one empty part when none is)."""
+        return [f for f in (self.files.data or []) if f and f.filename]
+
+    def validate_files(self, field):
+        if len(self.uploads()) > current_app.config["MAX_FILES_PER_UPLOAD"]:
+            raise ValidationError(f"Attach at most {current_app.config['MAX_FILES_PER_UPLOAD']} "
+                                  "files at a time.")
+
+
+class ConfirmForm(FlaskForm):
+    """A POST-only button with CSRF (delete, remove a file)."""
+
+    submit = SubmitField("Confirm")
+
+
+def field_key(criterion_id: str) -> str:
+    return criterion_id.replace(".", "_")
+
+
+def claims_form(unit: Unit, locked: dict[str, str], formdata=None, data=None):
+    """A form with a tick box and a rationale box per criterion of the unit.
+
+    `locked` holds the judged claims (criterion id -> rationale): shown, never changed here.
+    """
+    open_criteria = [c for c in unit.criteria if c.id not in locked]
+
+    class ClaimsForm(FlaskForm):
+        submit = SubmitField("Save claims")
+
+        def validate(self, extra_validators=None):
+            ok = super().validate(extra_validators)
+            for c in open_criteria:
+                key = field_key(c.id)
+                ticked, why = self[f"claim_{key}"], self[f"rationale_{key}"]
+                if ticked.data and not (why.data or "").strip():
+                    why.errors = list(why.errors) + [
+                        f"Say where and how this evidence meets AC {c.id}: for example which "
+                        "paragraph, which email, what you did."]
+                    ok = False
+            return ok
+
+        def wanted(self) -> dict[str, str]:
+            chosen = {c.id: self[f"rationale_{field_key(c.id)}"].data.strip()
+                      for c in open_criteria if self[f"claim_{field_key(c.id)}"].data}
+            return {**chosen, **locked}
+
+    for c in unit.criteria:
+        key = field_key(c.id)
+        kw = {"disabled": True} if c.id in locked else {}
+        setattr(ClaimsForm, f"claim_{key}",
+                BooleanField(f"AC {c.id} {c.text}", render_kw=kw))
+        setattr(ClaimsForm, f"rationale_{key}",
+                TextAreaField(f"Where and how this evidence meets AC {c.id}",
+                              validators=[Length(max=5000)],
+                              render_kw=kw))
+    return ClaimsForm(formdata=formdata, data=data)

@@ -1,0 +1,223 @@
+"""Evidence and claims: the learner's side of the portfolio.
+
+Services take the acting user as an argument, flush, and leave the commit to the caller.
+Every change writes an audit event in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import BinaryIO
+
+from sqlalchemy import select
+
+from .. import audit
+from ..errors import DomainError, InvalidUpload, Locked
+from ..extensions import db
+from ..models import Claim, Evidence, EvidenceFile, Portfolio, User, utcnow
+from ..spec import Unit
+from ..storage import EvidenceStore, StagedFile, TooLarge
+from ..uploads import display_name, inspect
+
+
+class StaleEdit(DomainError):
+    """The evidence changed after the form was opened."""
+
+
+@dataclass(frozen=True)
+class EvidenceFields:
+    title: str
+    method: str
+    dated: date
+    context: str
+    account_md: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    stream: BinaryIO
+    filename: str
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    staged: StagedFile
+    filename: str
+    mime_type: str
+
+
+def check_uploads(store: EvidenceStore, uploads: list[Upload], max_bytes: int) -> list[CheckedFile]:
+    """Stage and check every upload; if one fails, none is kept and InvalidUpload says why."""
+    checked: list[CheckedFile] = []
+    try:
+        for upload in uploads:
+            name = display_name(upload.filename)
+            try:
+                staged = store.stage(upload.stream, max_bytes)
+            except TooLarge:
+                raise InvalidUpload(
+                    f"“{name}” is larger than the {max_bytes // (1024 * 1024)} MB limit for one "
+                    "file. Reduce it (for example save a PDF at a smaller size, or split it) "
+                    "and attach it again.") from None
+            try:
+                mime = inspect(staged.path, name)
+            except InvalidUpload:
+                store.discard(staged)
+                raise
+            checked.append(CheckedFile(staged, name, mime))
+    except BaseException:
+        for item in checked:
+            store.discard(item.staged)
+        raise
+    return checked
+
+
+def _validate(unit: Unit, fields: EvidenceFields, today: date) -> None:
+    method = unit.methods.get(fields.method)
+    if method is None or method.author != "learner":
+        raise DomainError("Choose one of the evidence methods you can add yourself.")
+    if fields.dated > today:
+        raise DomainError("The evidence date cannot be in the future.")
+
+
+def _attach(evidence: Evidence, files: list[CheckedFile], *, actor: User,
+            store: EvidenceStore) -> None:
+    for item in files:
+        store.commit(item.staged)
+        evidence.files.append(EvidenceFile(sha256=item.staged.sha256, filename=item.filename,
+                                           mime_type=item.mime_type, size=item.staged.size,
+                                           uploaded_by_id=actor.id))
+
+
+def _file_summary(files: list[CheckedFile]) -> list[dict]:
+    return [{"name": f.filename, "sha256": f.staged.sha256, "size": f.staged.size,
+             "type": f.mime_type} for f in files]
+
+
+def find_submission(submission_key: str) -> Evidence | None:
+    return db.session.scalar(select(Evidence).where(Evidence.submission_key == submission_key))
+
+
+def add_evidence(portfolio: Portfolio, unit: Unit, fields: EvidenceFields,
+                 files: list[CheckedFile], *, actor: User, store: EvidenceStore,
+                 submission_key: str | None, today: date) -> Evidence:
+    """Create an evidence item with its checked files."""
+    _validate(unit, fields, today)
+    if not fields.account_md.strip() and not files:
+        raise DomainError("Write an account or attach at least one file: evidence needs content.")
+    evidence = Evidence(portfolio=portfolio, title=fields.title, method=fields.method,
+                        dated=fields.dated, context=fields.context,
+                        account_md=fields.account_md, author_id=actor.id,
+                        submission_key=submission_key)
+    db.session.add(evidence)
+    _attach(evidence, files, actor=actor, store=store)
+    db.session.flush()
+    audit.record("evidence.added", actor=actor, portfolio=portfolio,
+                 summary=f"Added evidence “{evidence.title}”", evidence_id=evidence.id,
+                 method=evidence.method, dated=evidence.dated, files=_file_summary(files))
+    return evidence
+
+
+def ensure_editable(evidence: Evidence) -> None:
+    if evidence.judged:
+        raise Locked("This evidence has been assessed, so it can no longer be changed. You can "
+                     "still tag it to more criteria, or add new evidence.")
+
+
+def update_evidence(evidence: Evidence, unit: Unit, fields: EvidenceFields,
+                    files: list[CheckedFile], *, expected_version: int, actor: User,
+                    store: EvidenceStore, today: date) -> Evidence:
+    """Change an unjudged evidence item; refuse if someone saved it since the form opened."""
+    ensure_editable(evidence)
+    if expected_version != evidence.version:
+        raise StaleEdit("This evidence was changed (in another tab or by someone else) after "
+                        "you opened the form. Your text is below: copy what you need, reload, "
+                        "and apply it again.")
+    _validate(unit, fields, today)
+    if not fields.account_md.strip() and not files and not evidence.files:
+        raise DomainError("Write an account or attach at least one file: evidence needs content.")
+    before = {"title": evidence.title, "method": evidence.method, "dated": evidence.dated,
+              "context": evidence.context, "account_md": evidence.account_md}
+    after = {"title": fields.title, "method": fields.method, "dated": fields.dated,
+             "context": fields.context, "account_md": fields.account_md}
+    changed = {k: {"before": before[k], "after": after[k]} for k in before if before[k] != after[k]}
+    for key, value in after.items():
+        setattr(evidence, key, value)
+    _attach(evidence, files, actor=actor, store=store)
+    if changed or files:
+        evidence.version += 1
+        evidence.updated_at = utcnow()
+    db.session.flush()
+    audit.record("evidence.changed", actor=actor, portfolio=evidence.portfolio,
+                 summary=f"Changed evidence “{evidence.title}”", evidence_id=evidence.id,
+                 changed=changed, files_added=_file_summary(files))
+    return evidence
+
+
+def remove_file(evidence_file: EvidenceFile, *, actor: User) -> None:
+    """Detach a file. The bytes stay in the store: another item (or history) may use them."""
+    evidence = evidence_file.evidence
+    ensure_editable(evidence)
+    if not evidence.account_md.strip() and len(evidence.files) == 1:
+        raise DomainError("This is the only content of the evidence: add an account or another "
+                          "file first, or delete the evidence instead.")
+    evidence.files.remove(evidence_file)
+    evidence.version += 1
+    evidence.updated_at = utcnow()
+    db.session.flush()
+    audit.record("evidence.file_removed", actor=actor, portfolio=evidence.portfolio,
+                 summary=f"Removed “{evidence_file.filename}” from “{evidence.title}”",
+                 evidence_id=evidence.id, sha256=evidence_file.sha256)
+
+
+def delete_evidence(evidence: Evidence, *, actor: User) -> None:
+    ensure_editable(evidence)
+    portfolio = evidence.portfolio
+    audit.record("evidence.deleted", actor=actor, portfolio=portfolio,
+                 summary=f"Deleted evidence “{evidence.title}”", evidence_id=evidence.id,
+                 title=evidence.title, method=evidence.method,
+                 claims=[c.criterion_id for c in evidence.claims],
+                 files=[{"name": f.filename, "sha256": f.sha256} for f in evidence.files])
+    db.session.delete(evidence)
+    db.session.flush()
+
+
+def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor: User) -> dict:
+    """Make the evidence's claims match `wanted` (criterion id -> rationale).
+
+    Claims with a decision are fixed: they cannot be removed or reworded. Returns what changed.
+    """
+    unknown = set(wanted) - {c.id for c in unit.criteria}
+    if unknown:
+        raise DomainError(f"Unknown criteria: {', '.join(sorted(unknown))}.")
+    for criterion_id, rationale in wanted.items():
+        if not rationale.strip():
+            raise DomainError(f"Say where and how this evidence meets AC {criterion_id}.")
+    existing = {c.criterion_id: c for c in evidence.claims}
+    added, changed, removed = [], [], []
+    for criterion_id, claim in existing.items():
+        if claim.decisions:
+            if criterion_id not in wanted or wanted[criterion_id] != claim.rationale:
+                raise Locked(f"The claim for AC {criterion_id} has been assessed and cannot be "
+                             "removed or reworded.")
+            continue
+        if criterion_id not in wanted:
+            evidence.claims.remove(claim)
+            removed.append(criterion_id)
+        elif wanted[criterion_id] != claim.rationale:
+            claim.rationale = wanted[criterion_id]
+            changed.append(criterion_id)
+    for criterion_id, rationale in wanted.items():
+        if criterion_id not in existing:
+            evidence.claims.append(Claim(criterion_id=criterion_id, rationale=rationale,
+                                         created_by_id=actor.id))
+            added.append(criterion_id)
+    result = {"added": sorted(added), "changed": sorted(changed), "removed": sorted(removed)}
+    if added or changed or removed:
+        db.session.flush()
+        audit.record("claims.changed", actor=actor, portfolio=evidence.portfolio,
+                     summary=f"Claims on “{evidence.title}”: "
+                             + "; ".join(f"{k} {', '.join(v)}" for k, v in result.items() if v),
+                     evidence_id=evidence.id, **result)
+    return result

@@ -1,0 +1,222 @@
+import secrets
+from datetime import date
+
+from flask import (abort, current_app, flash, redirect, render_template, request, send_file,
+                   url_for)
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..access import Action, can, check, get_portfolio
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Evidence, EvidenceFile
+from ..units import get_unit
+from ..uploads import KINDS
+from . import bp
+from .forms import ConfirmForm, EvidenceForm, claims_form, field_key
+from .services import (EvidenceFields, StaleEdit, Upload, add_evidence, check_uploads,
+                       delete_evidence, ensure_editable, find_submission, remove_file,
+                       set_claims, update_evidence)
+
+
+def _store():
+    return current_app.extensions["evidence_store"]
+
+
+def load_evidence(evidence_id: int, action: Action = Action.VIEW) -> Evidence:
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None:
+        abort(404)
+    check(evidence.portfolio, action)
+    return evidence
+
+
+def _fields(form: EvidenceForm) -> EvidenceFields:
+    return EvidenceFields(title=form.title.data.strip(), method=form.method.data,
+                          dated=form.dated.data, context=(form.context.data or "").strip(),
+                          account_md=form.account_md.data or "")
+
+
+def _checked_files(form: EvidenceForm):
+    uploads = [Upload(f.stream, f.filename) for f in form.uploads()]
+    return check_uploads(_store(), uploads, current_app.config["MAX_UPLOAD_BYTES"])
+
+
+@bp.route("/portfolios/<int:portfolio_id>/evidence/new", methods=["GET", "POST"])
+@login_required
+def new(portfolio_id: int):
+    portfolio = get_portfolio(portfolio_id, Action.EDIT_EVIDENCE)
+    unit = get_unit(portfolio.unit_id)
+    form = EvidenceForm(unit=unit)
+    if request.method == "GET":
+        form.submission_key.data = secrets.token_urlsafe(24)
+        form.dated.data = date.today()
+    if form.validate_on_submit():
+        key = form.submission_key.data or None
+        earlier = find_submission(key) if key else None
+        if earlier is not None and earlier.portfolio_id == portfolio.id:
+            flash("That form was already saved (it was sent twice); here is the evidence.", "info")
+            return redirect(url_for(".detail", evidence_id=earlier.id))
+        try:
+            files = _checked_files(form)
+            evidence = add_evidence(portfolio, unit, _fields(form), files, actor=current_user,
+                                    store=_store(), submission_key=key, today=date.today())
+        except DomainError as exc:
+            flash(str(exc), "danger")
+        else:
+            try:
+                db.session.commit()
+            except IntegrityError:
+                # The same form sent twice at once: the other request saved it first.
+                db.session.rollback()
+                earlier = find_submission(key) if key else None
+                if earlier is None:
+                    raise
+                evidence = earlier
+            flash("Evidence saved. Now say which criteria it meets.", "success")
+            return redirect(url_for(".claims", evidence_id=evidence.id))
+    status = 200 if request.method == "GET" else 422
+    return render_template("evidence/form.html", form=form, portfolio=portfolio, unit=unit,
+                           evidence=None), status
+
+
+@bp.route("/evidence/<int:evidence_id>")
+@login_required
+def detail(evidence_id: int):
+    evidence = load_evidence(evidence_id)
+    unit = get_unit(evidence.portfolio.unit_id)
+    return render_template("evidence/detail.html", evidence=evidence, unit=unit,
+                           can_edit=can(current_user, Action.EDIT_EVIDENCE, evidence.portfolio),
+                           kinds=KINDS, confirm=ConfirmForm())
+
+
+@bp.route("/evidence/<int:evidence_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(evidence_id: int):
+    evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
+    unit = get_unit(evidence.portfolio.unit_id)
+    if evidence.judged:
+        flash("This evidence has been assessed, so it can no longer be changed. You can still "
+              "tag it to more criteria, or add new evidence.", "warning")
+        return redirect(url_for(".detail", evidence_id=evidence.id))
+    form = EvidenceForm(obj=evidence, unit=unit)
+    if request.method == "GET":
+        form.version.data = evidence.version
+    status = 200
+    if form.validate_on_submit():
+        try:
+            files = _checked_files(form)
+            update_evidence(evidence, unit, _fields(form), files,
+                            expected_version=form.version.data or 0, actor=current_user,
+                            store=_store(), today=date.today())
+        except StaleEdit as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return render_template("errors/error.html", code=409, title="Not saved",
+                                   message=str(exc), posted=[
+                                       ("title", form.title.data),
+                                       ("context", form.context.data),
+                                       ("account_md", form.account_md.data)]), 409
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            status = 422
+        else:
+            db.session.commit()
+            flash("Changes saved.", "success")
+            return redirect(url_for(".detail", evidence_id=evidence.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("evidence/form.html", form=form, portfolio=evidence.portfolio,
+                           unit=unit, evidence=evidence), status
+
+
+@bp.route("/evidence/<int:evidence_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(evidence_id: int):
+    evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
+    ensure_editable(evidence)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        portfolio_id = evidence.portfolio_id
+        title = evidence.title
+        delete_evidence(evidence, actor=current_user)
+        db.session.commit()
+        flash(f"Deleted “{title}”.", "success")
+        return redirect(url_for("portfolios.detail", portfolio_id=portfolio_id))
+    return render_template("evidence/delete.html", evidence=evidence, form=form)
+
+
+@bp.route("/evidence/<int:evidence_id>/claims", methods=["GET", "POST"])
+@login_required
+def claims(evidence_id: int):
+    evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
+    unit = get_unit(evidence.portfolio.unit_id)
+    locked = {c.criterion_id: c.rationale for c in evidence.claims if c.decisions}
+    existing = {}
+    for c in evidence.claims:
+        existing[f"claim_{field_key(c.criterion_id)}"] = True
+        existing[f"rationale_{field_key(c.criterion_id)}"] = c.rationale
+    form = claims_form(unit, locked, formdata=request.form if request.method == "POST" else None,
+                       data=existing)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            result = set_claims(evidence, unit, form.wanted(), actor=current_user)
+            db.session.commit()
+            total = len(evidence.claims)
+            if any(result.values()):
+                flash(f"Claims saved: this evidence is now tagged to {total} "
+                      f"criteri{'on' if total == 1 else 'a'}.", "success")
+            else:
+                flash("No change to the claims.", "info")
+            return redirect(url_for("portfolios.detail", portfolio_id=evidence.portfolio_id))
+        status = 422
+        flash("Some claims need a sentence on where and how the evidence meets them.", "danger")
+    return render_template("evidence/claims.html", evidence=evidence, unit=unit, form=form,
+                           field_key=field_key, locked=locked), status
+
+
+@bp.route("/evidence/<int:evidence_id>/files/<int:file_id>")
+@login_required
+def download(evidence_id: int, file_id: int):
+    evidence = load_evidence(evidence_id, Action.VIEW)
+    evidence_file = db.session.get(EvidenceFile, file_id)
+    if evidence_file is None or evidence_file.evidence_id != evidence.id:
+        abort(404)
+    path = _store().path(evidence_file.sha256)
+    if not path.is_file():
+        current_app.logger.error("evidence file %s missing from the store", evidence_file.sha256)
+        abort(503, description="This file is missing from the evidence store. An administrator "
+                               "has been told; the record of it is safe.")
+    audit.record("evidence.file_downloaded", actor=current_user, portfolio=evidence.portfolio,
+                 summary=f"Opened “{evidence_file.filename}”", evidence_id=evidence.id,
+                 sha256=evidence_file.sha256)
+    db.session.commit()
+    inline = evidence_file.mime_type.startswith("image/") and request.args.get("inline") == "1"
+    response = send_file(path, mimetype=evidence_file.mime_type, as_attachment=not inline,
+                         download_name=evidence_file.filename, max_age=0, etag=evidence_file.sha256)
+    # Uploaded content never runs as part of our site, even if a browser is tricked into it.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/evidence/<int:evidence_id>/files/<int:file_id>/remove", methods=["POST"])
+@login_required
+def remove(evidence_id: int, file_id: int):
+    evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
+    evidence_file = db.session.get(EvidenceFile, file_id)
+    if evidence_file is None or evidence_file.evidence_id != evidence.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        try:
+            remove_file(evidence_file, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(f"Removed “{evidence_file.filename}”.", "success")
+    return redirect(url_for(".edit", evidence_id=evidence.id))

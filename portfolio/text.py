@@ -1,0 +1,40 @@
+"""Learner text: Markdown to HTML, then sanitised. One function for the browser and the PDF.
+
+Python-Markdown has no safe mode (raw HTML, javascript: links and attribute lists pass
+through), so its output always goes through nh3 with an allow-list. Images are not allowed
+in accounts: in a PDF an image URL is a request the server would make for the learner.
+"""
+
+from __future__ import annotations
+
+import markdown
+import nh3
+from markupsafe import Markup
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "s",
+    "blockquote", "ul", "ol", "li", "code", "pre", "a", "table", "thead", "tbody", "tr", "th",
+    "td", "dl", "dt", "dd", "abbr", "sup", "sub",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"},
+                      "td": {"align"}, "ol": {"start"}}
+SAFE_SCHEMES = ("https://", "http://", "mailto:")
+# attr_list is left out on purpose: `{: onclick=... }` would otherwise become an attribute.
+EXTENSIONS = ["tables", "fenced_code", "sane_lists", "def_list", "abbr"]
+
+
+def _keep_safe_links(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "a" and attribute == "href":
+        # Absolute web and mail links only: relative URLs would point into the app itself.
+        return value if value.strip().lower().startswith(SAFE_SCHEMES) else None
+    return value
+
+
+def render_markdown(source: str | None) -> Markup:
+    """Markdown -> sanitised HTML, safe to put in a page or the PDF."""
+    html = markdown.markdown(source or "", extensions=EXTENSIONS, output_format="html")
+    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                      url_schemes={"http", "https", "mailto"},
+                      attribute_filter=_keep_safe_links, link_rel="noopener noreferrer nofollow",
+                      strip_comments=True)
+    return Markup(clean)

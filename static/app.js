@@ -1,0 +1,76 @@
+// Progressive enhancement only: every page works without this script.
+(function () {
+  "use strict";
+
+  // Check file sizes before a long upload, so a too-large file is caught at once and the
+  // rest of the form is kept.
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    var box = document.getElementById("file-check");
+    var maxBytes = parseInt(input.dataset.maxBytes, 10);
+    var maxFiles = parseInt(input.dataset.maxFiles, 10);
+    function problems() {
+      var out = [];
+      if (input.files.length > maxFiles) out.push("Attach at most " + maxFiles + " files at a time.");
+      Array.prototype.forEach.call(input.files, function (f) {
+        if (f.size > maxBytes) {
+          out.push("“" + f.name + "” is " + (f.size / 1048576).toFixed(1) +
+                   " MB; the limit is " + Math.floor(maxBytes / 1048576) + " MB.");
+        } else if (f.size === 0) {
+          out.push("“" + f.name + "” is empty.");
+        }
+      });
+      return out;
+    }
+    function show(list) {
+      if (!box) return;
+      box.textContent = list.join(" ");
+      box.classList.toggle("d-none", list.length === 0);
+    }
+    input.addEventListener("change", function () { show(problems()); });
+    input.form.addEventListener("submit", function (event) {
+      var list = problems();
+      if (list.length) { event.preventDefault(); show(list); input.focus(); }
+    });
+  });
+
+  // Claims: the "where and how" box opens when its criterion is ticked.
+  document.querySelectorAll("[data-claim]").forEach(function (row) {
+    var box = row.querySelector("input[type=checkbox]");
+    var why = row.querySelector("[data-rationale]");
+    if (!box || !why) return;
+    var area = why.querySelector("textarea");
+    if (area) box.setAttribute("aria-controls", area.id);
+    function sync() {
+      var open = box.checked || (area && area.classList.contains("is-invalid"));
+      why.hidden = !open;
+      box.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    box.addEventListener("change", function () { sync(); if (box.checked && area) area.focus(); });
+    sync();
+  });
+
+  // Registered last, so it sees the checks above: a form they stop stays usable.
+  // A form marked data-once sends once: a double click or double tap does not submit twice.
+  document.querySelectorAll("form[data-once]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (event.defaultPrevented) return;
+      if (form.dataset.sent) { event.preventDefault(); return; }
+      form.dataset.sent = "1";
+      form.querySelectorAll("[type=submit]").forEach(function (b) {
+        b.setAttribute("aria-disabled", "true");
+        b.classList.add("disabled");
+      });
+    });
+  });
+  // Coming back with the browser's back button re-enables the form.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-once]").forEach(function (form) {
+      delete form.dataset.sent;
+      form.querySelectorAll("[type=submit]").forEach(function (b) {
+        b.removeAttribute("aria-disabled");
+        b.classList.remove("disabled");
+      });
+    });
+  });
+
+})();
