@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..auth.services import MIN_PASSWORD_LENGTH
@@ -11,7 +11,7 @@ class UserForm(FlaskForm):
     email = EmailField("Email address",
                        validators=[DataRequired(), Email(check_deliverability=False),
                                    Length(max=254)])
-    role = SelectField("Role", choices=[(r.value, r.label) for r in Role],
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role],
                        validators=[DataRequired()])
     password = PasswordField(
         "Password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)],

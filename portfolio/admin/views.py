@@ -1,4 +1,5 @@
 from flask import flash, redirect, render_template, url_for
+from wtforms import SelectChoice
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -44,18 +45,20 @@ def new_user():
     return render_template("admin/user_form.html", form=form), 422 if form.errors else 200
 
 
-def _people(role: Role):
-    return db.session.scalars(select(User).where(User.role == role, User.active)
-                              .order_by(User.name)).all()
+def _choices(role: Role) -> list[SelectChoice]:
+    people = db.session.scalars(select(User).where(User.role == role, User.active)
+                                .order_by(User.name))
+    return [SelectChoice(u.id, f"{u.name} ({u.email})") for u in people]
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
 def enrol_learner():
     form = EnrolForm()
-    form.learner.choices = [(u.id, f"{u.name} ({u.email})") for u in _people(Role.LEARNER)]
-    form.assessor.choices = [(u.id, f"{u.name} ({u.email})") for u in _people(Role.ASSESSOR)]
-    form.iqa.choices = [(u.id, f"{u.name} ({u.email})") for u in _people(Role.IQA)]
-    form.unit.choices = [(u.id, f"{u.name} ({u.reference})") for u in all_units().values()]
+    form.learner.choices = _choices(Role.LEARNER)
+    form.assessor.choices = _choices(Role.ASSESSOR)
+    form.iqa.choices = _choices(Role.IQA)
+    form.unit.choices = [SelectChoice(u.id, f"{u.name} ({u.reference})")
+                         for u in all_units().values()]
     if form.validate_on_submit():
         try:
             portfolio = enrol(db.session.get(User, form.learner.data),

@@ -3,7 +3,7 @@ from datetime import date
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, MultipleFileField,
-                     SelectField, StringField, SubmitField, TextAreaField)
+                     SelectChoice, SelectField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..spec import Unit
@@ -35,8 +35,8 @@ class EvidenceForm(FlaskForm):
 
     def __init__(self, *args, unit: Unit, **kwargs):
         super().__init__(*args, **kwargs)
-        self.method.choices = [("", "Choose a method")] + [
-            (m.key, m.name) for m in unit.methods_by("learner")]
+        self.method.choices = [SelectChoice("", "Choose a method")] + [
+            SelectChoice(m.key, m.name) for m in unit.methods_by("learner")]
         limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
         count = current_app.config["MAX_FILES_PER_UPLOAD"]
         self.files.description = (f"{ACCEPTED_DESCRIPTION}. Up to {count} files, each at most "

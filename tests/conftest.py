@@ -1,0 +1,148 @@
+"""Fixtures: an app on a temporary database and evidence store per test, with CSRF on."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
+
+from portfolio import create_app
+from portfolio.extensions import db as _db
+from portfolio.models import Claim, Decision, Evidence, Portfolio, Role, User
+
+PASSWORD = "correct horse battery"
+# Hashing is slow on purpose; hash once for the whole run.
+PASSWORD_HASH = generate_password_hash(PASSWORD)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, `g` and database session, as in production.
+
+    Without this, requests made while a test holds an app context share that context's `g`
+    (where Flask-WTF caches the CSRF token) and its database session.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "MAX_UPLOAD_BYTES": 200_000,
+    })
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: str, name: str | None = None, email: str | None = None) -> User:
+        n = db.session.query(User).count() + 1
+        user = User(email=email or f"{role}{n}@test.example", name=name or f"{role.title()} {n}",
+                    role=Role(role).value, password_hash=PASSWORD_HASH)
+        db.session.add(user)
+        db.session.commit()
+        return user
+    return make
+
+
+@pytest.fixture
+def people(make_user):
+    """Two learners with two assessors and two IQAs, plus an admin."""
+    return {name: make_user(role, name=name.replace("_", " ").title())
+            for name, role in [("learner", "learner"), ("other_learner", "learner"),
+                               ("assessor", "assessor"), ("other_assessor", "assessor"),
+                               ("iqa", "iqa"), ("other_iqa", "iqa"), ("admin", "admin")]}
+
+
+@pytest.fixture
+def portfolios(db, people):
+    """people['learner'] with assessor/iqa; people['other_learner'] with the others."""
+    own = Portfolio(learner_id=people["learner"].id, unit_id="unit-40",
+                    assessor_id=people["assessor"].id, iqa_id=people["iqa"].id)
+    other = Portfolio(learner_id=people["other_learner"].id, unit_id="unit-40",
+                      assessor_id=people["other_assessor"].id, iqa_id=people["other_iqa"].id)
+    db.session.add_all([own, other])
+    db.session.commit()
+    return {"own": own, "other": other}
+
+
+@pytest.fixture
+def make_evidence(db):
+    def make(portfolio: Portfolio, title="Email to customer", method="product_evidence",
+             dated: date | None = None, claims: dict[str, str | None] | None = None,
+             account="An account.") -> Evidence:
+        """claims: criterion id -> None (awaiting), 'accepted', or 'referred'."""
+        ev = Evidence(portfolio_id=portfolio.id, title=title, method=method,
+                      dated=dated or date.today(), context="", account_md=account,
+                      author_id=portfolio.learner_id)
+        db.session.add(ev)
+        for cid, outcome in (claims or {}).items():
+            claim = Claim(criterion_id=cid, rationale="Paragraph 2.",
+                          created_by_id=portfolio.learner_id)
+            ev.claims.append(claim)
+            if outcome:
+                claim.decisions.append(Decision(
+                    outcome=outcome, assessor_id=portfolio.assessor_id,
+                    feedback="" if outcome == "accepted" else "Say more about the cause."))
+        db.session.commit()
+        return ev
+    return make
+
+
+class Browser:
+    """Test-client helpers that behave like a person: open the form, then send it (CSRF on)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user_or_email, password=PASSWORD, next_url=None):
+        email = getattr(user_or_email, "email", user_or_email)
+        url = "/login" + (f"?next={next_url}" if next_url else "")
+        return self.submit(url, {"email": email, "password": password})
+
+    def token(self, url: str) -> str:
+        page = self.client.get(url, follow_redirects=True)
+        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or \
+            re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert match, f"no CSRF token on {url} ({page.status_code})"
+        return match.group(1)
+
+    def submit(self, url: str, data: dict, form_url: str | None = None, **kw):
+        """GET form_url (default url) for its token and hidden fields, then POST to url."""
+        page = self.client.get(form_url or url)
+        fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*type="hidden"[^>]*value="([^"]*)"',
+                                 page.text))
+        fields.update(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"',
+                                 page.text))
+        return self.client.post(url, data={**fields, **data}, **kw)
+
+
+@pytest.fixture
+def browser(client):
+    return Browser(client)

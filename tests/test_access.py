@@ -1,0 +1,110 @@
+"""Route x role x own/someone else's portfolio, through the one permission function."""
+
+import io
+from datetime import date
+
+import pytest
+
+from portfolio.access import Action, can
+from portfolio.evidence.services import EvidenceFields, Upload, add_evidence, check_uploads
+from portfolio.units import all_units
+
+
+@pytest.fixture
+def world(app, db, people, portfolios):
+    """Evidence with a file in each portfolio."""
+    store = app.extensions["evidence_store"]
+    unit = all_units()["unit-40"]
+    out = {}
+    for key, learner in (("own", people["learner"]), ("other", people["other_learner"])):
+        files = check_uploads(store, [Upload(io.BytesIO(f"{key} secret notes\n".encode()),
+                                             f"{key}.txt")], 10_000)
+        ev = add_evidence(portfolios[key], unit,
+                          EvidenceFields("Notes", "product_evidence", date.today(), "", ""),
+                          files, actor=learner, store=store, submission_key=None,
+                          today=date.today())
+        db.session.commit()
+        out[key] = {"p": portfolios[key].id, "e": ev.id, "f": ev.files[0].id}
+    return out
+
+
+def status(client, url: str) -> int:
+    response = client.get(url)
+    response.close()  # file downloads are streamed: close them
+    return response.status_code
+
+
+VIEW_ROUTES = ["/portfolios/{p}", "/evidence/{e}", "/evidence/{e}/files/{f}"]
+EDIT_ROUTES = ["/portfolios/{p}/evidence/new", "/evidence/{e}/edit", "/evidence/{e}/claims",
+               "/evidence/{e}/delete"]
+ADMIN_ROUTES = ["/admin/", "/admin/users/new", "/admin/enrol"]
+
+# role -> (view own, edit own, view other, edit other, admin pages)
+EXPECTED = {
+    "learner": (200, 200, 404, 404, 403),
+    "assessor": (200, 403, 404, 404, 403),
+    "iqa": (200, 403, 404, 404, 403),
+    "admin": (200, 403, 200, 403, 200),
+}
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_access_matrix(client, browser, people, world, role):
+    browser.login(people[role])
+    view_own, edit_own, view_other, edit_other, admin = EXPECTED[role]
+    for which, view, edit in (("own", view_own, edit_own), ("other", view_other, edit_other)):
+        ids = world[which]
+        for route in VIEW_ROUTES:
+            assert status(client, route.format(**ids)) == view, (role, which, route)
+        for route in EDIT_ROUTES:
+            assert status(client, route.format(**ids)) == edit, (role, which, route)
+    for route in ADMIN_ROUTES:
+        assert status(client, route) == admin, (role, route)
+
+
+@pytest.mark.parametrize("route", VIEW_ROUTES + EDIT_ROUTES + ADMIN_ROUTES + ["/portfolios/"])
+def test_anonymous_users_are_sent_to_sign_in(client, world, route):
+    url = route.format(**world["own"])
+    response = client.get(url)
+    response.close()
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_learner_never_downloads_another_learners_file_even_via_own_evidence(client, browser,
+                                                                             people, world):
+    browser.login(people["learner"])
+    own, other = world["own"], world["other"]
+    # Their own evidence id with the other learner's file id: refused.
+    assert status(client, f"/evidence/{own['e']}/files/{other['f']}") == 404
+    with client.get(f"/evidence/{own['e']}/files/{own['f']}") as response:
+        assert response.data == b"own secret notes\n"
+
+
+def test_learner_cannot_post_to_another_learners_portfolio(client, browser, people, world):
+    browser.login(people["learner"])
+    token = browser.token("/portfolios/")
+    other = world["other"]
+    for url in (f"/portfolios/{other['p']}/evidence/new", f"/evidence/{other['e']}/edit",
+                f"/evidence/{other['e']}/claims", f"/evidence/{other['e']}/delete",
+                f"/evidence/{other['e']}/files/{other['f']}/remove"):
+        assert client.post(url, data={"csrf_token": token, "title": "x"}).status_code == 404, url
+
+
+def test_lists_show_only_what_each_role_may_see(client, browser, people, world):
+    browser.login(people["assessor"])
+    page = client.get("/portfolios/").text
+    assert "Learner" in page and people["learner"].name in page
+    assert people["other_learner"].name not in page
+
+
+def test_can_is_the_single_rule(people, portfolios):
+    own = portfolios["own"]
+    assert can(people["learner"], Action.EDIT_EVIDENCE, own)
+    assert not can(people["assessor"], Action.EDIT_EVIDENCE, own)
+    assert can(people["assessor"], Action.JUDGE, own)
+    assert not can(people["other_assessor"], Action.JUDGE, own)
+    assert not can(people["iqa"], Action.JUDGE, own)
+    assert not can(None, Action.VIEW, own)
+    people["learner"].active = False
+    assert not can(people["learner"], Action.VIEW, own)
