@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .extensions import db
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create or upgrade the database schema (Alembic migrations)."""
     upgrade()
@@ -34,6 +36,7 @@ def specs():
 
 @specs.command("validate")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@with_appcontext
 def validate(path: Path | None):
     """Check every spec in criteria/ (or PATH: a file or a folder). Exit 1 on any problem."""
     path = path or Path(current_app.config["CRITERIA_DIR"])
@@ -58,6 +61,7 @@ def users():
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.password_option("--password", help="Prompted for (twice) when not given.")
+@with_appcontext
 def create_user_command(role: str, email: str, name: str, password: str):
     """Create an account."""
     from .auth.services import create_user
@@ -74,6 +78,7 @@ def create_user_command(role: str, email: str, name: str, password: str):
 @click.command("demo")
 @click.option("--password", default=None,
               help="One password for every demo login (default: a random one each).")
+@with_appcontext
 def demo(password: str | None):
     """Create the demo centre (idempotent) and print its logins."""
     from .demo import seed_demo

@@ -5,20 +5,15 @@ from __future__ import annotations
 import contextvars
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from werkzeug.security import generate_password_hash
 
 from portfolio import create_app
 from portfolio.extensions import db as _db
 from portfolio.models import Claim, Decision, Evidence, Portfolio, Role, User
 
-PASSWORD = "correct horse battery"
-# Hashing is slow on purpose; hash once for the whole run.
-PASSWORD_HASH = generate_password_hash(PASSWORD)
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import PASSWORD, PASSWORD_HASH  # noqa: E402
 
 
 class IsolatedClient(FlaskClient):
@@ -40,7 +35,7 @@ def app(tmp_path):
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "EVIDENCE_DIR": str(tmp_path / "evidence"),
         "MAX_UPLOAD_BYTES": 200_000,
-    })
+    }, instance_path=str(tmp_path / "instance"))
     app.test_client_class = IsolatedClient
     with app.app_context():
         _db.create_all()

@@ -141,7 +141,8 @@ def test_a_second_unit_file_makes_a_second_unit_appear(tmp_path, monkeypatch):
     shutil.copy(CRITERIA / "unit-40.toml", criteria)
     shutil.copy(MINI, criteria)
     app = create_app({"TESTING": True, "SECRET_KEY": "t", "CRITERIA_DIR": str(criteria),
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+                     instance_path=str(tmp_path / "instance"))
     assert set(app.extensions["units"]) == {"unit-40", "unit-mini"}
     mini = app.extensions["units"]["unit-mini"]
     assert [c.id for c in mini.criteria] == ["1.1", "2.1"]
@@ -153,6 +154,7 @@ def test_a_broken_file_does_not_take_the_others_down(tmp_path):
     shutil.copy(CRITERIA / "unit-40.toml", criteria)
     (criteria / "unit-bad.toml").write_text("id = \n")
     app = create_app({"TESTING": True, "SECRET_KEY": "t", "CRITERIA_DIR": str(criteria),
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+                     instance_path=str(tmp_path / "instance"))
     assert set(app.extensions["units"]) == {"unit-40"}
     assert app.extensions["unit_problems"][0].startswith("unit-bad.toml: (file): not valid TOML")

@@ -1,0 +1,111 @@
+"""Signing in: one generic message, safe redirects, strong hashes, cookie settings."""
+
+from pathlib import Path
+
+import pytest
+
+from portfolio import create_app
+from portfolio.auth.services import authenticate, create_user, hash_password
+from portfolio.auth.views import GENERIC_FAILURE, safe_next
+from portfolio.errors import DomainError
+
+from helpers import PASSWORD
+
+
+def test_wrong_password_and_unknown_email_get_the_same_message(browser, people):
+    wrong = browser.login(people["learner"], password="not it at all")
+    unknown = browser.login("nobody@test.example")
+    for response in (wrong, unknown):
+        assert response.status_code == 200
+        assert GENERIC_FAILURE in response.text
+    assert "nobody@test.example" not in unknown.text.replace('value="nobody@test.example"', "")
+
+
+def test_login_then_home_by_role(browser, people, portfolios):
+    assert browser.login(people["learner"]).headers["Location"] == "/portfolios/"
+    browser.client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
+    assert browser.login(people["admin"]).headers["Location"] == "/admin/"
+
+
+def test_disabled_account_cannot_sign_in(db, browser, people):
+    people["learner"].active = False
+    db.session.commit()
+    assert GENERIC_FAILURE in browser.login(people["learner"]).text
+
+
+def test_email_is_case_insensitive(db, people):
+    assert authenticate(people["learner"].email.upper(), PASSWORD) is not None
+
+
+@pytest.mark.parametrize("target,allowed", [
+    ("/evidence/3", "/evidence/3"),
+    ("https://evil.example/", None),
+    ("//evil.example/", None),
+    ("/\\evil.example", None),
+    ("javascript:alert(1)", None),
+    ("/ok\r\nSet-Cookie: x=1", None),
+    ("", None),
+])
+def test_next_only_goes_to_local_paths(target, allowed):
+    assert safe_next(target) == allowed
+
+
+def test_next_is_followed_after_login(browser, people, portfolios):
+    response = browser.login(people["learner"], next_url="/portfolios/1")
+    assert response.headers["Location"] == "/portfolios/1"
+    browser.client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
+    response = browser.login(people["assessor"], next_url="https://evil.example/")
+    assert response.headers["Location"] == "/portfolios/"
+
+
+def test_logout_needs_post_with_csrf(client, browser, people, portfolios):
+    browser.login(people["learner"])
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 400  # no CSRF token
+    assert client.post("/logout", data={"csrf_token": browser.token("/portfolios/")}
+                       ).status_code == 302
+    assert client.get("/portfolios/").status_code == 302
+
+
+def test_password_hashes_are_salted_scrypt():
+    a, b = hash_password("same password"), hash_password("same password")
+    assert a != b and a.startswith("scrypt:")
+
+
+def test_duplicate_and_short_passwords_refused(db, people):
+    with pytest.raises(DomainError, match="already an account"):
+        create_user(email=people["learner"].email.upper(), name="X", role="learner",
+                    password="long enough password", actor=None)
+    with pytest.raises(DomainError, match="at least 10"):
+        create_user(email="new@test.example", name="X", role="learner", password="short",
+                    actor=None)
+
+
+def test_secret_key_is_generated_once_in_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    settings = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    first = create_app(settings, instance_path=str(tmp_path))
+    key_file = Path(first.instance_path) / "secret_key"
+    assert key_file.exists() and oct(key_file.stat().st_mode & 0o777) == "0o600"
+    again = create_app(settings, instance_path=str(tmp_path))
+    assert again.config["SECRET_KEY"] == first.config["SECRET_KEY"]
+
+
+def test_secret_key_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    app = create_app({"TESTING": True}, instance_path=str(tmp_path))
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_cookie_settings(app, tmp_path, monkeypatch):
+    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
+    secure = create_app({"TESTING": True}, instance_path=str(tmp_path))
+    assert secure.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"

@@ -1,0 +1,69 @@
+"""Migrations match the models; init-db and the demo centre work from the command line."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from portfolio import create_app
+from portfolio.extensions import db
+from portfolio.models import Decision, Evidence, Portfolio, User
+from portfolio.portfolios.services import coverage_for
+from portfolio.units import all_units
+
+
+def fresh_app(tmp_path):
+    return create_app({"TESTING": True, "SECRET_KEY": "t",
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                       "EVIDENCE_DIR": str(tmp_path / "evidence")},
+                      instance_path=str(tmp_path / "instance"))
+
+
+def test_init_db_applies_migrations_that_match_the_models(tmp_path):
+    app = fresh_app(tmp_path)
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    with app.app_context(), db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diff == [], "models and migrations differ: run flask --app app db migrate"
+
+
+def test_demo_is_idempotent_and_leaves_the_learner_halfway(tmp_path):
+    app = fresh_app(tmp_path)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    first = runner.invoke(args=["demo", "--password", "demo-password-1"])
+    assert first.exit_code == 0, first.output
+    for email in ("admin@demo.test", "assessor@demo.test", "iqa@demo.test",
+                  "learner@demo.test", "learner2@demo.test"):
+        assert email in first.output
+    assert first.output.count("demo-password-1") == 5
+    second = runner.invoke(args=["demo"])  # random passwords this time
+    assert second.exit_code == 0 and "demo-password-1" not in second.output
+    with app.app_context():
+        assert db.session.query(User).count() == 5
+        assert db.session.query(Portfolio).count() == 2
+        assert db.session.query(Evidence).count() == 4
+        learner = db.session.scalar(select(User).where(User.email == "learner@demo.test"))
+        portfolio = db.session.scalar(select(Portfolio).where(Portfolio.learner_id == learner.id))
+        from datetime import date
+        coverage = coverage_for(portfolio, all_units()["unit-40"], date.today())
+        assert 6 <= coverage.met <= 11  # "halfway"
+        statuses = {c.status for c in coverage.gaps}
+        # The demo shows every kind of gap reason a learner meets.
+        assert {"awaiting", "referred", "not_current", "needs_workplace",
+                "no_evidence"} <= statuses
+        assert db.session.query(Decision).count() > 0
+
+
+def test_users_create_command(tmp_path):
+    app = fresh_app(tmp_path)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    result = runner.invoke(args=["users", "create", "--role", "assessor", "--email",
+                                 "New@Test.example", "--name", "New Person", "--password",
+                                 "a long password"])
+    assert result.exit_code == 0, result.output
+    assert "Created assessor new@test.example" in result.output
+    again = runner.invoke(args=["users", "create", "--role", "assessor", "--email",
+                                "new@test.example", "--name", "X", "--password", "a long password"])
+    assert again.exit_code == 1 and "already an account" in again.output
