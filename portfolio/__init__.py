@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -153,7 +153,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def globals_():
-        return {"centre_name": app.config["CENTRE_NAME"], "now_utc": datetime.now(timezone.utc),
+        return {"centre_name": app.config["CENTRE_NAME"], "now_utc": datetime.now(UTC),
                 "unit_problems": units.unit_problems()}
 
 

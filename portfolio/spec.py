@@ -274,7 +274,7 @@ def load_unit(path: Path) -> Unit:
 
 
 def scan_units(folder: Path) -> tuple[dict[str, Unit], list[str]]:
-    """Every *.toml in `folder` that loads, keyed by unit id, and the problems of those that don't."""
+    """Every *.toml in `folder` that loads, keyed by unit id; and the problems of the rest."""
     units: dict[str, Unit] = {}
     problems: list[str] = []
     for path in sorted(folder.glob("*.toml")):

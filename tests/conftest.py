@@ -8,12 +8,11 @@ from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
+from helpers import PASSWORD, PASSWORD_HASH  # noqa: E402
 
 from portfolio import create_app
 from portfolio.extensions import db as _db
 from portfolio.models import Claim, Decision, Evidence, Portfolio, Role, User
-
-from helpers import PASSWORD, PASSWORD_HASH  # noqa: E402
 
 
 class IsolatedClient(FlaskClient):

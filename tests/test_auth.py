@@ -3,13 +3,12 @@
 from pathlib import Path
 
 import pytest
+from helpers import PASSWORD
 
 from portfolio import create_app
 from portfolio.auth.services import authenticate, create_user, hash_password
 from portfolio.auth.views import GENERIC_FAILURE, safe_next
 from portfolio.errors import DomainError
-
-from helpers import PASSWORD
 
 
 def test_wrong_password_and_unknown_email_get_the_same_message(browser, people):

@@ -5,9 +5,21 @@ from pathlib import Path
 
 import pytest
 
-from portfolio.coverage import (ACCEPTED, AWAITING, IN_ASSESSMENT, MET, NEEDS_WORKPLACE,
-                                NO_EVIDENCE, NOT_CURRENT, REFERRED, REFERRED_BACK, ClaimFact,
-                                EvidenceFact, compute_coverage, months_before)
+from portfolio.coverage import (
+    ACCEPTED,
+    AWAITING,
+    IN_ASSESSMENT,
+    MET,
+    NEEDS_WORKPLACE,
+    NO_EVIDENCE,
+    NOT_CURRENT,
+    REFERRED,
+    REFERRED_BACK,
+    ClaimFact,
+    EvidenceFact,
+    compute_coverage,
+    months_before,
+)
 from portfolio.spec import load_unit
 
 UNIT = load_unit(Path(__file__).resolve().parent.parent / "criteria" / "unit-40.toml")

@@ -53,7 +53,7 @@ GOOD = {
     "photo.jpg": (lambda: image_bytes("JPEG"), JPEG),
     "reply.docx": (docx_bytes, DOCX),
     "thread.eml": (eml_bytes, EML),
-    "notes.txt": (lambda: "Called the customer back at 3pm.\n".encode(), TEXT),
+    "notes.txt": (lambda: b"Called the customer back at 3pm.\n", TEXT),
     "log.csv": (lambda: b"case,opened,outcome\nNHA-1,Tue,resolved\nNHA-2,Wed,open\n", CSV),
 }
 

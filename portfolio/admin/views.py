@@ -1,8 +1,8 @@
 from flask import flash, redirect, render_template, url_for
-from wtforms import SelectChoice
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from ..auth.services import create_user, random_password
 from ..errors import DomainError

@@ -9,7 +9,8 @@ from . import bp
 from .forms import LoginForm
 from .services import authenticate
 
-GENERIC_FAILURE = "That email address and password do not match an account. Check both and try again."
+GENERIC_FAILURE = ("That email address and password do not match an account. "
+                   "Check both and try again.")
 
 
 def safe_next(target: str | None) -> str | None:

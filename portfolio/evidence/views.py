@@ -1,8 +1,7 @@
 import secrets
 from datetime import date
 
-from flask import (abort, current_app, flash, redirect, render_template, request, send_file,
-                   url_for)
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -15,9 +14,19 @@ from ..units import get_unit
 from ..uploads import KINDS
 from . import bp
 from .forms import ConfirmForm, EvidenceForm, claims_form, field_key
-from .services import (EvidenceFields, StaleEdit, Upload, add_evidence, check_uploads,
-                       delete_evidence, ensure_editable, find_submission, remove_file,
-                       set_claims, update_evidence)
+from .services import (
+    EvidenceFields,
+    StaleEdit,
+    Upload,
+    add_evidence,
+    check_uploads,
+    delete_evidence,
+    ensure_editable,
+    find_submission,
+    remove_file,
+    set_claims,
+    update_evidence,
+)
 
 
 def _store():

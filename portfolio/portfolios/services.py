@@ -1,8 +1,7 @@
-"""Portfolio facts for coverage, loaded in a fixed number of queries for any number of portfolios."""
+"""Portfolio facts for coverage: a fixed number of queries for any number of portfolios."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import select
