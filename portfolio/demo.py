@@ -6,8 +6,9 @@ Idempotent: running it again resets the demo passwords and adds nothing twice.
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -119,7 +120,7 @@ def _halfway(portfolio, unit, learner, assessor) -> None:
         account="The full email thread is attached. My first reply acknowledges the problem and "
                 "confirms what happened; the second sets out the two options; the third "
                 "confirms the replacement was dispatched.",
-        files=[("NHA-20418 email thread.eml", _email_thread())],
+        files=[("NHA-20418 email thread.eml", _email_thread(days_ago=38))],
         claims={
             "2.1": "My first reply confirms the fault, the cause (a batch fault on model K-200) "
                    "and what it meant for him (no kettle for a week).",
@@ -189,12 +190,13 @@ next-day replacement,adviser (within £150),resolved - customer satisfied,Thu 16
 """
 
 
-def _email_thread() -> bytes:
+def _email_thread(days_ago: int) -> bytes:
+    sent = datetime.combine(date.today() - timedelta(days=days_ago), time(11, 2), tzinfo=UTC)
     msg = EmailMessage()
     msg["From"] = "Priya Shah <customer.care@northgate-appliances.example>"
     msg["To"] = "Daniel Hughes <d.hughes@example.com>"
     msg["Subject"] = "Re: Your complaint NHA-20418 - faulty kettle"
-    msg["Date"] = "Tue, 14 Oct 2025 11:02:00 +0100"
+    msg["Date"] = format_datetime(sent)
     msg.set_content(
         "Dear Mr Hughes,\n\n"
         "Thank you for your time on the phone this morning, and I am sorry you were left "
@@ -207,6 +209,6 @@ def _email_thread() -> bytes:
         "You chose the replacement; I have booked it and will email you when it is "
         "dispatched.\n\n"
         "Kind regards,\nPriya Shah\nCustomer Care, Northgate Home Appliances\n\n"
-        "> On 14 Oct 2025, Daniel Hughes wrote:\n"
+        f"> On {sent:%d %b %Y}, Daniel Hughes wrote:\n"
         "> Replacement please, as long as it really comes tomorrow.\n")
     return bytes(msg)

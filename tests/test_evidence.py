@@ -174,3 +174,20 @@ def test_account_is_sanitised_on_the_page(client, signed_in, portfolios, make_ev
                              account="Hi <script>alert(1)</script> [x](javascript:alert(1))")
     page = client.get(f"/evidence/{evidence.id}").text
     assert "<script>alert(1)" not in page and "javascript:alert" not in page
+
+
+def test_remove_a_file_but_never_the_only_content(db, client, signed_in, portfolios):
+    add(signed_in, portfolios, account_md="", files=[(io.BytesIO(b"only one\n"), "only.txt")])
+    evidence = db.session.scalar(select(Evidence))
+    url = f"/evidence/{evidence.id}/files/{evidence.files[0].id}/remove"
+    refused = signed_in.submit(url, {}, form_url=f"/evidence/{evidence.id}/edit",
+                               follow_redirects=True)
+    assert "This is the only content of the evidence" in refused.text
+    signed_in.submit(f"/evidence/{evidence.id}/edit", {
+        "title": "T", "method": "product_evidence", "dated": "2026-10-01",
+        "account_md": "Now there is an account."})
+    removed = signed_in.submit(url, {}, form_url=f"/evidence/{evidence.id}/edit",
+                               follow_redirects=True)
+    assert "Removed “only.txt”." in removed.text
+    db.session.expire_all()
+    assert db.session.get(Evidence, evidence.id).files == []

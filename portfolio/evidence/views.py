@@ -41,6 +41,15 @@ def load_evidence(evidence_id: int, action: Action = Action.VIEW) -> Evidence:
     return evidence
 
 
+def load_file(evidence_id: int, file_id: int, action: Action) -> EvidenceFile:
+    """A file of an evidence item the current user may `action`; 404 for any mismatch."""
+    evidence = load_evidence(evidence_id, action)
+    evidence_file = db.session.get(EvidenceFile, file_id)
+    if evidence_file is None or evidence_file.evidence_id != evidence.id:
+        abort(404)
+    return evidence_file
+
+
 def _fields(form: EvidenceForm) -> EvidenceFields:
     return EvidenceFields(title=form.title.data.strip(), method=form.method.data,
                           dated=form.dated.data, context=(form.context.data or "").strip(),
@@ -190,10 +199,8 @@ def claims(evidence_id: int):
 @bp.route("/evidence/<int:evidence_id>/files/<int:file_id>")
 @login_required
 def download(evidence_id: int, file_id: int):
-    evidence = load_evidence(evidence_id, Action.VIEW)
-    evidence_file = db.session.get(EvidenceFile, file_id)
-    if evidence_file is None or evidence_file.evidence_id != evidence.id:
-        abort(404)
+    evidence_file = load_file(evidence_id, file_id, Action.VIEW)
+    evidence = evidence_file.evidence
     path = _store().path(evidence_file.sha256)
     if not path.is_file():
         current_app.logger.error("evidence file %s missing from the store", evidence_file.sha256)
@@ -203,8 +210,7 @@ def download(evidence_id: int, file_id: int):
                  summary=f"Opened “{evidence_file.filename}”", evidence_id=evidence.id,
                  sha256=evidence_file.sha256)
     db.session.commit()
-    inline = evidence_file.mime_type.startswith("image/") and request.args.get("inline") == "1"
-    response = send_file(path, mimetype=evidence_file.mime_type, as_attachment=not inline,
+    response = send_file(path, mimetype=evidence_file.mime_type, as_attachment=True,
                          download_name=evidence_file.filename, max_age=0, etag=evidence_file.sha256)
     # Uploaded content never runs as part of our site, even if a browser is tricked into it.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -215,10 +221,7 @@ def download(evidence_id: int, file_id: int):
 @bp.route("/evidence/<int:evidence_id>/files/<int:file_id>/remove", methods=["POST"])
 @login_required
 def remove(evidence_id: int, file_id: int):
-    evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
-    evidence_file = db.session.get(EvidenceFile, file_id)
-    if evidence_file is None or evidence_file.evidence_id != evidence.id:
-        abort(404)
+    evidence_file = load_file(evidence_id, file_id, Action.EDIT_EVIDENCE)
     if ConfirmForm().validate_on_submit():
         try:
             remove_file(evidence_file, actor=current_user)
@@ -228,4 +231,4 @@ def remove(evidence_id: int, file_id: int):
         else:
             db.session.commit()
             flash(f"Removed “{evidence_file.filename}”.", "success")
-    return redirect(url_for(".edit", evidence_id=evidence.id))
+    return redirect(url_for(".edit", evidence_id=evidence_id))
