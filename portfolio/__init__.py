@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from . import auth, cli
     from .admin import bp as admin_bp
+    from .assessment import bp as assessment_bp
     from .auth import bp as auth_bp
     from .evidence import bp as evidence_bp
     from .portfolios import bp as portfolios_bp
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(portfolios_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(assessment_bp)
     cli.init_app(app)
     _register_error_pages(app)
     _register_template_helpers(app)

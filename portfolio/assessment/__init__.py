@@ -1,1 +1,7 @@
-"""Assessment: assessors' decisions on claims. The judging pages come with issue 3."""
+"""Assessment: assessors' decisions on claims."""
+
+from flask import Blueprint
+
+bp = Blueprint("assessment", __name__)
+
+from . import views  # noqa: E402,F401

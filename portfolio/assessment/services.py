@@ -10,7 +10,10 @@ from ..models import Claim, ClaimOutcome, Decision, User
 
 
 def record_decision(claim: Claim, outcome: str, feedback: str, *, assessor: User) -> Decision:
-    """Accept or refer a claim. A referral must say what is missing."""
+    """Append a decision (accept, or refer with feedback) to a claim's history.
+
+    Only the portfolio's own assessor may judge. Earlier decisions are kept; the latest counts.
+    """
     portfolio = claim.evidence.portfolio
     if not can(assessor, Action.JUDGE, portfolio):
         raise NotAllowed("Only this learner's assessor can judge their claims.")
@@ -18,6 +21,10 @@ def record_decision(claim: Claim, outcome: str, feedback: str, *, assessor: User
     feedback = (feedback or "").strip()
     if outcome == ClaimOutcome.REFERRED and not feedback:
         raise DomainError("Say what is missing when you refer a claim.")
+    latest = claim.latest_decision
+    if latest is not None and (latest.outcome, latest.feedback, latest.assessor_id) == (
+            outcome.value, feedback, assessor.id):
+        return latest  # the same decision sent twice (a double click): history stays clean
     decision = Decision(outcome=outcome.value, feedback=feedback, assessor_id=assessor.id)
     claim.decisions.append(decision)
     db.session.flush()

@@ -102,11 +102,27 @@ def new(portfolio_id: int):
 @bp.route("/evidence/<int:evidence_id>")
 @login_required
 def detail(evidence_id: int):
-    evidence = load_evidence(evidence_id)
-    unit = get_unit(evidence.portfolio.unit_id)
-    return render_template("evidence/detail.html", evidence=evidence, unit=unit,
-                           can_edit=can(current_user, Action.EDIT_EVIDENCE, evidence.portfolio),
-                           kinds=KINDS, confirm=ConfirmForm())
+    return render_detail(load_evidence(evidence_id))
+
+
+def render_detail(evidence: Evidence, failed: dict | None = None) -> str:
+    """The evidence page; for the portfolio's assessor, a decision form on each claim.
+
+    `failed` maps a claim id to a submitted form that did not validate, shown with its errors.
+    """
+    from ..assessment.forms import DecisionForm  # here: assessment's views import this module
+
+    portfolio = evidence.portfolio
+    can_judge = can(current_user, Action.JUDGE, portfolio)
+    forms = {}
+    if can_judge:
+        forms = {c.id: (failed or {}).get(c.id) or DecisionForm(prefix=f"claim{c.id}",
+                                                                 formdata=None)
+                 for c in evidence.claims}
+    return render_template("evidence/detail.html", evidence=evidence,
+                           unit=get_unit(portfolio.unit_id),
+                           can_edit=can(current_user, Action.EDIT_EVIDENCE, portfolio),
+                           decision_forms=forms, kinds=KINDS, confirm=ConfirmForm())
 
 
 @bp.route("/evidence/<int:evidence_id>/edit", methods=["GET", "POST"])
