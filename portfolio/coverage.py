@@ -22,7 +22,6 @@ from .spec import Criterion, Outcome, Unit
 AWAITING = "awaiting"
 ACCEPTED = "accepted"
 REFERRED = "referred"
-CLAIM_STATES = (AWAITING, ACCEPTED, REFERRED)
 
 # Criterion statuses, from best to worst. A criterion not met takes the first that applies.
 MET = "met"

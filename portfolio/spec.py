@@ -41,10 +41,6 @@ class Criterion:
     usual_methods: tuple[str, ...]
     guidance: str
 
-    @property
-    def label(self) -> str:
-        return f"AC {self.id}"
-
 
 @dataclass(frozen=True)
 class Outcome:

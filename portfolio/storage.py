@@ -74,6 +74,3 @@ class EvidenceStore:
 
     def discard(self, staged: StagedFile) -> None:
         staged.path.unlink(missing_ok=True)
-
-    def exists(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
