@@ -2,11 +2,20 @@
 
 import io
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
+from portfolio.evidence.services import (
+    EvidenceFields,
+    StaleEdit,
+    Upload,
+    check_uploads,
+    update_evidence,
+)
 from portfolio.models import AuditEvent, Claim, Evidence
+from portfolio.units import all_units
 
 
 @pytest.fixture
@@ -191,3 +200,17 @@ def test_remove_a_file_but_never_the_only_content(db, client, signed_in, portfol
     assert "Removed “only.txt”." in removed.text
     db.session.expire_all()
     assert db.session.get(Evidence, evidence.id).files == []
+
+
+def test_a_refused_change_leaves_no_staged_upload_behind(app, db, people, portfolios,
+                                                         make_evidence):
+    store = app.extensions["evidence_store"]
+    evidence = make_evidence(portfolios["own"])
+    files = check_uploads(store, [Upload(io.BytesIO(b"late\n"), "late.txt")], 10_000)
+    assert len(list(store.staging.iterdir())) == 1
+    with pytest.raises(StaleEdit):
+        update_evidence(evidence, all_units()["unit-40"],
+                        EvidenceFields("T", "product_evidence", date.today(), "", "x"), files,
+                        expected_version=evidence.version - 1, actor=people["learner"],
+                        store=store, today=date.today())
+    assert list(store.staging.iterdir()) == []

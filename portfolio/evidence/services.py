@@ -6,6 +6,8 @@ Every change writes an audit event in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
@@ -73,6 +75,17 @@ def check_uploads(store: EvidenceStore, uploads: list[Upload], max_bytes: int) -
     return checked
 
 
+@contextmanager
+def _owning(store: EvidenceStore, files: list[CheckedFile]) -> Iterator[None]:
+    """A service that refuses an action discards the staged files it was handed."""
+    try:
+        yield
+    except BaseException:
+        for item in files:
+            store.discard(item.staged)
+        raise
+
+
 def _validate(unit: Unit, fields: EvidenceFields, today: date) -> None:
     method = unit.methods.get(fields.method)
     if method is None or method.author != "learner":
@@ -103,20 +116,22 @@ def add_evidence(portfolio: Portfolio, unit: Unit, fields: EvidenceFields,
                  files: list[CheckedFile], *, actor: User, store: EvidenceStore,
                  submission_key: str | None, today: date) -> Evidence:
     """Create an evidence item with its checked files."""
-    _validate(unit, fields, today)
-    if not fields.account_md.strip() and not files:
-        raise DomainError("Write an account or attach at least one file: evidence needs content.")
-    evidence = Evidence(portfolio=portfolio, title=fields.title, method=fields.method,
-                        dated=fields.dated, context=fields.context,
-                        account_md=fields.account_md, author_id=actor.id,
-                        submission_key=submission_key)
-    db.session.add(evidence)
-    _attach(evidence, files, actor=actor, store=store)
-    db.session.flush()
-    audit.record("evidence.added", actor=actor, portfolio=portfolio,
-                 summary=f"Added evidence “{evidence.title}”", evidence_id=evidence.id,
-                 method=evidence.method, dated=evidence.dated, files=_file_summary(files))
-    return evidence
+    with _owning(store, files):
+        _validate(unit, fields, today)
+        if not fields.account_md.strip() and not files:
+            raise DomainError("Write an account or attach at least one file: evidence needs "
+                              "content.")
+        evidence = Evidence(portfolio=portfolio, title=fields.title, method=fields.method,
+                            dated=fields.dated, context=fields.context,
+                            account_md=fields.account_md, author_id=actor.id,
+                            submission_key=submission_key)
+        db.session.add(evidence)
+        _attach(evidence, files, actor=actor, store=store)
+        db.session.flush()
+        audit.record("evidence.added", actor=actor, portfolio=portfolio,
+                     summary=f"Added evidence “{evidence.title}”", evidence_id=evidence.id,
+                     method=evidence.method, dated=evidence.dated, files=_file_summary(files))
+        return evidence
 
 
 def ensure_editable(evidence: Evidence) -> None:
@@ -129,30 +144,33 @@ def update_evidence(evidence: Evidence, unit: Unit, fields: EvidenceFields,
                     files: list[CheckedFile], *, expected_version: int, actor: User,
                     store: EvidenceStore, today: date) -> Evidence:
     """Change an unjudged evidence item; refuse if someone saved it since the form opened."""
-    ensure_editable(evidence)
-    if expected_version != evidence.version:
-        raise StaleEdit("This evidence was changed (in another tab or by someone else) after "
-                        "you opened the form. Your text is below: copy what you need, reload, "
-                        "and apply it again.")
-    _validate(unit, fields, today)
-    if not fields.account_md.strip() and not files and not evidence.files:
-        raise DomainError("Write an account or attach at least one file: evidence needs content.")
-    before = {"title": evidence.title, "method": evidence.method, "dated": evidence.dated,
-              "context": evidence.context, "account_md": evidence.account_md}
-    after = {"title": fields.title, "method": fields.method, "dated": fields.dated,
-             "context": fields.context, "account_md": fields.account_md}
-    changed = {k: {"before": before[k], "after": after[k]} for k in before if before[k] != after[k]}
-    for key, value in after.items():
-        setattr(evidence, key, value)
-    _attach(evidence, files, actor=actor, store=store)
-    if changed or files:
-        evidence.version += 1
-        evidence.updated_at = utcnow()
-    db.session.flush()
-    audit.record("evidence.changed", actor=actor, portfolio=evidence.portfolio,
-                 summary=f"Changed evidence “{evidence.title}”", evidence_id=evidence.id,
-                 changed=changed, files_added=_file_summary(files))
-    return evidence
+    with _owning(store, files):
+        ensure_editable(evidence)
+        if expected_version != evidence.version:
+            raise StaleEdit("This evidence was changed (in another tab or by someone else) after "
+                            "you opened the form. Your text is below: copy what you need, reload, "
+                            "and apply it again.")
+        _validate(unit, fields, today)
+        if not fields.account_md.strip() and not files and not evidence.files:
+            raise DomainError("Write an account or attach at least one file: evidence needs "
+                              "content.")
+        before = {"title": evidence.title, "method": evidence.method, "dated": evidence.dated,
+                  "context": evidence.context, "account_md": evidence.account_md}
+        after = {"title": fields.title, "method": fields.method, "dated": fields.dated,
+                 "context": fields.context, "account_md": fields.account_md}
+        changed = {k: {"before": before[k], "after": after[k]}
+                   for k in before if before[k] != after[k]}
+        for key, value in after.items():
+            setattr(evidence, key, value)
+        _attach(evidence, files, actor=actor, store=store)
+        if changed or files:
+            evidence.version += 1
+            evidence.updated_at = utcnow()
+        db.session.flush()
+        audit.record("evidence.changed", actor=actor, portfolio=evidence.portfolio,
+                     summary=f"Changed evidence “{evidence.title}”", evidence_id=evidence.id,
+                     changed=changed, files_added=_file_summary(files))
+        return evidence
 
 
 def remove_file(evidence_file: EvidenceFile, *, actor: User) -> None:
