@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from .spec import Criterion, Outcome, Unit
 
@@ -126,14 +127,16 @@ class Coverage:
     def gaps(self) -> tuple[CriterionCoverage, ...]:
         return tuple(c for c in self.criteria if not c.met)
 
+    @cached_property
+    def _cells(self) -> dict[tuple[int, str], ClaimView]:
+        # Built once: the grid asks for every (evidence, criterion) cell.
+        return {(v.evidence.id, v.criterion_id): v for c in self.criteria for v in c.claims}
+
     def claim_count(self, evidence_id: int) -> int:
-        return sum(v.evidence.id == evidence_id for c in self.criteria for v in c.claims)
+        return sum(e == evidence_id for e, _ in self._cells)
 
     def cell(self, evidence_id: int, criterion_id: str) -> ClaimView | None:
-        for c in self.criteria:
-            if c.criterion.id == criterion_id:
-                return next((v for v in c.claims if v.evidence.id == evidence_id), None)
-        return None
+        return self._cells.get((evidence_id, criterion_id))
 
 
 def months_before(day: date, months: int) -> date:

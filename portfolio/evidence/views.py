@@ -4,12 +4,13 @@ from datetime import date
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import Action, can, check, get_portfolio
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Evidence, EvidenceFile
+from ..models import Claim, Decision, Evidence, EvidenceFile
 from ..units import get_unit
 from ..uploads import KINDS
 from . import bp
@@ -34,7 +35,11 @@ def _store():
 
 
 def load_evidence(evidence_id: int, action: Action = Action.VIEW) -> Evidence:
-    evidence = db.session.get(Evidence, evidence_id)
+    # The page shows every claim's decisions and who made them: load them together.
+    evidence = db.session.get(Evidence, evidence_id, options=[
+        selectinload(Evidence.files),
+        selectinload(Evidence.claims).selectinload(Claim.decisions)
+        .selectinload(Decision.assessor)])
     if evidence is None:
         abort(404)
     check(evidence.portfolio, action)
@@ -144,14 +149,9 @@ def edit(evidence_id: int):
             update_evidence(evidence, unit, _fields(form), files,
                             expected_version=form.version.data or 0, actor=current_user,
                             store=_store(), today=date.today())
-        except StaleEdit as exc:
+        except StaleEdit:
             db.session.rollback()
-            flash(str(exc), "danger")
-            return render_template("errors/error.html", code=409, title="Not saved",
-                                   message=str(exc), posted=[
-                                       ("title", form.title.data),
-                                       ("context", form.context.data),
-                                       ("account_md", form.account_md.data)]), 409
+            raise  # the DomainError page (409) shows back everything that was typed
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
