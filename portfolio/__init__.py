@@ -41,11 +41,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     units.init_app(app)
     app.extensions["evidence_store"] = EvidenceStore(app.config["EVIDENCE_DIR"])
 
-    from . import auth, cli
+    from . import auth, cli, notify  # noqa: F401  (notify: sends mail after each commit)
     from .admin import bp as admin_bp
     from .assessment import bp as assessment_bp
     from .auth import bp as auth_bp
     from .evidence import bp as evidence_bp
+    from .inbox import bp as inbox_bp
     from .portfolios import bp as portfolios_bp
 
     auth.init_login(login_manager)
@@ -54,6 +55,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(evidence_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(assessment_bp)
+    app.register_blueprint(inbox_bp)
     cli.init_app(app)
     _register_error_pages(app)
     _register_template_helpers(app)
@@ -155,8 +157,11 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def globals_():
+        from .notify import unread_count
+        signed_in = current_user and getattr(current_user, "is_authenticated", False)
         return {"centre_name": app.config["CENTRE_NAME"], "now_utc": datetime.now(UTC),
-                "unit_problems": units.unit_problems()}
+                "unit_problems": units.unit_problems(),
+                "inbox_unread": unread_count(current_user) if signed_in else 0}
 
 
 def home_for(user) -> str:

@@ -71,4 +71,14 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "CENTRE_NAME": os.environ.get("CENTRE_NAME") or "Demo Training Centre",
+        # Email for notifications: off unless MAIL_SERVER is set. PUBLIC_URL makes the links
+        # in emails absolute (for example https://portfolio.example-college.ac.uk).
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or "",
+        "MAIL_PORT": _int("MAIL_PORT", 0) or None,
+        "MAIL_USE_TLS": _bool(os.environ.get("MAIL_USE_TLS"), True),
+        "MAIL_USE_SSL": _bool(os.environ.get("MAIL_USE_SSL"), False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or "",
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or "",
+        "MAIL_FROM": os.environ.get("MAIL_FROM") or "portfolio@localhost",
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or "",
     }

@@ -8,7 +8,9 @@ The unit's rules (VARCS, from the spec):
 - a criterion is met by an accepted claim whose evidence method the unit allows for the
   criterion's kind; for performance criteria that means workplace performance evidence
   (simulation is not allowed): other methods can support the claim but never meet it;
-- evidence dated before the currency window is not current and meets nothing.
+- evidence dated before the currency window is not current and meets nothing;
+- an assessor's record (observation, discussion) the learner disputes meets nothing until
+  the dispute is settled.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ REFERRED = "referred"
 MET = "met"
 IN_ASSESSMENT = "awaiting"
 REFERRED_BACK = "referred"
+DISPUTED = "disputed"
 NOT_CURRENT = "not_current"
 NEEDS_WORKPLACE = "needs_workplace"
 NO_EVIDENCE = "no_evidence"
@@ -36,6 +39,7 @@ STATUS_LABELS = {
     MET: "Met",
     IN_ASSESSMENT: "Awaiting assessment",
     REFERRED_BACK: "Referred",
+    DISPUTED: "Record disputed",
     NOT_CURRENT: "Evidence out of date",
     NEEDS_WORKPLACE: "Needs workplace evidence",
     NO_EVIDENCE: "No evidence yet",
@@ -58,6 +62,8 @@ class ClaimFact:
     criterion_id: str
     state: str = AWAITING
     feedback: str = ""
+    resubmitted: bool = False  # awaiting again after the evidence was revised
+    dispute: str = ""  # the learner's comment, if they dispute this assessor's record
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,13 @@ class ClaimView:
     feedback: str
     can_meet: bool  # the method is one the unit accepts as meeting this criterion's kind
     current: bool  # dated inside the currency window
+    resubmitted: bool = False
+    dispute: str = ""
 
     @property
     def counts(self) -> bool:
         """Would meet the criterion once accepted (or does, if accepted)."""
-        return self.can_meet and self.current
+        return self.can_meet and self.current and not self.dispute
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,20 @@ class Coverage:
 
     @property
     def complete(self) -> bool:
+        """Every criterion met: ready for the assessor's sign-off."""
         return self.met == self.total
+
+    def claims_in(self, state: str) -> int:
+        return sum(v.state == state for v in self._cells.values())
+
+    @property
+    def resubmitted(self) -> int:
+        return sum(v.resubmitted and v.state == AWAITING for v in self._cells.values())
+
+    @property
+    def disputed(self) -> int:
+        """Assessor's records the learner disputes (counted once per record)."""
+        return len({v.evidence.id for v in self._cells.values() if v.dispute})
 
     @property
     def gaps(self) -> tuple[CriterionCoverage, ...]:
@@ -162,6 +183,7 @@ def compute_coverage(unit: Unit, evidence: list[EvidenceFact], claims: list[Clai
             feedback=claim.feedback,
             can_meet=ev.method in unit.rules.methods_that_meet(criterion.kind),
             current=ev.dated >= window_start,
+            resubmitted=claim.resubmitted, dispute=claim.dispute,
         ))
     results = tuple(_judge(unit, c, tuple(per_criterion[c.id]), window_start)
                     for c in unit.criteria)
@@ -191,12 +213,16 @@ def _judge(unit: Unit, criterion: Criterion, claims: tuple[ClaimView, ...],
     counting = [c for c in claims if c.counts]
     awaiting = [c for c in counting if c.state == AWAITING]
     referred = [c for c in counting if c.state == REFERRED]
+    disputed = [c for c in claims if c.dispute and c.can_meet and c.current]
     stale = [c for c in claims if c.can_meet and not c.current]
     for c in awaiting:
         reasons.append(f"Awaiting assessment: “{c.evidence.title}”.")
     for c in referred:
         feedback = c.feedback or "no feedback given"
         reasons.append(f"Referred (“{c.evidence.title}”): {feedback}")
+    for c in disputed:
+        reasons.append(f"The learner disputes the record “{c.evidence.title}”: {c.dispute} "
+                       "It counts once the assessor amends it and the learner confirms.")
     for c in stale:
         reasons.append(
             f"“{c.evidence.title}” is dated {c.evidence.dated:%d %B %Y}, older than the "
@@ -204,11 +230,15 @@ def _judge(unit: Unit, criterion: Criterion, claims: tuple[ClaimView, ...],
             f"(evidence must be dated on or after {window_start:%d %B %Y}).")
     if not any(c.can_meet for c in claims):
         reasons.append(_supporting_only(unit, criterion, claims))
+    if not reasons:  # only claims that stand judged as not meeting it
+        reasons.append("No accepted evidence that meets it yet.")
 
     if awaiting:
         status = IN_ASSESSMENT
     elif referred:
         status = REFERRED_BACK
+    elif disputed:
+        status = DISPUTED
     elif stale:
         status = NOT_CURRENT
     else:

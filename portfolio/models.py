@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 
 from flask_login import UserMixin
@@ -48,6 +48,13 @@ class Role(StrEnum):
 class ClaimOutcome(StrEnum):
     ACCEPTED = "accepted"
     REFERRED = "referred"
+
+
+class RecordResponse(StrEnum):
+    """The learner's answer to an assessor's record of an observation or discussion."""
+
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"
 
 
 class User(UserMixin, db.Model):
@@ -112,8 +119,16 @@ class Evidence(db.Model):
     dated: Mapped[date]
     context: Mapped[str] = mapped_column(Text, default="")
     account_md: Mapped[str] = mapped_column(Text, default="")
+    # Assessor records: where and when an observation or discussion took place, how long it
+    # took, and (for a discussion) the questions asked. Empty for the learner's own evidence.
+    place: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    start_time: Mapped[time | None]
+    duration_minutes: Mapped[int | None]
+    questions_md: Mapped[str] = mapped_column(Text, default="", server_default="")
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    # Bumped on every edit: a form opened before someone else's save is refused, not merged.
+    # Bumped on every saved change; each version's content is kept in EvidenceVersion. A form
+    # opened before someone else's save is refused, not merged; a decision names the version
+    # it judged, so a revised item goes back to "awaiting assessment".
     version: Mapped[int] = mapped_column(default=1)
     # The add form's one-time key: a double-clicked submit creates one item, not two.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -126,11 +141,44 @@ class Evidence(db.Model):
         back_populates="evidence", cascade="all, delete-orphan", order_by="EvidenceFile.id")
     claims: Mapped[list[Claim]] = relationship(
         back_populates="evidence", cascade="all, delete-orphan", order_by="Claim.criterion_id")
+    versions: Mapped[list[EvidenceVersion]] = relationship(
+        back_populates="evidence", cascade="all, delete-orphan",
+        order_by="EvidenceVersion.number")
+    responses: Mapped[list[EvidenceResponse]] = relationship(
+        back_populates="evidence", cascade="all, delete-orphan",
+        order_by="(EvidenceResponse.created_at, EvidenceResponse.id)")
 
     @property
     def judged(self) -> bool:
-        """Has any assessor decision: the learner may add claims but not change what was judged."""
+        """Has any assessor decision (on any version)."""
         return any(c.decisions for c in self.claims)
+
+    def decisions_on_current(self) -> list[Decision]:
+        """Each claim's latest decision, where it judged the version as it stands now."""
+        return [d for c in self.claims if (d := c.latest_decision) is not None
+                and d.evidence_version == self.version]
+
+    @property
+    def referred(self) -> bool:
+        """Some claim was referred on the current version: the learner may revise it."""
+        return any(d.outcome == ClaimOutcome.REFERRED for d in self.decisions_on_current())
+
+    @property
+    def locked_for_learner(self) -> bool:
+        """The content stands judged: accepted (or partly accepted) and nothing referred.
+
+        Never-judged evidence is open; evidence with a referral is open for a revision (a new
+        version, which sends every claim on it back for assessment); a revision awaiting
+        assessment stays open until the assessor judges it.
+        """
+        current = self.decisions_on_current()
+        return bool(current) and not any(d.outcome == ClaimOutcome.REFERRED for d in current)
+
+    @property
+    def latest_response(self) -> EvidenceResponse | None:
+        """The learner's answer to this version of an assessor's record, if any."""
+        mine = [r for r in self.responses if r.evidence_version == self.version]
+        return mine[-1] if mine else None
 
 
 class EvidenceFile(db.Model):
@@ -151,6 +199,54 @@ class EvidenceFile(db.Model):
     evidence: Mapped[Evidence] = relationship(back_populates="files")
 
 
+class EvidenceVersion(db.Model):
+    """The content of an evidence item as saved, every version kept (see Evidence.version)."""
+
+    __tablename__ = "evidence_version"
+    __table_args__ = (UniqueConstraint("evidence_id", "number",
+                                       name="uq_evidence_version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    number: Mapped[int]
+    # Title, method, date, texts, file hashes and claim rationales: see evidence.versions.
+    content_json: Mapped[str] = mapped_column(Text)
+    # The learner's note on a resubmission ("what I changed"), or the assessor's on an amendment.
+    note: Mapped[str] = mapped_column(Text, default="")
+    saved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    evidence: Mapped[Evidence] = relationship(back_populates="versions")
+    saved_by: Mapped[User] = relationship()
+
+    @property
+    def content(self) -> dict:
+        return json.loads(self.content_json)
+
+
+class EvidenceResponse(db.Model):
+    """The learner confirms an assessor's record as accurate, or disputes it with a comment."""
+
+    __tablename__ = "evidence_response"
+    __table_args__ = (
+        CheckConstraint(f"response IN {tuple(r.value for r in RecordResponse)}",
+                        name="response_known"),
+        CheckConstraint("response = 'confirmed' OR length(comment) > 0",
+                        name="dispute_has_comment"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    evidence_version: Mapped[int]
+    response: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    evidence: Mapped[Evidence] = relationship(back_populates="responses")
+    learner: Mapped[User] = relationship()
+
+
 class Claim(db.Model):
     """One evidence item tagged to one criterion, with the learner's rationale."""
 
@@ -166,6 +262,7 @@ class Claim(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     evidence: Mapped[Evidence] = relationship(back_populates="claims")
+    created_by: Mapped[User] = relationship()
     decisions: Mapped[list[Decision]] = relationship(
         back_populates="claim", cascade="all, delete-orphan",
         order_by="(Decision.decided_at, Decision.id)")
@@ -173,6 +270,18 @@ class Claim(db.Model):
     @property
     def latest_decision(self) -> Decision | None:
         return self.decisions[-1] if self.decisions else None
+
+    @property
+    def state(self) -> str:
+        """awaiting, accepted or referred: the latest decision, if it judged this version."""
+        d = self.latest_decision
+        if d is None or d.evidence_version != self.evidence.version:
+            return "awaiting"
+        return d.outcome
+
+    @property
+    def added_by_assessor(self) -> bool:
+        return self.created_by_id != self.evidence.portfolio.learner_id
 
 
 class Decision(db.Model):
@@ -191,10 +300,28 @@ class Decision(db.Model):
     outcome: Mapped[str] = mapped_column(String(16))
     feedback: Mapped[str] = mapped_column(Text, default="")
     assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The evidence version judged: a later revision sends the claim back for assessment.
+    evidence_version: Mapped[int] = mapped_column(default=1, server_default="1")
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     claim: Mapped[Claim] = relationship(back_populates="decisions")
     assessor: Mapped[User] = relationship()
+
+
+class Notification(db.Model):
+    """An inbox item: something happened that this user should act on or know about."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    portfolio_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio.id"), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(500), default="")  # a path inside the app
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    portfolio: Mapped[Portfolio | None] = relationship()
 
 
 class AuditEvent(db.Model):

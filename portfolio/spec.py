@@ -12,6 +12,7 @@ from pathlib import Path
 
 KINDS = ("knowledge", "performance")
 AUTHORS = ("learner", "assessor", "witness")
+RECORDS = ("observation", "discussion")  # the layouts of an assessor's record
 
 
 class SpecError(ValueError):
@@ -28,6 +29,7 @@ class Method:
     name: str
     author: str
     description: str
+    record: str = ""  # for an assessor's method: "observation" or "discussion"
 
 
 @dataclass(frozen=True)
@@ -178,8 +180,17 @@ def _parse_methods(r: _Reader, table: dict) -> dict[str, Method]:
         author = r.get(m, "author", str, f"{field}.author", default="learner")
         if author not in AUTHORS:
             r.problem(f"{field}.author", f"must be one of {', '.join(AUTHORS)}, not {author!r}")
+        record = ""
+        if author == "assessor":
+            record = r.get(m, "record", str, f"{field}.record", default="observation",
+                           required=False)
+            if record not in RECORDS:
+                r.problem(f"{field}.record", f"must be one of {', '.join(RECORDS)}, not "
+                                             f"{record!r}")
+        elif "record" in m:
+            r.problem(f"{field}.record", "only an assessor's method has a record layout")
         methods[key] = Method(key=key, name=r.get(m, "name", str, f"{field}.name", default=key),
-                              author=author,
+                              author=author, record=record,
                               description=r.get(m, "description", str, f"{field}.description",
                                                 default="", required=False))
     return methods

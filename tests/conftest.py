@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from helpers import PASSWORD, PASSWORD_HASH  # noqa: E402
 
 from portfolio import create_app
+from portfolio.evidence.versions import record_version
 from portfolio.extensions import db as _db
 from portfolio.models import Claim, Decision, Evidence, Portfolio, Role, User
 
@@ -96,6 +97,7 @@ def make_evidence(db):
                       dated=dated or date.today(), context="", account_md=account,
                       author_id=portfolio.learner_id)
         db.session.add(ev)
+        db.session.flush()
         for cid, outcome in (claims or {}).items():
             claim = Claim(criterion_id=cid, rationale="Paragraph 2.",
                           created_by_id=portfolio.learner_id)
@@ -104,6 +106,7 @@ def make_evidence(db):
                 claim.decisions.append(Decision(
                     outcome=outcome, assessor_id=portfolio.assessor_id,
                     feedback="" if outcome == "accepted" else "Say more about the cause."))
+        record_version(ev, actor=db.session.get(User, portfolio.learner_id))
         db.session.commit()
         return ev
     return make

@@ -175,3 +175,22 @@ def test_every_gap_has_a_hint_from_the_guidance():
 ])
 def test_months_before(day, months, expected):
     assert months_before(day, months) == expected
+
+
+def test_a_disputed_record_meets_nothing_and_says_why():
+    record = ev(1, "direct_observation", title="Observation 12 November")
+    disputed = ClaimFact(1, "2.1", ACCEPTED, dispute="I did not say that.")
+    cc = status([record], [disputed], "2.1")
+    assert cc.status == "disputed" and not cc.met
+    assert any("I did not say that." in r for r in cc.reasons)
+    assert status([record], [ClaimFact(1, "2.1", ACCEPTED)], "2.1").met
+
+
+def test_resubmitted_and_disputed_counts():
+    items = [ev(1, "product_evidence"), ev(2, "direct_observation")]
+    claims = [ClaimFact(1, "2.1", AWAITING, resubmitted=True), ClaimFact(1, "2.3", AWAITING),
+              ClaimFact(2, "2.6", ACCEPTED, dispute="Wrong day."),
+              ClaimFact(2, "2.7", ACCEPTED, dispute="Wrong day.")]
+    coverage = compute_coverage(UNIT, items, claims, TODAY)
+    assert coverage.claims_in(AWAITING) == 2 and coverage.resubmitted == 1
+    assert coverage.disputed == 1  # one record, however many criteria it covers

@@ -73,6 +73,9 @@ def test_unit_40_methods_and_rules(unit40):
         assert "direct_observation" in unit40.criterion(cid).usual_methods
     for cid in ("2.2", "2.4", "2.5"):
         assert "professional_discussion" in unit40.criterion(cid).usual_methods
+    # The assessor's records and the layout of each.
+    assert {m.key: m.record for m in unit40.methods_by("assessor")} == {
+        "direct_observation": "observation", "professional_discussion": "discussion"}
 
 
 def broken(tmp_path, transform) -> Path:
@@ -100,6 +103,11 @@ def broken(tmp_path, transform) -> Path:
      "unit-broken.toml: outcomes[1].kind: must be knowledge or performance"),
     (lambda t: t.replace('author = "learner"', 'author = "robot"', 1),
      "unit-broken.toml: methods.reflective_account.author: must be one of"),
+    (lambda t: t.replace('author = "learner"', 'author = "assessor"\nrecord = "video"', 1),
+     "unit-broken.toml: methods.reflective_account.record: must be one of observation, "
+     "discussion, not 'video'"),
+    (lambda t: t.replace('author = "learner"', 'author = "learner"\nrecord = "observation"', 1),
+     "unit-broken.toml: methods.reflective_account.record: only an assessor's method"),
     (lambda t: t.replace("[rules]", "[rules\n"),
      "unit-broken.toml: (file): not valid TOML"),
 ])

@@ -1,14 +1,18 @@
-from flask import abort, flash, redirect, url_for
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..access import Action
+from ..access import Action, get_portfolio
 from ..errors import DomainError
+from ..evidence.services import StaleEdit
 from ..evidence.views import load_evidence, render_detail
 from ..extensions import db
 from ..models import Claim
+from ..units import get_unit
 from . import bp
-from .forms import DecisionForm
-from .services import record_decision
+from .forms import AddClaimForm, DecisionForm, ResponseForm, criterion_key, record_form
+from .services import RecordFields, add_claim, record_decision, respond_to_record, save_record
 
 
 @bp.route("/claims/<int:claim_id>/decision", methods=["POST"])
@@ -33,3 +37,129 @@ def decide(claim_id: int):
                                     _anchor=f"claim-{claim.id}"))
     # Show the page again with the assessor's typed feedback and the error beside it.
     return render_detail(evidence, failed={claim.id: form}), 422
+
+
+@bp.route("/evidence/<int:evidence_id>/claims/add", methods=["POST"])
+@login_required
+def add(evidence_id: int):
+    evidence = load_evidence(evidence_id, Action.JUDGE)
+    unit = get_unit(evidence.portfolio.unit_id)
+    form = AddClaimForm()
+    form.set_criteria(unit, {c.criterion_id for c in evidence.claims})
+    if form.validate_on_submit():
+        try:
+            claim = add_claim(evidence, unit, form.criterion.data, form.rationale.data,
+                              assessor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.rationale.errors = [*form.rationale.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Added AC {claim.criterion_id}: record your decision on it below.", "success")
+            return redirect(url_for("evidence.detail", evidence_id=evidence.id,
+                                    _anchor=f"claim-{claim.id}"))
+    return render_detail(evidence, add_claim_form=form), 422
+
+
+@bp.route("/evidence/<int:evidence_id>/response", methods=["POST"])
+@login_required
+def respond(evidence_id: int):
+    evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
+    unit = get_unit(evidence.portfolio.unit_id)
+    form = ResponseForm()
+    if form.validate_on_submit():
+        try:
+            answer = respond_to_record(evidence, unit, form.response.data,
+                                       form.comment.data or "", learner=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.comment.errors = [*form.comment.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash("Thank you: you confirmed the record." if answer.response == "confirmed" else
+                  "Your dispute is recorded and your assessor has been told.", "success")
+            return redirect(url_for("evidence.detail", evidence_id=evidence.id))
+    return render_detail(evidence, response_form=form), 422
+
+
+def _fields(form, method_key: str) -> RecordFields:
+    return RecordFields(method=method_key, dated=form.dated.data,
+                        start_time=form.start_time.data,
+                        duration_minutes=form.duration_minutes.data,
+                        place=(form.place.data or "").strip(),
+                        questions_md=form.questions_md.data or "",
+                        account_md=form.account_md.data or "")
+
+
+@bp.route("/portfolios/<int:portfolio_id>/records/new/<method_key>", methods=["GET", "POST"])
+@login_required
+def new_record(portfolio_id: int, method_key: str):
+    portfolio = get_portfolio(portfolio_id, Action.JUDGE)
+    unit = get_unit(portfolio.unit_id)
+    method = unit.methods.get(method_key)
+    if method is None or method.author != "assessor":
+        abort(404)
+    form = record_form(unit, method, formdata=request.form if request.method == "POST" else None,
+                       data={"dated": date.today()})
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                evidence = save_record(portfolio, unit, _fields(form, method.key),
+                                       form.observed(), assessor=current_user,
+                                       today=date.today())
+            except DomainError as exc:
+                db.session.rollback()
+                form.form_errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(f"Saved “{evidence.title}”. {portfolio.learner.name} has been asked to "
+                      "confirm it is accurate.", "success")
+                return redirect(url_for("evidence.detail", evidence_id=evidence.id))
+    return render_template("assessment/record_form.html", form=form, portfolio=portfolio,
+                           unit=unit, method=method, evidence=None, fixed=set(),
+                           key=criterion_key), status
+
+
+@bp.route("/evidence/<int:evidence_id>/record", methods=["GET", "POST"])
+@login_required
+def amend_record(evidence_id: int):
+    evidence = load_evidence(evidence_id, Action.JUDGE)
+    portfolio = evidence.portfolio
+    unit = get_unit(portfolio.unit_id)
+    method = unit.methods.get(evidence.method)
+    if method is None or method.author != "assessor" or evidence.author_id != current_user.id:
+        abort(404)
+    fixed = {c.criterion_id for c in evidence.claims}
+    data = {"dated": evidence.dated, "start_time": evidence.start_time,
+            "duration_minutes": evidence.duration_minutes, "place": evidence.place,
+            "questions_md": evidence.questions_md, "account_md": evidence.account_md,
+            "version": evidence.version}
+    for c in evidence.claims:
+        data[f"seen_{criterion_key(c.criterion_id)}"] = True
+        data[f"notes_{criterion_key(c.criterion_id)}"] = c.rationale
+    form = record_form(unit, method, fixed,
+                       formdata=request.form if request.method == "POST" else None, data=data)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                save_record(portfolio, unit, _fields(form, method.key), form.observed(),
+                            assessor=current_user, today=date.today(), evidence=evidence,
+                            expected_version=form.version.data, note=form.note.data or "")
+            except StaleEdit:
+                db.session.rollback()
+                raise
+            except DomainError as exc:
+                db.session.rollback()
+                form.form_errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(f"Saved as version {evidence.version}. {portfolio.learner.name} has been "
+                      "asked to confirm the amended record.", "success")
+                return redirect(url_for("evidence.detail", evidence_id=evidence.id))
+    return render_template("assessment/record_form.html", form=form, portfolio=portfolio,
+                           unit=unit, method=method, evidence=evidence, fixed=fixed,
+                           key=criterion_key), status

@@ -39,6 +39,10 @@ class EvidenceForm(FlaskForm):
     files = MultipleFileField(
         "Attach files", validators=[Optional()],
         render_kw={"accept": ACCEPT_ATTRIBUTE})
+    note = TextAreaField(
+        "What you changed, for your assessor", validators=[Length(max=5000)],
+        description="Optional. For example “Added paragraph 6 on when I escalate and to whom”. "
+                    "Your assessor also sees every difference between the versions.")
     submission_key = HiddenField()
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
     submit = SubmitField("Save evidence")
@@ -79,22 +83,26 @@ def field_key(criterion_id: str) -> str:
     return criterion_id.replace(".", "_")
 
 
-def claims_form(unit: Unit, locked: dict[str, str], formdata=None, data=None):
+def claims_form(unit: Unit, fixed: dict[str, str], rewordable: set[str] = frozenset(),
+                formdata=None, data=None):
     """A form with a tick box and a rationale box per criterion of the unit.
 
-    `locked` holds the judged claims (criterion id -> rationale): shown, never changed here.
+    `fixed` holds the claims the user cannot remove (criterion id -> rationale): shown ticked
+    and disabled. Those in `rewordable` (judged claims on referred evidence) keep an open
+    rationale box; the others are shown, never changed here.
     """
-    open_criteria = [c for c in unit.criteria if c.id not in locked]
+    open_criteria = [c for c in unit.criteria if c.id not in fixed]
+    reword = [c for c in unit.criteria if c.id in fixed and c.id in rewordable]
 
     class ClaimsForm(FlaskForm):
         submit = SubmitField("Save claims")
 
         def validate(self, extra_validators=None):
             ok = super().validate(extra_validators)
-            for c in open_criteria:
+            for c in open_criteria + reword:
                 key = field_key(c.id)
                 ticked, why = self[f"claim_{key}"], self[f"rationale_{key}"]
-                if ticked.data and not (why.data or "").strip():
+                if (c in reword or ticked.data) and not (why.data or "").strip():
                     why.errors = list(why.errors) + [
                         f"Say where and how this evidence meets AC {c.id}: for example which "
                         "paragraph, which email, what you did."]
@@ -104,15 +112,17 @@ def claims_form(unit: Unit, locked: dict[str, str], formdata=None, data=None):
         def wanted(self) -> dict[str, str]:
             chosen = {c.id: self[f"rationale_{field_key(c.id)}"].data.strip()
                       for c in open_criteria if self[f"claim_{field_key(c.id)}"].data}
-            return {**chosen, **locked}
+            reworded = {c.id: self[f"rationale_{field_key(c.id)}"].data.strip() for c in reword}
+            return {**chosen, **fixed, **reworded}
 
     for c in unit.criteria:
         key = field_key(c.id)
-        kw = {"disabled": True} if c.id in locked else {}
+        box = {"disabled": True} if c.id in fixed else {}
+        why = {"disabled": True} if c.id in fixed and c.id not in rewordable else {}
         setattr(ClaimsForm, f"claim_{key}",
-                BooleanField(f"AC {c.id} {c.text}", render_kw=kw))
+                BooleanField(f"AC {c.id} {c.text}", render_kw=box))
         setattr(ClaimsForm, f"rationale_{key}",
                 TextAreaField(f"Where and how this evidence meets AC {c.id}",
                               validators=[Length(max=5000)],
-                              render_kw=kw))
+                              render_kw=why))
     return ClaimsForm(formdata=formdata, data=data)

@@ -18,9 +18,11 @@ from .. import audit
 from ..errors import DomainError, InvalidUpload, Locked
 from ..extensions import db
 from ..models import Claim, Evidence, EvidenceFile, Portfolio, User, utcnow
+from ..notify import link_to, notify
 from ..spec import Unit
 from ..storage import EvidenceStore, StagedFile, TooLarge
 from ..uploads import display_name, inspect
+from .versions import record_version, refresh_claims
 
 
 class StaleEdit(DomainError):
@@ -128,24 +130,60 @@ def add_evidence(portfolio: Portfolio, unit: Unit, fields: EvidenceFields,
         db.session.add(evidence)
         _attach(evidence, files, actor=actor, store=store)
         db.session.flush()
+        record_version(evidence, actor=actor)
         audit.record("evidence.added", actor=actor, portfolio=portfolio,
                      summary=f"Added evidence “{evidence.title}”", evidence_id=evidence.id,
                      method=evidence.method, dated=evidence.dated, files=_file_summary(files))
         return evidence
 
 
-def ensure_editable(evidence: Evidence) -> None:
+def ensure_editable(evidence: Evidence, actor: User) -> None:
+    """The learner may change their own evidence until it is accepted.
+
+    Unjudged evidence is open; referred evidence is open for a revision; evidence whose current
+    version has decisions and no referral is fixed. Assessors' records and witnesses'
+    testimonies are never the learner's to change.
+    """
+    if evidence.author_id != actor.id:
+        raise Locked(f"This evidence was written by {evidence.author.name}, so only they can "
+                     "change it. You can confirm it or dispute it instead.")
+    if evidence.locked_for_learner:
+        raise Locked("This evidence has been assessed and nothing on it is referred, so it can "
+                     "no longer be changed. You can still tag it to more criteria, or add new "
+                     "evidence.")
+
+
+def _resubmitted(evidence: Evidence, *, actor: User, note: str) -> None:
+    """A judged item changed: its claims go back for assessment; tell the assessor."""
+    portfolio = evidence.portfolio
+    audit.record("evidence.resubmitted", actor=actor, portfolio=portfolio,
+                 summary=f"Resubmitted “{evidence.title}” as version {evidence.version}",
+                 evidence_id=evidence.id, version=evidence.version, note=note)
+    notify(portfolio.assessor,
+           f"{portfolio.learner.name} revised and resubmitted “{evidence.title}” "
+           f"(version {evidence.version}).",
+           link=link_to("evidence.detail", evidence_id=evidence.id), portfolio=portfolio)
+
+
+def _new_version(evidence: Evidence, *, actor: User, note: str = "") -> None:
+    evidence.version += 1
+    evidence.updated_at = utcnow()
+    db.session.flush()
+    record_version(evidence, actor=actor, note=note)
     if evidence.judged:
-        raise Locked("This evidence has been assessed, so it can no longer be changed. You can "
-                     "still tag it to more criteria, or add new evidence.")
+        _resubmitted(evidence, actor=actor, note=note)
 
 
 def update_evidence(evidence: Evidence, unit: Unit, fields: EvidenceFields,
                     files: list[CheckedFile], *, expected_version: int, actor: User,
-                    store: EvidenceStore, today: date) -> Evidence:
-    """Change an unjudged evidence item; refuse if someone saved it since the form opened."""
+                    store: EvidenceStore, today: date, note: str = "") -> bool:
+    """Change the learner's evidence; refuse if someone saved it since the form opened.
+
+    Every saved change is a new version, kept. A change to judged (referred) evidence is a
+    resubmission: every claim on it goes back for assessment. Returns whether anything changed.
+    """
     with _owning(store, files):
-        ensure_editable(evidence)
+        ensure_editable(evidence, actor)
         if expected_version != evidence.version:
             raise StaleEdit("This evidence was changed (in another tab or by someone else) after "
                             "you opened the form. Your text is below: copy what you need, reload, "
@@ -160,37 +198,40 @@ def update_evidence(evidence: Evidence, unit: Unit, fields: EvidenceFields,
                  "context": fields.context, "account_md": fields.account_md}
         changed = {k: {"before": before[k], "after": after[k]}
                    for k in before if before[k] != after[k]}
+        if not changed and not files:
+            return False
         for key, value in after.items():
             setattr(evidence, key, value)
         _attach(evidence, files, actor=actor, store=store)
-        if changed or files:
-            evidence.version += 1
-            evidence.updated_at = utcnow()
-        db.session.flush()
         audit.record("evidence.changed", actor=actor, portfolio=evidence.portfolio,
                      summary=f"Changed evidence “{evidence.title}”", evidence_id=evidence.id,
-                     changed=changed, files_added=_file_summary(files))
-        return evidence
+                     changed=changed, files_added=_file_summary(files),
+                     version=evidence.version + 1)
+        _new_version(evidence, actor=actor, note=note.strip())
+        return True
 
 
 def remove_file(evidence_file: EvidenceFile, *, actor: User) -> None:
     """Detach a file. The bytes stay in the store: another item (or history) may use them."""
     evidence = evidence_file.evidence
-    ensure_editable(evidence)
+    ensure_editable(evidence, actor)
     if not evidence.account_md.strip() and len(evidence.files) == 1:
         raise DomainError("This is the only content of the evidence: add an account or another "
                           "file first, or delete the evidence instead.")
     evidence.files.remove(evidence_file)
-    evidence.version += 1
-    evidence.updated_at = utcnow()
-    db.session.flush()
     audit.record("evidence.file_removed", actor=actor, portfolio=evidence.portfolio,
                  summary=f"Removed “{evidence_file.filename}” from “{evidence.title}”",
-                 evidence_id=evidence.id, sha256=evidence_file.sha256)
+                 evidence_id=evidence.id, sha256=evidence_file.sha256,
+                 version=evidence.version + 1)
+    _new_version(evidence, actor=actor, note=f"Removed the file “{evidence_file.filename}”.")
 
 
 def delete_evidence(evidence: Evidence, *, actor: User) -> None:
-    ensure_editable(evidence)
+    """Delete evidence nobody has judged yet (a judged item's history is kept for good)."""
+    ensure_editable(evidence, actor)
+    if evidence.judged:
+        raise Locked("This evidence has been assessed, so it is kept with its decisions. "
+                     "Revise it instead, or add new evidence.")
     portfolio = evidence.portfolio
     audit.record("evidence.deleted", actor=actor, portfolio=portfolio,
                  summary=f"Deleted evidence “{evidence.title}”", evidence_id=evidence.id,
@@ -201,24 +242,56 @@ def delete_evidence(evidence: Evidence, *, actor: User) -> None:
     db.session.flush()
 
 
-def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor: User) -> dict:
+def may_tag(evidence: Evidence, unit: Unit, user: User) -> bool:
+    """The learner tags their own evidence and witnesses' testimonies, not assessors' records."""
+    method = unit.methods.get(evidence.method)
+    return evidence.author_id == user.id or (method is not None and method.author == "witness")
+
+
+def fixed_claims(evidence: Evidence, user: User) -> dict[str, str]:
+    """Claims `user` cannot remove: judged ones, and those someone else added."""
+    return {c.criterion_id: c.rationale for c in evidence.claims
+            if c.decisions or c.created_by_id != user.id}
+
+
+def rewordable(evidence: Evidence, user: User) -> set[str]:
+    """Judged claims whose wording the learner may still change: those on open evidence."""
+    if evidence.locked_for_learner or evidence.author_id != user.id:
+        return set()
+    return {c.criterion_id for c in evidence.claims if c.decisions and c.created_by_id == user.id}
+
+
+def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor: User,
+               note: str = "") -> dict:
     """Make the evidence's claims match `wanted` (criterion id -> rationale).
 
-    Claims with a decision are fixed: they cannot be removed or reworded. Returns what changed.
+    Judged claims are never removed. Their wording can change only while the evidence is open
+    to the learner (a referral), and that is a resubmission: a new version of the item.
+    Claims the assessor added stay as they are. Returns what changed.
     """
+    if not may_tag(evidence, unit, actor):
+        raise Locked(f"This is {evidence.author.name}’s record: only they choose its criteria.")
     unknown = set(wanted) - {c.id for c in unit.criteria}
     if unknown:
         raise DomainError(f"Unknown criteria: {', '.join(sorted(unknown))}.")
     for criterion_id, rationale in wanted.items():
         if not rationale.strip():
             raise DomainError(f"Say where and how this evidence meets AC {criterion_id}.")
+    fixed = fixed_claims(evidence, actor)
+    open_wording = rewordable(evidence, actor)
     existing = {c.criterion_id: c for c in evidence.claims}
-    added, changed, removed = [], [], []
+    added, changed, removed, reworded = [], [], [], []
     for criterion_id, claim in existing.items():
-        if claim.decisions:
-            if criterion_id not in wanted or wanted[criterion_id] != claim.rationale:
-                raise Locked(f"The claim for AC {criterion_id} has been assessed and cannot be "
-                             "removed or reworded.")
+        if criterion_id in fixed:
+            if criterion_id not in wanted:
+                raise Locked(f"The claim for AC {criterion_id} has been assessed or was added by "
+                             "your assessor, so it cannot be removed.")
+            if wanted[criterion_id] != claim.rationale:
+                if criterion_id not in open_wording:
+                    raise Locked(f"The claim for AC {criterion_id} has been assessed and cannot "
+                                 "be reworded.")
+                claim.rationale = wanted[criterion_id]
+                reworded.append(criterion_id)
             continue
         if criterion_id not in wanted:
             evidence.claims.remove(claim)
@@ -231,11 +304,24 @@ def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor:
             evidence.claims.append(Claim(criterion_id=criterion_id, rationale=rationale,
                                          created_by_id=actor.id))
             added.append(criterion_id)
-    result = {"added": sorted(added), "changed": sorted(changed), "removed": sorted(removed)}
-    if added or changed or removed:
+    result = {"added": sorted(added), "changed": sorted(changed + reworded),
+              "removed": sorted(removed)}
+    if any(result.values()):
         db.session.flush()
         audit.record("claims.changed", actor=actor, portfolio=evidence.portfolio,
                      summary=f"Claims on “{evidence.title}”: "
                              + "; ".join(f"{k} {', '.join(v)}" for k, v in result.items() if v),
                      evidence_id=evidence.id, **result)
+    if reworded:
+        # The assessor judged the old wording: the item is resubmitted as a new version.
+        _new_version(evidence, actor=actor, note=note.strip() or
+                     "Reworded the claim for AC " + ", ".join(sorted(reworded)) + ".")
+    elif any(result.values()):
+        refresh_claims(evidence)
+    if added and not reworded and actor.id == evidence.portfolio.learner_id:
+        portfolio = evidence.portfolio
+        notify(portfolio.assessor,
+               f"{portfolio.learner.name} claimed AC {', '.join(sorted(added))} with "
+               f"“{evidence.title}”.",
+               link=link_to("evidence.detail", evidence_id=evidence.id), portfolio=portfolio)
     return result

@@ -8,9 +8,10 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import Action, can, check, get_portfolio
-from ..errors import DomainError
+from ..changes import compare
+from ..errors import DomainError, Locked
 from ..extensions import db
-from ..models import Claim, Decision, Evidence, EvidenceFile
+from ..models import Claim, Decision, Evidence, EvidenceFile, EvidenceVersion
 from ..units import get_unit
 from ..uploads import KINDS
 from . import bp
@@ -24,10 +25,14 @@ from .services import (
     delete_evidence,
     ensure_editable,
     find_submission,
+    fixed_claims,
+    may_tag,
     remove_file,
+    rewordable,
     set_claims,
     update_evidence,
 )
+from .versions import changes_since_decision, find_version
 
 
 def _store():
@@ -37,7 +42,8 @@ def _store():
 def load_evidence(evidence_id: int, action: Action = Action.VIEW) -> Evidence:
     # The page shows every claim's decisions and who made them: load them together.
     evidence = db.session.get(Evidence, evidence_id, options=[
-        selectinload(Evidence.files),
+        selectinload(Evidence.files), selectinload(Evidence.responses),
+        selectinload(Evidence.versions).selectinload(EvidenceVersion.saved_by),
         selectinload(Evidence.claims).selectinload(Claim.decisions)
         .selectinload(Decision.assessor)])
     if evidence is None:
@@ -110,24 +116,75 @@ def detail(evidence_id: int):
     return render_detail(load_evidence(evidence_id))
 
 
-def render_detail(evidence: Evidence, failed: dict | None = None) -> str:
-    """The evidence page; for the portfolio's assessor, a decision form on each claim.
+def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form=None,
+                  response_form=None) -> str:
+    """The evidence page, with what the viewer can do on it.
 
-    `failed` maps a claim id to a submitted form that did not validate, shown with its errors.
+    For the portfolio's assessor: a decision form on each claim and a form to add a claim the
+    learner missed. For the learner, on an assessor's record: confirm or dispute it. `failed`
+    maps a claim id to a submitted decision form that did not validate, shown with its errors.
     """
-    from ..assessment.forms import DecisionForm  # here: assessment's views import this module
+    from ..assessment.forms import AddClaimForm, DecisionForm, ResponseForm
 
     portfolio = evidence.portfolio
+    unit = get_unit(portfolio.unit_id)
     can_judge = can(current_user, Action.JUDGE, portfolio)
+    can_edit = can(current_user, Action.EDIT_EVIDENCE, portfolio)
     forms = {}
     if can_judge:
         forms = {c.id: (failed or {}).get(c.id) or DecisionForm(prefix=f"claim{c.id}",
                                                                  formdata=None)
                  for c in evidence.claims}
-    return render_template("evidence/detail.html", evidence=evidence,
-                           unit=get_unit(portfolio.unit_id),
-                           can_edit=can(current_user, Action.EDIT_EVIDENCE, portfolio),
-                           decision_forms=forms, kinds=KINDS, confirm=ConfirmForm())
+        if add_claim_form is None:
+            add_claim_form = AddClaimForm(formdata=None)
+        claimed = {c.criterion_id for c in evidence.claims}
+        add_claim_form.set_criteria(unit, claimed)
+    method = unit.methods.get(evidence.method)
+    is_record = method is not None and method.author == "assessor"
+    if is_record and can_edit and response_form is None:
+        response_form = ResponseForm(formdata=None)
+    mine = can_edit and evidence.author_id == current_user.id
+    return render_template(
+        "evidence/detail.html", evidence=evidence, unit=unit, method=method,
+        is_record=is_record, can_edit=can_edit, can_judge=can_judge,
+        can_change=mine and not evidence.locked_for_learner,
+        can_delete=mine and not evidence.judged,
+        can_tag=can_edit and may_tag(evidence, unit, current_user),
+        can_amend=can_judge and is_record and evidence.author_id == current_user.id,
+        decision_forms=forms, add_claim_form=add_claim_form if can_judge else None,
+        response_form=response_form if is_record and can_edit else None,
+        since=changes_since_decision(evidence), kinds=KINDS, confirm=ConfirmForm())
+
+
+@bp.route("/evidence/<int:evidence_id>/versions/<int:number>")
+@login_required
+def version(evidence_id: int, number: int):
+    """An earlier (or the current) version of an item, exactly as it was saved."""
+    evidence = load_evidence(evidence_id)
+    kept = find_version(evidence, number)
+    if kept is None:
+        abort(404)
+    previous = find_version(evidence, number - 1)
+    changes = compare(previous.content, kept.content) if previous else None
+    decided = [(c, d) for c in evidence.claims for d in c.decisions
+               if d.evidence_version == number]
+    return render_template("evidence/version.html", evidence=evidence, kept=kept,
+                           content=kept.content, previous=previous, changes=changes,
+                           decided=decided, unit=get_unit(evidence.portfolio.unit_id),
+                           kinds=KINDS)
+
+
+@bp.route("/evidence/<int:evidence_id>/versions/<int:number>/files/<sha256>")
+@login_required
+def version_file(evidence_id: int, number: int, sha256: str):
+    """A file as attached to an earlier version (it may since have been removed)."""
+    evidence = load_evidence(evidence_id)
+    kept = find_version(evidence, number)
+    entry = next((f for f in (kept.content["files"] if kept else []) if f["sha256"] == sha256),
+                 None)
+    if entry is None:
+        abort(404)
+    return _send(evidence, sha256, entry["name"], entry["type"])
 
 
 @bp.route("/evidence/<int:evidence_id>/edit", methods=["GET", "POST"])
@@ -135,9 +192,10 @@ def render_detail(evidence: Evidence, failed: dict | None = None) -> str:
 def edit(evidence_id: int):
     evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
     unit = get_unit(evidence.portfolio.unit_id)
-    if evidence.judged:
-        flash("This evidence has been assessed, so it can no longer be changed. You can still "
-              "tag it to more criteria, or add new evidence.", "warning")
+    try:
+        ensure_editable(evidence, current_user)
+    except Locked as exc:
+        flash(str(exc), "warning")
         return redirect(url_for(".detail", evidence_id=evidence.id))
     form = EvidenceForm(obj=evidence, unit=unit)
     if request.method == "GET":
@@ -146,9 +204,10 @@ def edit(evidence_id: int):
     if form.validate_on_submit():
         try:
             files = _checked_files(form)
-            update_evidence(evidence, unit, _fields(form), files,
-                            expected_version=form.version.data or 0, actor=current_user,
-                            store=_store(), today=date.today())
+            changed = update_evidence(evidence, unit, _fields(form), files,
+                                      expected_version=form.version.data or 0,
+                                      actor=current_user, store=_store(), today=date.today(),
+                                      note=form.note.data or "")
         except StaleEdit:
             db.session.rollback()
             raise  # the DomainError page (409) shows back everything that was typed
@@ -158,7 +217,13 @@ def edit(evidence_id: int):
             status = 422
         else:
             db.session.commit()
-            flash("Changes saved.", "success")
+            if not changed:
+                flash("Nothing was changed, so nothing was saved.", "info")
+            elif evidence.judged:
+                flash(f"Saved as version {evidence.version} and resubmitted: your assessor has "
+                      "been told and will judge it again.", "success")
+            else:
+                flash("Changes saved.", "success")
             return redirect(url_for(".detail", evidence_id=evidence.id))
     elif request.method == "POST":
         status = 422
@@ -170,7 +235,10 @@ def edit(evidence_id: int):
 @login_required
 def delete(evidence_id: int):
     evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
-    ensure_editable(evidence)
+    ensure_editable(evidence, current_user)
+    if evidence.judged:
+        raise Locked("This evidence has been assessed, so it is kept with its decisions. "
+                     "Revise it instead, or add new evidence.")
     form = ConfirmForm()
     if form.validate_on_submit():
         portfolio_id = evidence.portfolio_id
@@ -187,17 +255,28 @@ def delete(evidence_id: int):
 def claims(evidence_id: int):
     evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
     unit = get_unit(evidence.portfolio.unit_id)
-    locked = {c.criterion_id: c.rationale for c in evidence.claims if c.decisions}
+    if not may_tag(evidence, unit, current_user):
+        flash(f"This is {evidence.author.name}’s record, so they choose its criteria. You can "
+              "confirm it or dispute it.", "warning")
+        return redirect(url_for(".detail", evidence_id=evidence.id))
+    fixed = fixed_claims(evidence, current_user)
+    reword = rewordable(evidence, current_user)
     existing = {}
     for c in evidence.claims:
         existing[f"claim_{field_key(c.criterion_id)}"] = True
         existing[f"rationale_{field_key(c.criterion_id)}"] = c.rationale
-    form = claims_form(unit, locked, formdata=request.form if request.method == "POST" else None,
+    form = claims_form(unit, fixed, reword,
+                       formdata=request.form if request.method == "POST" else None,
                        data=existing)
     status = 200
     if request.method == "POST":
         if form.validate():
-            result = set_claims(evidence, unit, form.wanted(), actor=current_user)
+            try:
+                result = set_claims(evidence, unit, form.wanted(), actor=current_user)
+            except DomainError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+                return redirect(url_for(".claims", evidence_id=evidence.id))
             db.session.commit()
             total = len(evidence.claims)
             if any(result.values()):
@@ -208,26 +287,32 @@ def claims(evidence_id: int):
             return redirect(url_for("portfolios.detail", portfolio_id=evidence.portfolio_id))
         status = 422
         flash("Some claims need a sentence on where and how the evidence meets them.", "danger")
+    claims_by_criterion = {c.criterion_id: c for c in evidence.claims}
     return render_template("evidence/claims.html", evidence=evidence, unit=unit, form=form,
-                           field_key=field_key, locked=locked), status
+                           field_key=field_key, fixed=fixed, rewordable=reword,
+                           claims=claims_by_criterion), status
 
 
 @bp.route("/evidence/<int:evidence_id>/files/<int:file_id>")
 @login_required
 def download(evidence_id: int, file_id: int):
     evidence_file = load_file(evidence_id, file_id, Action.VIEW)
-    evidence = evidence_file.evidence
-    path = _store().path(evidence_file.sha256)
+    return _send(evidence_file.evidence, evidence_file.sha256, evidence_file.filename,
+                 evidence_file.mime_type)
+
+
+def _send(evidence: Evidence, sha256: str, filename: str, mime_type: str):
+    """Send a stored file as a download, with an audit event for the read."""
+    path = _store().path(sha256)
     if not path.is_file():
-        current_app.logger.error("evidence file %s missing from the store", evidence_file.sha256)
+        current_app.logger.error("evidence file %s missing from the store", sha256)
         abort(503, description="This file is missing from the evidence store. An administrator "
                                "has been told; the record of it is safe.")
     audit.record("evidence.file_downloaded", actor=current_user, portfolio=evidence.portfolio,
-                 summary=f"Opened “{evidence_file.filename}”", evidence_id=evidence.id,
-                 sha256=evidence_file.sha256)
+                 summary=f"Opened “{filename}”", evidence_id=evidence.id, sha256=sha256)
     db.session.commit()
-    response = send_file(path, mimetype=evidence_file.mime_type, as_attachment=True,
-                         download_name=evidence_file.filename, max_age=0, etag=evidence_file.sha256)
+    response = send_file(path, mimetype=mime_type, as_attachment=True,
+                         download_name=filename, max_age=0, etag=sha256)
     # Uploaded content never runs as part of our site, even if a browser is tricked into it.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"

@@ -1,15 +1,16 @@
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from ..access import Action, can, get_portfolio, visible_portfolios_query
+from ..coverage import AWAITING
 from ..extensions import db
 from ..models import Portfolio, Role
 from ..units import all_units, get_unit
 from . import bp
-from .services import coverage_for, coverages_for
+from .services import caseload, coverage_for
 
 
 @bp.route("/")
@@ -21,9 +22,8 @@ def index():
     portfolios = db.session.scalars(query).all()
     if current_user.role == Role.LEARNER and len(portfolios) == 1:
         return redirect(url_for(".detail", portfolio_id=portfolios[0].id))
-    coverages = coverages_for(portfolios, all_units(), date.today())
-    return render_template("portfolios/index.html", portfolios=portfolios, coverages=coverages,
-                           units=all_units())
+    rows = caseload(portfolios, all_units(), datetime.now(UTC))
+    return render_template("portfolios/index.html", rows=rows)
 
 
 @bp.route("/<int:portfolio_id>")
@@ -33,5 +33,6 @@ def detail(portfolio_id: int):
     unit = get_unit(portfolio.unit_id)
     coverage = coverage_for(portfolio, unit, date.today())
     return render_template("portfolios/detail.html", portfolio=portfolio, unit=unit,
-                           coverage=coverage,
-                           can_edit=can(current_user, Action.EDIT_EVIDENCE, portfolio))
+                           coverage=coverage, to_judge=coverage.claims_in(AWAITING),
+                           can_edit=can(current_user, Action.EDIT_EVIDENCE, portfolio),
+                           can_judge=can(current_user, Action.JUDGE, portfolio))

@@ -1,0 +1,136 @@
+"""Notifications: an inbox item per person, and the same notice by email when SMTP is set.
+
+`notify()` adds the inbox item to the caller's transaction. Emails wait in the session's outbox
+and are sent only after that transaction commits (a refused change sends nothing), in a
+background thread so a slow mail server never holds up a page. Mail failures are logged,
+never shown to the person who acted: the inbox item is already saved.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from flask import current_app, has_request_context, request, url_for
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models import Notification, Portfolio, User, utcnow
+
+OUTBOX = "notify.outbox"
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+
+
+def link_to(endpoint: str, **values) -> str:
+    """A path inside the app for a notice, also from the command line (the demo, imports)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def notify(user: User | None, message: str, *, link: str = "",
+           portfolio: Portfolio | None = None) -> Notification | None:
+    """Tell `user` something, in the inbox (and by email when configured).
+
+    The same unread notice twice (for example two files removed in a row) is kept once.
+    """
+    if user is None or not user.active:
+        return None
+    pending = next((n for n in db.session.new if isinstance(n, Notification)
+                    and n.user_id == user.id and n.message == message and n.link == link), None)
+    earlier = pending or db.session.scalar(
+        select(Notification).where(Notification.user_id == user.id,
+                                   Notification.message == message, Notification.link == link,
+                                   Notification.read_at.is_(None)))
+    if earlier is not None:
+        return earlier
+    item = Notification(user_id=user.id, message=message, link=link,
+                        portfolio_id=portfolio.id if portfolio else None)
+    db.session.add(item)
+    if current_app.config.get("MAIL_SERVER"):
+        db.session.info.setdefault(OUTBOX, []).append(_mail(user, message, link))
+    return item
+
+
+def _mail(user: User, message: str, link: str) -> Mail:
+    base = current_app.config.get("PUBLIC_URL") or (
+        request.host_url if has_request_context() else "")
+    url = base.rstrip("/") + link if base and link else ""
+    centre = current_app.config["CENTRE_NAME"]
+    body = (f"Hello {user.name},\n\n{message}\n\n"
+            + (f"Open it here: {url}\n\n" if url else "")
+            + f"You can see all your notices in the evidence portfolio's inbox.\n\n{centre}\n")
+    return Mail(to=user.email, subject=f"{message[:90]}", body=body)
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def mark_read(user: User, ids: list[int] | None = None) -> int:
+    """Mark the user's notices read (all of them, or just `ids`). Returns how many changed."""
+    query = update(Notification).where(Notification.user_id == user.id,
+                                       Notification.read_at.is_(None))
+    if ids is not None:
+        query = query.where(Notification.id.in_(ids))
+    return db.session.execute(query.values(read_at=utcnow())).rowcount
+
+
+def send_mail(config: dict, mails: list[Mail], logger) -> None:
+    """Send through the configured SMTP server; log (never raise) any failure."""
+    try:
+        context = ssl.create_default_context()
+        port = int(config.get("MAIL_PORT") or (465 if config.get("MAIL_USE_SSL") else 587))
+        if config.get("MAIL_USE_SSL"):
+            smtp = smtplib.SMTP_SSL(config["MAIL_SERVER"], port, timeout=15, context=context)
+        else:
+            smtp = smtplib.SMTP(config["MAIL_SERVER"], port, timeout=15)
+        with smtp:
+            if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
+                smtp.starttls(context=context)
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            for mail in mails:
+                msg = EmailMessage()
+                msg["From"] = config["MAIL_FROM"]
+                msg["To"] = mail.to
+                msg["Subject"] = mail.subject
+                msg.set_content(mail.body)
+                smtp.send_message(msg)
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.error("could not send %d notification email(s): %s", len(mails), exc)
+
+
+MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME",
+             "MAIL_PASSWORD", "MAIL_FROM")
+
+
+# Registered once, for every session: the outbox lives in the session that committed.
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session):
+    mails = session.info.pop(OUTBOX, None)
+    if not mails:
+        return
+    config = {k: current_app.config.get(k) for k in MAIL_KEYS}
+    logger = current_app.logger
+    if current_app.config.get("MAIL_BACKGROUND", True):
+        threading.Thread(target=send_mail, args=(config, mails, logger), daemon=True).start()
+    else:
+        send_mail(config, mails, logger)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session):
+    session.info.pop(OUTBOX, None)
