@@ -1,10 +1,13 @@
-"""One journey in a real browser: Debian's chromium driven by Playwright.
+"""Journeys in a real browser: Debian's chromium driven by Playwright.
 
-Log in as the demo learner, add evidence with a file, tag two criteria, see the grid change.
+The learner adds evidence with a file, tags two criteria and sees the grid change; the
+assessor takes the demo learner from halfway to ready for sign-off, through a referral,
+a revision, records the learner confirms, and decisions on the resubmission.
 Skipped when chromium is missing, unless REQUIRE_BROWSER=1 (as in CI), where that fails.
 """
 
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -109,3 +112,138 @@ def test_learner_adds_evidence_with_a_file_tags_two_criteria_and_the_grid_change
     with page.expect_download() as download:
         page.get_by_role("link", name="options-email.txt").click()
     assert Path(download.value.path()).read_text().startswith("Dear Mrs Patel")
+
+
+def sign_in(page, base, email):
+    page.goto(f"{base}/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill("browser-pass-1")
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+
+
+def open_evidence(page, base, title):
+    page.goto(f"{base}/portfolios/1")
+    page.get_by_role("link", name=title).first.click()
+
+
+def decide(page, criterion, outcome, feedback=""):
+    """Record a decision on one claim card of the evidence page."""
+    card = page.locator(".card", has=page.get_by_role(
+        "heading", name=re.compile(rf"^AC {re.escape(criterion)} ")))
+    if card.locator("summary").count():  # a decided claim: the form is folded away
+        card.locator("summary").click()
+    card.get_by_label("Accept: this evidence meets the criterion" if outcome == "accepted"
+                      else "Refer: something is missing").check()
+    if feedback:
+        card.get_by_label("Feedback to the learner").fill(feedback)
+    card.get_by_role("button", name="Record decision").click()
+
+
+def record(page, base, kind, fields, criteria):
+    page.goto(f"{base}/portfolios/1")
+    page.get_by_role("link", name=f"Record a {kind}").click()
+    for label, value in fields.items():
+        page.get_by_label(label, exact=True).fill(value)
+    for criterion, notes in criteria.items():
+        page.get_by_label(re.compile(rf"^AC {re.escape(criterion)} ")).check()
+        page.get_by_label(f"What you saw or heard for AC {criterion}").fill(notes)
+    page.get_by_role("button", name="Save the record").click()
+
+
+REFLECTIVE = "Reflective account: refund complaint about a faulty kettle"
+
+
+def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live_server, page):
+    """Refer one claim, accept another; the learner revises and resubmits; the assessor sees
+    what changed and accepts; observation and discussion records fill the last gaps; the
+    learner confirms them; the portfolio is ready for sign-off for both of them."""
+    from playwright.sync_api import expect
+
+    base = live_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    sign_in(page, base, "assessor@demo.test")
+    expect(page.get_by_role("heading", name="My learners")).to_be_visible()
+    first = page.locator("table.caseload tbody tr").first
+    expect(first).to_contain_text("Priya Shah")
+    expect(first).to_contain_text("8 of 17")
+
+    open_evidence(page, base, "Email exchange with Mr Hughes (complaint ref NHA-20418)")
+    decide(page, "2.7", "accepted")
+    expect(page.get_by_role("status")).to_contain_text("Decision recorded for AC 2.7: accepted")
+    open_evidence(page, base, REFLECTIVE)
+    decide(page, "2.2", "referred", "Say how you kept ownership of the case until it closed.")
+    expect(page.locator(".card").filter(has_text="Say how you kept ownership").first
+           ).to_be_visible()
+
+    record(page, base, "direct observation",
+           {"Start time": "10:30", "Duration in minutes": "25",
+            "Place": "Northgate contact centre, complaints desk",
+            "What the learner did": "Priya dealt with Mrs Okafor's complaint about a dented "
+                                    "washing machine."},
+           {"2.2": "Owned the case and called back by 3pm as promised.",
+            "2.4": "Explained repair versus replacement to the customer.",
+            "2.5": "Explained to her team leader why a replacement cost less.",
+            "2.9": "Followed the data protection check and the complaints procedure."})
+    expect(page.get_by_role("status")).to_contain_text("asked to confirm it is accurate")
+    record(page, base, "professional discussion",
+           {"Duration in minutes": "30",
+            "Questions asked": "1. How do you monitor complaints?\n2. What prompts a review?\n"
+                               "3. What happens if we admit liability?",
+            "Summary of the learner’s answers": "Priya compared surveys, feedback cards and "
+                                                "complaint trends."},
+           {"1.1": "Compared surveys, feedback cards and complaint logs.",
+            "1.2": "Repeat faults and delivery complaints prompt a service review.",
+            "1.7": "Admitting liability brings compensation costs and legal duties."})
+    sign_out(page)
+
+    # The learner hears of it all, confirms both records and answers the referrals.
+    sign_in(page, base, "learner@demo.test")
+    expect(page.get_by_role("link", name=re.compile(r"^Inbox \d+ new$"))).to_be_visible()
+    page.get_by_role("link", name=re.compile("^Inbox")).click()
+    expect(page.locator(".inbox")).to_contain_text(
+        "referred AC 2.2 on “Reflective account: refund complaint about a faulty kettle”")
+    for title in ("Direct observation", "Professional discussion"):
+        open_evidence(page, base, re.compile(f"^{title}"))
+        page.get_by_label("Yes: I confirm this is an accurate record").check()
+        page.get_by_role("button", name="Send my answer").click()
+        expect(page.get_by_role("status")).to_contain_text("you confirmed the record")
+    open_evidence(page, base, REFLECTIVE)
+    page.get_by_role("link", name="Revise and resubmit", exact=True).click()
+    expect(page.locator(".alert-warning")).to_contain_text("AC 2.2: Say how you kept ownership")
+    account = page.get_by_label("Account")
+    account.fill(account.input_value() + "\n\nI escalate to my team leader when a customer "
+                 "wants more than a £150 refund or mentions the ombudsman.")
+    page.get_by_label("What you changed, for your assessor").fill(
+        "Added the last paragraph on when I escalate.")
+    page.get_by_role("button", name="Save and resubmit").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved as version 2 and resubmitted")
+    sign_out(page)
+
+    # The assessor sees what changed, judges the resubmission, and the portfolio is ready.
+    sign_in(page, base, "assessor@demo.test")
+    expect(page.locator("table.caseload tbody tr").first).to_contain_text("resubmitted")
+    open_evidence(page, base, REFLECTIVE)
+    changes = page.locator("section", has=page.get_by_role(
+        "heading", name="Changed since the last decision: version 1 → 2"))
+    expect(changes).to_contain_text("Added the last paragraph on when I escalate.")
+    expect(changes.locator(".diff-added")).to_contain_text("I escalate to my team leader")
+    for criterion in ("1.3", "1.4", "1.5", "1.6", "1.8", "2.2"):
+        decide(page, criterion, "accepted")
+        expect(page.get_by_role("status")).to_contain_text(f"AC {criterion}: accepted")
+    page.screenshot(path=str(ARTIFACTS / "evidence-after-resubmission.png"), full_page=True)
+    page.goto(f"{base}/portfolios/1")
+    expect(page.get_by_role("heading", name="Progress: 17 of 17 criteria met")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ready for sign-off")).to_be_visible()
+    sign_out(page)
+
+    sign_in(page, base, "learner@demo.test")
+    expect(page.get_by_role("heading", name="Ready for sign-off")).to_be_visible()
+    # Every version stays visible afterwards.
+    open_evidence(page, base, REFLECTIVE)
+    page.get_by_role("link", name="Version 1").click()
+    expect(page.get_by_text("This is an earlier version")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("Say how you kept ownership")
