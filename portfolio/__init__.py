@@ -133,9 +133,11 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
 
     @app.template_filter("day")
-    def day(value: date | datetime | None) -> str:
-        if value is None:
+    def day(value: date | datetime | str | None) -> str:
+        if value is None or value == "":
             return ""
+        if isinstance(value, str):  # an ISO date kept in a version's content
+            value = date.fromisoformat(value)
         if isinstance(value, datetime):
             value = value.astimezone(UK)
         return f"{value.day} {value:%B %Y}"

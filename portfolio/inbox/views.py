@@ -1,11 +1,10 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
-from ..models import Notification, Portfolio
+from ..models import Notification
 from ..notify import mark_read
 from . import bp
 
@@ -17,7 +16,6 @@ PAGE = 100
 def index():
     items = db.session.scalars(
         select(Notification).where(Notification.user_id == current_user.id)
-        .options(selectinload(Notification.portfolio).selectinload(Portfolio.learner))
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(PAGE)).all()
     return render_template("inbox/index.html", items=items, form=ConfirmForm(), limit=PAGE)
 
