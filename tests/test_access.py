@@ -24,7 +24,8 @@ def world(app, db, people, portfolios):
                           files, actor=learner, store=store, submission_key=None,
                           today=date.today())
         db.session.commit()
-        out[key] = {"p": portfolios[key].id, "e": ev.id, "f": ev.files[0].id}
+        out[key] = {"p": portfolios[key].id, "e": ev.id, "f": ev.files[0].id,
+                    "sha": ev.files[0].sha256}
     return out
 
 
@@ -34,35 +35,38 @@ def status(client, url: str) -> int:
     return response.status_code
 
 
-VIEW_ROUTES = ["/portfolios/{p}", "/evidence/{e}", "/evidence/{e}/files/{f}"]
+VIEW_ROUTES = ["/portfolios/{p}", "/evidence/{e}", "/evidence/{e}/files/{f}",
+               "/evidence/{e}/versions/1", "/evidence/{e}/versions/1/files/{sha}"]
 EDIT_ROUTES = ["/portfolios/{p}/evidence/new", "/evidence/{e}/edit", "/evidence/{e}/claims",
                "/evidence/{e}/delete"]
+JUDGE_ROUTES = ["/portfolios/{p}/records/new/direct_observation",
+                "/portfolios/{p}/records/new/professional_discussion"]
 ADMIN_ROUTES = ["/admin/", "/admin/users/new", "/admin/enrol"]
 
-# role -> (view own, edit own, view other, edit other, admin pages)
+# role -> ((view, edit, judge) on their own portfolio, the same on someone else's, admin pages)
 EXPECTED = {
-    "learner": (200, 200, 404, 404, 403),
-    "assessor": (200, 403, 404, 404, 403),
-    "iqa": (200, 403, 404, 404, 403),
-    "admin": (200, 403, 200, 403, 200),
+    "learner": ((200, 200, 403), (404, 404, 404), 403),
+    "assessor": ((200, 403, 200), (404, 404, 404), 403),
+    "iqa": ((200, 403, 403), (404, 404, 404), 403),
+    "admin": ((200, 403, 403), (200, 403, 403), 200),
 }
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED))
 def test_access_matrix(client, browser, people, world, role):
     browser.login(people[role])
-    view_own, edit_own, view_other, edit_other, admin = EXPECTED[role]
-    for which, view, edit in (("own", view_own, edit_own), ("other", view_other, edit_other)):
+    own, other, admin = EXPECTED[role]
+    for which, codes in (("own", own), ("other", other)):
         ids = world[which]
-        for route in VIEW_ROUTES:
-            assert status(client, route.format(**ids)) == view, (role, which, route)
-        for route in EDIT_ROUTES:
-            assert status(client, route.format(**ids)) == edit, (role, which, route)
+        for routes, code in zip((VIEW_ROUTES, EDIT_ROUTES, JUDGE_ROUTES), codes, strict=True):
+            for route in routes:
+                assert status(client, route.format(**ids)) == code, (role, which, route)
     for route in ADMIN_ROUTES:
         assert status(client, route) == admin, (role, route)
 
 
-@pytest.mark.parametrize("route", VIEW_ROUTES + EDIT_ROUTES + ADMIN_ROUTES + ["/portfolios/"])
+@pytest.mark.parametrize("route", VIEW_ROUTES + EDIT_ROUTES + JUDGE_ROUTES + ADMIN_ROUTES
+                         + ["/portfolios/", "/inbox/"])
 def test_anonymous_users_are_sent_to_sign_in(client, world, route):
     url = route.format(**world["own"])
     response = client.get(url)
@@ -87,7 +91,10 @@ def test_learner_cannot_post_to_another_learners_portfolio(client, browser, peop
     other = world["other"]
     for url in (f"/portfolios/{other['p']}/evidence/new", f"/evidence/{other['e']}/edit",
                 f"/evidence/{other['e']}/claims", f"/evidence/{other['e']}/delete",
-                f"/evidence/{other['e']}/files/{other['f']}/remove"):
+                f"/evidence/{other['e']}/files/{other['f']}/remove",
+                f"/evidence/{other['e']}/response", f"/evidence/{other['e']}/claims/add",
+                f"/evidence/{other['e']}/record",
+                f"/portfolios/{other['p']}/records/new/direct_observation"):
         assert client.post(url, data={"csrf_token": token, "title": "x"}).status_code == 404, url
 
 
