@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .evidence import bp as evidence_bp
     from .inbox import bp as inbox_bp
     from .portfolios import bp as portfolios_bp
+    from .signoff import bp as signoff_bp
 
     auth.init_login(login_manager)
     app.register_blueprint(auth_bp)
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(admin_bp)
     app.register_blueprint(assessment_bp)
     app.register_blueprint(inbox_bp)
+    app.register_blueprint(signoff_bp)
     cli.init_app(app)
     _register_error_pages(app)
     _register_template_helpers(app)

@@ -19,7 +19,9 @@ from .models import Portfolio, Role, User
 class Action(StrEnum):
     VIEW = "view"  # the portfolio page, its evidence and files
     EDIT_EVIDENCE = "edit_evidence"  # add, change, delete the learner's own evidence and claims
-    JUDGE = "judge"  # record decisions on claims
+    JUDGE = "judge"  # record decisions on claims, write records, sign the portfolio off
+    COUNTERSIGN = "countersign"  # the portfolio's IQA, never its assessor
+    REOPEN = "reopen"  # unlock a signed-off portfolio, with a reason
 
 
 def can(user: User | None, action: Action, portfolio: Portfolio) -> bool:
@@ -35,6 +37,10 @@ def can(user: User | None, action: Action, portfolio: Portfolio) -> bool:
         return is_learner and user.role == Role.LEARNER
     if action == Action.JUDGE:
         return is_assessor and user.role == Role.ASSESSOR
+    if action == Action.COUNTERSIGN:
+        return is_iqa and not is_assessor and user.role == Role.IQA
+    if action == Action.REOPEN:
+        return user.role == Role.ADMIN or (is_assessor and user.role == Role.ASSESSOR)
     return False
 
 

@@ -50,6 +50,17 @@ class ClaimOutcome(StrEnum):
     REFERRED = "referred"
 
 
+class SignatureKind(StrEnum):
+    DECLARATION = "declaration"  # the learner: this evidence is my own work
+    SIGN_OFF = "sign_off"  # the assessor: every criterion met; valid, authentic, ...
+    COUNTERSIGN = "countersign"  # the IQA
+
+    @property
+    def label(self) -> str:
+        return {"declaration": "Learner's declaration", "sign_off": "Assessor's sign-off",
+                "countersign": "IQA's countersignature"}[self.value]
+
+
 class RecordResponse(StrEnum):
     """The learner's answer to an assessor's record of an observation or discussion."""
 
@@ -100,6 +111,8 @@ class Portfolio(db.Model):
     assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     iqa_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by the assessor's sign-off: nothing in the portfolio may change until reopened.
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
     assessor: Mapped[User] = relationship(foreign_keys=[assessor_id])
@@ -107,6 +120,12 @@ class Portfolio(db.Model):
     evidence: Mapped[list[Evidence]] = relationship(
         back_populates="portfolio", cascade="all, delete-orphan",
         order_by="(Evidence.dated, Evidence.id)")
+    signatures: Mapped[list[Signature]] = relationship(
+        back_populates="portfolio", order_by="(Signature.signed_at, Signature.id)")
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_at is not None
 
 
 class Evidence(db.Model):
@@ -306,6 +325,44 @@ class Decision(db.Model):
 
     claim: Mapped[Claim] = relationship(back_populates="decisions")
     assessor: Mapped[User] = relationship()
+
+
+class Signature(db.Model):
+    """A declaration, sign-off or countersignature, bound to the portfolio's digest.
+
+    Kept for good. It is current while the portfolio's digest still equals the one signed and
+    nobody has reopened the portfolio since; otherwise it shows as superseded.
+    """
+
+    __tablename__ = "signature"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {tuple(k.value for k in SignatureKind)}", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portfolio_id: Mapped[int] = mapped_column(ForeignKey("portfolio.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    typed_name: Mapped[str] = mapped_column(String(120))
+    statement: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    # The canonical state that was signed, so "what changed since" can be shown later.
+    state_json: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
+
+    portfolio: Mapped[Portfolio] = relationship(back_populates="signatures")
+    signer: Mapped[User] = relationship()
+
+    @property
+    def label(self) -> str:
+        return SignatureKind(self.kind).label
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
 
 
 class Notification(db.Model):

@@ -247,3 +247,21 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     page.get_by_role("link", name="Version 1").click()
     expect(page.get_by_text("This is an earlier version")).to_be_visible()
     expect(page.locator("body")).to_contain_text("Say how you kept ownership")
+
+    # Declared, signed off and countersigned: each bound to the portfolio's digest.
+    for email, name, button in (("learner@demo.test", "Priya Shah", "Sign the declaration"),
+                                ("assessor@demo.test", "Dawn Matthews", "Sign the sign-off"),
+                                ("iqa@demo.test", "Graham Okoye",
+                                 "Sign the countersignature")):
+        if email != "learner@demo.test":
+            sign_out(page)
+            sign_in(page, base, email)
+        page.goto(f"{base}/portfolios/1")
+        page.get_by_role("link", name="Declaration and sign-off").first.click()
+        page.get_by_label("I confirm the statement above").check()
+        page.get_by_label("Type your full name to sign").fill(name)
+        page.get_by_role("button", name=button).click()
+        expect(page.get_by_role("status")).to_contain_text("Signed:")
+    expect(page.locator(".state-accepted", has_text="Current")).to_have_count(3)
+    expect(page.get_by_text("Signed off and locked")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "signatures.png"), full_page=True)

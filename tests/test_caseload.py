@@ -99,7 +99,7 @@ def test_ready_for_sign_off_shows_to_assessor_and_learner(db, browser, client, p
     client.post("/logout", data={"csrf_token": browser.token(url)})
     browser.login(people["learner"])
     page = client.get(url).text
-    assert "Ready for sign-off" in page and "Your assessor will now check" in page
+    assert "Ready for sign-off" in page and "Sign the declaration" in page
 
 
 def test_not_ready_while_one_criterion_is_missing(db, browser, client, people, portfolios,

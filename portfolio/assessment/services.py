@@ -28,6 +28,7 @@ from ..models import (
     utcnow,
 )
 from ..notify import link_to, notify
+from ..signing import ensure_unlocked
 from ..spec import Unit
 
 
@@ -39,6 +40,7 @@ def _evidence_link(evidence: Evidence, claim: Claim | None = None) -> str:
 def _require_judge(user: User, portfolio: Portfolio) -> None:
     if not can(user, Action.JUDGE, portfolio):
         raise NotAllowed("Only this learner's assessor can do this.")
+    ensure_unlocked(portfolio)
 
 
 def record_decision(claim: Claim, outcome: str, feedback: str, *, assessor: User,
@@ -221,6 +223,7 @@ def respond_to_record(evidence: Evidence, unit: Unit, response: str, comment: st
     portfolio = evidence.portfolio
     if not can(learner, Action.EDIT_EVIDENCE, portfolio):
         raise NotAllowed("Only the learner whose record this is can confirm or dispute it.")
+    ensure_unlocked(portfolio)
     method = unit.methods.get(evidence.method)
     if method is None or method.author != "assessor":
         raise DomainError("Only an assessor's record is confirmed or disputed.")

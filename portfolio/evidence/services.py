@@ -19,6 +19,7 @@ from ..errors import DomainError, InvalidUpload, Locked
 from ..extensions import db
 from ..models import Claim, Evidence, EvidenceFile, Portfolio, User, utcnow
 from ..notify import link_to, notify
+from ..signing import ensure_unlocked
 from ..spec import Unit
 from ..storage import EvidenceStore, StagedFile, TooLarge
 from ..uploads import display_name, inspect
@@ -119,6 +120,7 @@ def add_evidence(portfolio: Portfolio, unit: Unit, fields: EvidenceFields,
                  submission_key: str | None, today: date) -> Evidence:
     """Create an evidence item with its checked files."""
     with _owning(store, files):
+        ensure_unlocked(portfolio)
         _validate(unit, fields, today)
         if not fields.account_md.strip() and not files:
             raise DomainError("Write an account or attach at least one file: evidence needs "
@@ -144,6 +146,7 @@ def ensure_editable(evidence: Evidence, actor: User) -> None:
     version has decisions and no referral is fixed. Assessors' records and witnesses'
     testimonies are never the learner's to change.
     """
+    ensure_unlocked(evidence.portfolio)
     if evidence.author_id != actor.id:
         raise Locked(f"This evidence was written by {evidence.author.name}, so only they can "
                      "change it. You can confirm it or dispute it instead.")
@@ -269,6 +272,7 @@ def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor:
     to the learner (a referral), and that is a resubmission: a new version of the item.
     Claims the assessor added stay as they are. Returns what changed.
     """
+    ensure_unlocked(evidence.portfolio)
     if not may_tag(evidence, unit, actor):
         raise Locked(f"This is {evidence.author.name}’s record: only they choose its criteria.")
     unknown = set(wanted) - {c.id for c in unit.criteria}

@@ -77,6 +77,10 @@ def _checked_files(form: EvidenceForm):
 def new(portfolio_id: int):
     portfolio = get_portfolio(portfolio_id, Action.EDIT_EVIDENCE)
     unit = get_unit(portfolio.unit_id)
+    if portfolio.locked:
+        flash("This portfolio has been signed off, so nothing can be added until it is "
+              "reopened.", "warning")
+        return redirect(url_for("portfolios.detail", portfolio_id=portfolio.id))
     form = EvidenceForm(unit=unit)
     if request.method == "GET":
         form.submission_key.data = secrets.token_urlsafe(24)
@@ -128,8 +132,9 @@ def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form
 
     portfolio = evidence.portfolio
     unit = get_unit(portfolio.unit_id)
-    can_judge = can(current_user, Action.JUDGE, portfolio)
-    can_edit = can(current_user, Action.EDIT_EVIDENCE, portfolio)
+    # A signed-off portfolio is locked: the page shows everything and offers no changes.
+    can_judge = can(current_user, Action.JUDGE, portfolio) and not portfolio.locked
+    can_edit = can(current_user, Action.EDIT_EVIDENCE, portfolio) and not portfolio.locked
     forms = {}
     if can_judge:
         forms = {c.id: (failed or {}).get(c.id) or DecisionForm(prefix=f"claim{c.id}",
@@ -255,6 +260,10 @@ def delete(evidence_id: int):
 def claims(evidence_id: int):
     evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
     unit = get_unit(evidence.portfolio.unit_id)
+    if evidence.portfolio.locked:
+        flash("This portfolio has been signed off, so its claims cannot change until it is "
+              "reopened.", "warning")
+        return redirect(url_for(".detail", evidence_id=evidence.id))
     if not may_tag(evidence, unit, current_user):
         flash(f"This is {evidence.author.name}’s record, so they choose its criteria. You can "
               "confirm it or dispute it.", "warning")

@@ -34,5 +34,7 @@ def detail(portfolio_id: int):
     coverage = coverage_for(portfolio, unit, date.today())
     return render_template("portfolios/detail.html", portfolio=portfolio, unit=unit,
                            coverage=coverage, to_judge=coverage.claims_in(AWAITING),
-                           can_edit=can(current_user, Action.EDIT_EVIDENCE, portfolio),
-                           can_judge=can(current_user, Action.JUDGE, portfolio))
+                           can_edit=can(current_user, Action.EDIT_EVIDENCE, portfolio)
+                           and not portfolio.locked,
+                           can_judge=can(current_user, Action.JUDGE, portfolio)
+                           and not portfolio.locked)

@@ -1,0 +1,91 @@
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..access import Action, can, get_portfolio
+from ..errors import DomainError, NotAllowed
+from ..extensions import db
+from ..models import SignatureKind
+from ..portfolios.services import coverage_for
+from ..signing import digest_of, portfolio_state, statuses
+from ..units import get_unit
+from . import bp
+from .forms import ReopenForm, SignForm
+from .services import STATEMENTS, reopen, sign
+
+
+def _kinds_for(portfolio) -> list[SignatureKind]:
+    """The signatures the current user could give on this portfolio."""
+    out = []
+    if can(current_user, Action.EDIT_EVIDENCE, portfolio):
+        out.append(SignatureKind.DECLARATION)
+    if can(current_user, Action.JUDGE, portfolio):
+        out.append(SignatureKind.SIGN_OFF)
+    if can(current_user, Action.COUNTERSIGN, portfolio):
+        out.append(SignatureKind.COUNTERSIGN)
+    return out
+
+
+def _page(portfolio, sign_form=None, reopen_form=None, status=200):
+    unit = get_unit(portfolio.unit_id)
+    state = portfolio_state(portfolio)
+    listed = statuses(portfolio, state)
+    current = {s.signature.kind for s in listed if s.current}
+    forms = {}
+    for kind in _kinds_for(portfolio):
+        if sign_form is not None and sign_form.kind.data == kind.value:
+            forms[kind.value] = sign_form
+        else:
+            forms[kind.value] = SignForm(formdata=None, kind=kind.value)
+    return render_template(
+        "signoff/page.html", portfolio=portfolio, unit=unit, digest=digest_of(state),
+        listed=listed, current=current, forms=forms, statements=STATEMENTS,
+        kinds=SignatureKind, coverage=coverage_for(portfolio, unit, date.today()),
+        reopen_form=(reopen_form or ReopenForm(formdata=None))
+        if portfolio.locked and can(current_user, Action.REOPEN, portfolio) else None), status
+
+
+@bp.route("/portfolios/<int:portfolio_id>/signatures", methods=["GET", "POST"])
+@login_required
+def page(portfolio_id: int):
+    portfolio = get_portfolio(portfolio_id, Action.VIEW)
+    if request.method == "GET":
+        return _page(portfolio)
+    form = SignForm()
+    if form.validate_on_submit():
+        try:
+            signature = sign(portfolio, get_unit(portfolio.unit_id), form.kind.data,
+                             form.typed_name.data, form.confirmed.data, signer=current_user,
+                             today=date.today())
+        except NotAllowed:
+            db.session.rollback()
+            raise
+        except (DomainError, ValueError) as exc:
+            db.session.rollback()
+            form.typed_name.errors = [*form.typed_name.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Signed: {signature.label}."
+                  + (" The portfolio is now locked." if portfolio.locked else ""), "success")
+            return redirect(url_for(".page", portfolio_id=portfolio.id))
+    return _page(portfolio, sign_form=form, status=422)
+
+
+@bp.route("/portfolios/<int:portfolio_id>/reopen", methods=["POST"])
+@login_required
+def reopen_portfolio(portfolio_id: int):
+    portfolio = get_portfolio(portfolio_id, Action.REOPEN)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        try:
+            reopen(portfolio, form.reason.data, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash("Reopened. The earlier signatures are kept, marked as superseded; new ones "
+                  "are needed.", "success")
+            return redirect(url_for(".page", portfolio_id=portfolio.id))
+    return _page(portfolio, reopen_form=form, status=422)
