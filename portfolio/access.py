@@ -22,6 +22,7 @@ class Action(StrEnum):
     JUDGE = "judge"  # record decisions on claims, write records, sign the portfolio off
     COUNTERSIGN = "countersign"  # the portfolio's IQA, never its assessor
     REOPEN = "reopen"  # unlock a signed-off portfolio, with a reason
+    AUDIT = "audit"  # read the portfolio's audit trail
 
 
 def can(user: User | None, action: Action, portfolio: Portfolio) -> bool:
@@ -41,6 +42,9 @@ def can(user: User | None, action: Action, portfolio: Portfolio) -> bool:
         return is_iqa and not is_assessor and user.role == Role.IQA
     if action == Action.REOPEN:
         return user.role == Role.ADMIN or (is_assessor and user.role == Role.ASSESSOR)
+    if action == Action.AUDIT:
+        return user.role == Role.ADMIN or (is_assessor and user.role == Role.ASSESSOR) or (
+            is_iqa and user.role == Role.IQA)
     return False
 
 

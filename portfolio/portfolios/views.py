@@ -37,4 +37,5 @@ def detail(portfolio_id: int):
                            can_edit=can(current_user, Action.EDIT_EVIDENCE, portfolio)
                            and not portfolio.locked,
                            can_judge=can(current_user, Action.JUDGE, portfolio)
-                           and not portfolio.locked)
+                           and not portfolio.locked,
+                           can_audit=can(current_user, Action.AUDIT, portfolio))
