@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .inbox import bp as inbox_bp
     from .portfolios import bp as portfolios_bp
     from .signoff import bp as signoff_bp
+    from .witness import bp as witness_bp
 
     auth.init_login(login_manager)
     app.register_blueprint(auth_bp)
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(assessment_bp)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(signoff_bp)
+    app.register_blueprint(witness_bp)
     cli.init_app(app)
     _register_error_pages(app)
     _register_template_helpers(app)

@@ -81,4 +81,5 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or "",
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "portfolio@localhost",
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or "",
+        "WITNESS_LINK_DAYS": _int("WITNESS_LINK_DAYS", 14),
     }

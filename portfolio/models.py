@@ -144,7 +144,9 @@ class Evidence(db.Model):
     start_time: Mapped[time | None]
     duration_minutes: Mapped[int | None]
     questions_md: Mapped[str] = mapped_column(Text, default="", server_default="")
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The user who wrote it; none for a witness testimony, written through a one-time link by
+    # someone without an account (see `witness`).
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Bumped on every saved change; each version's content is kept in EvidenceVersion. A form
     # opened before someone else's save is refused, not merged; a decision names the version
     # it judged, so a revised item goes back to "awaiting assessment".
@@ -155,7 +157,9 @@ class Evidence(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     portfolio: Mapped[Portfolio] = relationship(back_populates="evidence")
-    author: Mapped[User] = relationship()
+    author: Mapped[User | None] = relationship()
+    witness: Mapped[WitnessRequest | None] = relationship(back_populates="evidence",
+                                                          uselist=False)
     files: Mapped[list[EvidenceFile]] = relationship(
         back_populates="evidence", cascade="all, delete-orphan", order_by="EvidenceFile.id")
     claims: Mapped[list[Claim]] = relationship(
@@ -166,6 +170,12 @@ class Evidence(db.Model):
     responses: Mapped[list[EvidenceResponse]] = relationship(
         back_populates="evidence", cascade="all, delete-orphan",
         order_by="(EvidenceResponse.created_at, EvidenceResponse.id)")
+
+    @property
+    def author_name(self) -> str:
+        if self.author is not None:
+            return self.author.name
+        return self.witness.witness_name if self.witness else "unknown"
 
     @property
     def judged(self) -> bool:
@@ -232,11 +242,15 @@ class EvidenceVersion(db.Model):
     content_json: Mapped[str] = mapped_column(Text)
     # The learner's note on a resubmission ("what I changed"), or the assessor's on an amendment.
     note: Mapped[str] = mapped_column(Text, default="")
-    saved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # none: a witness
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     evidence: Mapped[Evidence] = relationship(back_populates="versions")
-    saved_by: Mapped[User] = relationship()
+    saved_by: Mapped[User | None] = relationship()
+
+    @property
+    def saved_by_name(self) -> str:
+        return self.saved_by.name if self.saved_by else self.evidence.author_name
 
     @property
     def content(self) -> dict:
@@ -363,6 +377,50 @@ class Signature(db.Model):
     @property
     def role_label(self) -> str:
         return Role(self.role).label
+
+
+class WitnessRequest(db.Model):
+    """The learner asks someone who saw their work for a testimony, through a one-time link.
+
+    Only the sha256 of the link's token is kept. The link works once, until it expires or is
+    revoked; what the witness submits becomes a witness-testimony evidence item.
+    """
+
+    __tablename__ = "witness_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portfolio_id: Mapped[int] = mapped_column(ForeignKey("portfolio.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    witness_name: Mapped[str] = mapped_column(String(120))
+    witness_email: Mapped[str] = mapped_column(String(254))
+    job_title: Mapped[str] = mapped_column(String(120))
+    relationship_to_learner: Mapped[str] = mapped_column(String(200))
+    activity: Mapped[str] = mapped_column(Text)  # what the learner asks them to describe
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Filled when the witness signs:
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"), unique=True)
+    not_relative: Mapped[bool] = mapped_column(default=False)
+    verification_contact: Mapped[str] = mapped_column(String(254), default="")
+    signed_name: Mapped[str] = mapped_column(String(120), default="")
+
+    portfolio: Mapped[Portfolio] = relationship()
+    evidence: Mapped[Evidence | None] = relationship(back_populates="witness")
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+
+    def state(self, now: datetime) -> str:
+        """signed, revoked, expired or waiting."""
+        if self.used_at is not None:
+            return "signed"
+        if self.revoked_at is not None:
+            return "revoked"
+        if now >= self.expires_at:
+            return "expired"
+        return "waiting"
 
 
 class Notification(db.Model):

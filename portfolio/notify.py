@@ -63,10 +63,24 @@ def notify(user: User | None, message: str, *, link: str = "",
     return item
 
 
-def _mail(user: User, message: str, link: str) -> Mail:
+def queue_mail(to: str, subject: str, body: str) -> bool:
+    """Email someone without an account (a witness) after commit. False when email is off."""
+    if not current_app.config.get("MAIL_SERVER"):
+        return False
+    db.session.info.setdefault(OUTBOX, []).append(Mail(to=to, subject=subject, body=body))
+    return True
+
+
+def absolute(path: str) -> str:
+    """The full address of a path inside the app, for links sent outside it."""
     base = current_app.config.get("PUBLIC_URL") or (
         request.host_url if has_request_context() else "")
-    url = base.rstrip("/") + link if base and link else ""
+    return base.rstrip("/") + path
+
+
+def _mail(user: User, message: str, link: str) -> Mail:
+    url = absolute(link) if link else ""
+    url = url if url.startswith("http") else ""
     centre = current_app.config["CENTRE_NAME"]
     body = (f"Hello {user.name},\n\n{message}\n\n"
             + (f"Open it here: {url}\n\n" if url else "")

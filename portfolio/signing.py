@@ -2,7 +2,7 @@
 
 `portfolio_state()` is the canonical record of everything a signature vouches for: each
 evidence item's content, file hashes and version, every claim and every decision, and the
-learner's answers to assessors' records (witness statements join it as evidence items). The
+learner's answers to assessors' records, and every witness statement with its signature. The
 digest is the sha256 of that state as canonical JSON (sorted keys, no spaces, UTF-8), so it
 changes when any of those change and only then. Reading, downloading or exporting changes
 nothing.
@@ -31,6 +31,7 @@ def portfolio_state(portfolio: Portfolio) -> dict:
     items = db.session.scalars(
         select(Evidence).where(Evidence.portfolio_id == portfolio.id)
         .options(selectinload(Evidence.files), selectinload(Evidence.responses),
+                 selectinload(Evidence.witness),
                  selectinload(Evidence.claims).selectinload(Claim.decisions))
         .order_by(Evidence.id)).all()
     evidence = {}
@@ -53,6 +54,13 @@ def portfolio_state(portfolio: Portfolio) -> dict:
                 for c in e.claims},
             "responses": [{"id": r.id, "response": r.response, "comment": r.comment,
                            "evidence_version": r.evidence_version} for r in e.responses],
+            "witness": None if e.witness is None else {
+                "name": e.witness.witness_name, "job_title": e.witness.job_title,
+                "relationship": e.witness.relationship_to_learner,
+                "email": e.witness.witness_email,
+                "verification_contact": e.witness.verification_contact,
+                "not_relative": e.witness.not_relative, "signed_name": e.witness.signed_name,
+                "signed_at": e.witness.used_at.isoformat() if e.witness.used_at else None},
         }
     return {"portfolio": portfolio.id, "unit": portfolio.unit_id,
             "learner_id": portfolio.learner_id, "evidence": evidence}

@@ -265,3 +265,41 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     expect(page.locator(".state-accepted", has_text="Current")).to_have_count(3)
     expect(page.get_by_text("Signed off and locked")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "signatures.png"), full_page=True)
+
+
+def test_a_witness_signs_a_testimony_through_the_link_without_an_account(live_server, page):
+    from playwright.sync_api import expect
+
+    base = live_server
+    sign_in(page, base, "learner@demo.test")
+    page.get_by_role("link", name="Ask a witness").first.click()
+    page.get_by_label("Witness’s full name").fill("Sam Carter")
+    page.get_by_label("Their email address").fill("sam.carter@northgate.example")
+    page.get_by_label("Their job title").fill("Team leader")
+    page.get_by_label("How they know your work").fill("My line manager")
+    page.get_by_label("What they saw, and which criteria").fill(
+        "How I handled Mrs Okafor's complaint (AC 2.9).")
+    page.get_by_role("button", name="Create the witness link").click()
+    link = page.get_by_label("Link for Sam Carter").input_value()
+    sign_out(page)
+
+    page.goto(link)  # no account: just the link
+    expect(page.get_by_role("heading", name="Witness testimony for Priya Shah")).to_be_visible()
+    page.get_by_label("What you saw").fill("I heard Priya follow our complaints procedure.")
+    page.get_by_label("I am not a relative of the learner").check()
+    page.get_by_label("Phone number or email for checking").fill("0113 496 0000")
+    page.get_by_label("Type your full name to sign").fill("Sam Carter")
+    page.get_by_label("I confirm this statement is true and that I wrote it").check()
+    page.get_by_role("button", name="Sign and send").click()
+    expect(page.get_by_role("heading", name="Thank you, Sam Carter")).to_be_visible()
+    page.goto(link)
+    expect(page.get_by_role("heading", name="This link does not work any more")).to_be_visible()
+
+    sign_in(page, base, "learner@demo.test")
+    witnesses = page.locator("section", has=page.get_by_role("heading", name="Witnesses (1)"))
+    expect(witnesses).to_contain_text("Signed")
+    witnesses.get_by_role("link", name="read it").click()
+    expect(page.get_by_role("heading", name="Witness testimony: Sam Carter, Team leader")
+           ).to_be_visible()
+    expect(page.get_by_role("link", name="Tag criteria")).to_be_visible()
+    expect(page.get_by_role("link", name="Change")).to_have_count(0)

@@ -148,7 +148,7 @@ def ensure_editable(evidence: Evidence, actor: User) -> None:
     """
     ensure_unlocked(evidence.portfolio)
     if evidence.author_id != actor.id:
-        raise Locked(f"This evidence was written by {evidence.author.name}, so only they can "
+        raise Locked(f"This evidence was written by {evidence.author_name}, so only they can "
                      "change it. You can confirm it or dispute it instead.")
     if evidence.locked_for_learner:
         raise Locked("This evidence has been assessed and nothing on it is referred, so it can "
@@ -274,7 +274,7 @@ def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor:
     """
     ensure_unlocked(evidence.portfolio)
     if not may_tag(evidence, unit, actor):
-        raise Locked(f"This is {evidence.author.name}’s record: only they choose its criteria.")
+        raise Locked(f"This is {evidence.author_name}’s record: only they choose its criteria.")
     unknown = set(wanted) - {c.id for c in unit.criteria}
     if unknown:
         raise DomainError(f"Unknown criteria: {', '.join(sorted(unknown))}.")

@@ -27,9 +27,12 @@ def snapshot(evidence: Evidence) -> dict:
     }
 
 
-def record_version(evidence: Evidence, *, actor: User, note: str = "") -> EvidenceVersion:
-    """Keep the item's content as version `evidence.version` (call after bumping it)."""
-    version = EvidenceVersion(number=evidence.version, saved_by_id=actor.id, note=note,
+def record_version(evidence: Evidence, *, actor: User | None, note: str = "") -> EvidenceVersion:
+    """Keep the item's content as version `evidence.version` (call after bumping it).
+
+    `actor` is None for a witness, who has no account."""
+    version = EvidenceVersion(number=evidence.version, saved_by_id=actor.id if actor else None,
+                              note=note,
                               content_json=json.dumps(snapshot(evidence), sort_keys=True))
     evidence.versions.append(version)
     db.session.flush()

@@ -265,7 +265,7 @@ def claims(evidence_id: int):
               "reopened.", "warning")
         return redirect(url_for(".detail", evidence_id=evidence.id))
     if not may_tag(evidence, unit, current_user):
-        flash(f"This is {evidence.author.name}’s record, so they choose its criteria. You can "
+        flash(f"This is {evidence.author_name}’s record, so they choose its criteria. You can "
               "confirm it or dispute it.", "warning")
         return redirect(url_for(".detail", evidence_id=evidence.id))
     fixed = fixed_claims(evidence, current_user)

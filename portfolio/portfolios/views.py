@@ -6,9 +6,11 @@ from sqlalchemy.orm import selectinload
 
 from ..access import Action, can, get_portfolio, visible_portfolios_query
 from ..coverage import AWAITING
+from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import Portfolio, Role
 from ..units import all_units, get_unit
+from ..witness.views import can_manage, witness_rows
 from . import bp
 from .services import caseload, coverage_for
 
@@ -38,4 +40,7 @@ def detail(portfolio_id: int):
                            and not portfolio.locked,
                            can_judge=can(current_user, Action.JUDGE, portfolio)
                            and not portfolio.locked,
-                           can_audit=can(current_user, Action.AUDIT, portfolio))
+                           can_audit=can(current_user, Action.AUDIT, portfolio),
+                           witnesses=witness_rows(portfolio),
+                           can_manage_witnesses=can_manage(portfolio) and not portfolio.locked,
+                           confirm=ConfirmForm())

@@ -1,0 +1,121 @@
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..access import Action, can, get_portfolio
+from ..errors import DomainError
+from ..evidence.forms import ConfirmForm
+from ..extensions import db
+from ..models import WitnessRequest, utcnow
+from ..units import get_unit
+from . import bp
+from .forms import TestimonyForm, WitnessRequestForm
+from .services import (
+    Testimony,
+    WitnessDetails,
+    find_request,
+    request_testimony,
+    revoke,
+    submit_testimony,
+)
+
+
+@bp.route("/portfolios/<int:portfolio_id>/witnesses/new", methods=["GET", "POST"])
+@login_required
+def ask(portfolio_id: int):
+    portfolio = get_portfolio(portfolio_id, Action.EDIT_EVIDENCE)
+    unit = get_unit(portfolio.unit_id)
+    form = WitnessRequestForm()
+    if form.validate_on_submit():
+        details = WitnessDetails(form.name.data, form.email.data, form.job_title.data,
+                                 form.relationship.data, form.activity.data)
+        try:
+            request, link, emailed = request_testimony(portfolio, unit, details,
+                                                       actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            # The token exists only in this response: the database keeps its hash.
+            return render_template("witness/link_created.html", portfolio=portfolio,
+                                   request=request, link=link, emailed=emailed)
+    status = 422 if form.errors else 200
+    return render_template("witness/ask.html", portfolio=portfolio, unit=unit,
+                           form=form), status
+
+
+@bp.route("/witness-requests/<int:request_id>/revoke", methods=["POST"])
+@login_required
+def revoke_link(request_id: int):
+    request = db.session.get(WitnessRequest, request_id)
+    if request is None:
+        abort(404)
+    portfolio = get_portfolio(request.portfolio_id, Action.VIEW)
+    if not can_manage(portfolio):
+        abort(403)
+    if ConfirmForm().validate_on_submit():
+        try:
+            revoke(request, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(f"The link for {request.witness_name} no longer works.", "success")
+    return redirect(url_for("portfolios.detail", portfolio_id=portfolio.id,
+                            _anchor="witnesses-heading"))
+
+
+@bp.route("/witness/<token>", methods=["GET", "POST"])
+def testimony(token: str):
+    """The witness's page: no account, just the link."""
+    request = find_request(token)
+    now = utcnow()
+    if request is None:
+        return render_template("witness/closed.html", reason="unknown"), 404
+    state = request.state(now)
+    if state != "waiting" or request.portfolio.locked:
+        return render_template("witness/closed.html", reason=state if state != "waiting"
+                               else "locked", request=request), 410
+    portfolio = request.portfolio
+    unit = get_unit(portfolio.unit_id)
+    form = TestimonyForm()
+    if not form.is_submitted():
+        form.dated.data = date.today()
+    if form.validate_on_submit():
+        try:
+            submit_testimony(request, unit, Testimony(
+                form.statement.data, form.dated.data, form.not_relative.data,
+                form.verification_contact.data, form.signed_name.data, form.confirmed.data),
+                now)
+        except DomainError as exc:
+            db.session.rollback()
+            form.statement.errors = [*form.statement.errors, str(exc)]
+        else:
+            db.session.commit()
+            return render_template("witness/thanks.html", request=request)
+    status = 422 if form.errors else 200
+    return render_template("witness/testimony.html", request=request, portfolio=portfolio,
+                           unit=unit, form=form), status
+
+
+def witness_rows(portfolio):
+    """The witness status list for a portfolio (for its page; the PDF later)."""
+    now = utcnow()
+    return [(r, r.state(now)) for r in db.session.query(WitnessRequest)
+            .filter_by(portfolio_id=portfolio.id).order_by(WitnessRequest.created_at)]
+
+
+def can_manage(portfolio) -> bool:
+    return can(current_user, Action.EDIT_EVIDENCE, portfolio) or can(
+        current_user, Action.JUDGE, portfolio)
+
+
+@bp.after_request
+def _private(response):
+    # A witness link is a secret: never cached, never indexed.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
