@@ -67,7 +67,8 @@ def page(portfolio_id: int):
         else:
             db.session.commit()
             flash(f"Signed: {signature.label}."
-                  + (" The portfolio is now locked." if portfolio.locked else ""), "success")
+                  + (" The portfolio is now locked." if signature.kind == "sign_off" else ""),
+                  "success")
             return redirect(url_for(".page", portfolio_id=portfolio.id))
     return _page(portfolio, sign_form=form, status=422)
 
