@@ -13,7 +13,7 @@ from datetime import date, time
 from .. import audit
 from ..access import Action, can
 from ..errors import DomainError, Locked, NotAllowed
-from ..evidence.services import StaleEdit
+from ..evidence.services import StaleEdit, check_criteria
 from ..evidence.versions import record_version, refresh_claims
 from ..extensions import db
 from ..models import (
@@ -140,12 +140,7 @@ def _check_record(unit: Unit, fields: RecordFields, observed: dict[str, str],
         raise DomainError("The date cannot be in the future.")
     if not observed:
         raise DomainError("Tick at least one criterion the record covers.")
-    unknown = set(observed) - {c.id for c in unit.criteria}
-    if unknown:
-        raise DomainError(f"Unknown criteria: {', '.join(sorted(unknown))}.")
-    for criterion_id, notes in observed.items():
-        if not notes.strip():
-            raise DomainError(f"Say what you saw or heard for AC {criterion_id}.")
+    check_criteria(unit, observed, "Say what you saw or heard for AC {}.")
     if not fields.account_md.strip():
         raise DomainError("The record needs its account of what happened.")
 

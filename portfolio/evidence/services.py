@@ -245,6 +245,16 @@ def delete_evidence(evidence: Evidence, *, actor: User) -> None:
     db.session.flush()
 
 
+def check_criteria(unit: Unit, notes: dict[str, str], missing: str) -> None:
+    """Every criterion id is the unit's, and each has its note (`missing` names the gap)."""
+    unknown = set(notes) - {c.id for c in unit.criteria}
+    if unknown:
+        raise DomainError(f"Unknown criteria: {', '.join(sorted(unknown))}.")
+    for criterion_id, note in notes.items():
+        if not note.strip():
+            raise DomainError(missing.format(criterion_id))
+
+
 def may_tag(evidence: Evidence, unit: Unit, user: User) -> bool:
     """The learner tags their own evidence and witnesses' testimonies, not assessors' records."""
     method = unit.methods.get(evidence.method)
@@ -275,12 +285,7 @@ def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor:
     ensure_unlocked(evidence.portfolio)
     if not may_tag(evidence, unit, actor):
         raise Locked(f"This is {evidence.author_name}’s record: only they choose its criteria.")
-    unknown = set(wanted) - {c.id for c in unit.criteria}
-    if unknown:
-        raise DomainError(f"Unknown criteria: {', '.join(sorted(unknown))}.")
-    for criterion_id, rationale in wanted.items():
-        if not rationale.strip():
-            raise DomainError(f"Say where and how this evidence meets AC {criterion_id}.")
+    check_criteria(unit, wanted, "Say where and how this evidence meets AC {}.")
     fixed = fixed_claims(evidence, actor)
     open_wording = rewordable(evidence, actor)
     existing = {c.criterion_id: c for c in evidence.claims}
