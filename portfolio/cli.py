@@ -1,4 +1,5 @@
-"""Command line: flask --app app init-db | specs validate | users create | demo."""
+"""Command line: flask --app app init-db | specs validate | users create | demo | export |
+verify."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(specs)
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    app.cli.add_command(export)
+    app.cli.add_command(verify)
 
 
 @click.command("init-db")
@@ -89,3 +92,62 @@ def demo(password: str | None):
     width = max(len(email) for email, _, _ in logins)
     for email, role, pw in logins:
         click.echo(f"  {email:<{width}}  {pw}  ({role})")
+
+
+@click.command("export")
+@click.argument("portfolio_id", type=int)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the PDF (default: EXPORT_DIR, named by learner, unit, date "
+                   "and digest).")
+@with_appcontext
+def export(portfolio_id: int, out: Path | None):
+    """Export a portfolio to a signed PDF."""
+    from datetime import date
+
+    from .export.services import export_portfolio
+    from .models import Portfolio
+
+    portfolio = db.session.get(Portfolio, portfolio_id)
+    if portfolio is None:
+        click.echo(f"There is no portfolio {portfolio_id}.", err=True)
+        raise SystemExit(1)
+    path, refused = export_portfolio(
+        portfolio, actor=None, today=date.today(),
+        progress=lambda step, percent: click.echo(f"{percent:3d}%  {step}"))
+    db.session.commit()
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(path.read_bytes())
+        path = out
+    click.echo(f"Signed PDF written: {path}")
+    for url in refused:
+        click.echo(f"Refused while rendering: {url}", err=True)
+
+
+@click.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def verify(file: Path):
+    """Check a portfolio PDF: unaltered since signing? who signed it, when? still current?"""
+    from .export.services import verify_file
+
+    result, portfolio, current = verify_file(file.read_bytes())
+    if not result.ok:
+        reason = result.problem or ("it has been changed since it was signed" if not
+                                    result.intact else "its signer is not trusted here" if not
+                                    result.trusted else "the signature does not cover the "
+                                    "whole file")
+        click.echo(f"NOT VERIFIED: {file.name}: {reason}.")
+        raise SystemExit(1)
+    click.echo(f"Verified: {file.name} is unaltered since it was signed.")
+    click.echo(f"Signed by: {result.signer}")
+    click.echo(f"Signed at: {result.signed_at:%d %B %Y %H:%M %Z}" if result.signed_at else
+               "Signed at: (no time in the signature)")
+    click.echo(f"Portfolio digest in the file: {result.digest}")
+    if portfolio is None:
+        click.echo("The portfolio it names is not in this database.")
+    elif current:
+        click.echo(f"The digest is current: portfolio {portfolio.id} has not changed since.")
+    else:
+        click.echo(f"The portfolio has changed since this export (portfolio {portfolio.id}): "
+                   "export it again for the current state.")

@@ -32,9 +32,15 @@ def _keep_safe_links(tag: str, attribute: str, value: str) -> str | None:
 
 def render_markdown(source: str | None) -> Markup:
     """Markdown -> sanitised HTML, safe to put in a page or the PDF."""
-    html = markdown.markdown(source or "", extensions=EXTENSIONS, output_format="html")
+    return sanitize_html(markdown.markdown(source or "", extensions=EXTENSIONS,
+                                           output_format="html"))
+
+
+def sanitize_html(html: str) -> Markup:
+    """Any HTML we did not write (Markdown output, a converted DOCX, an email body), cleaned
+    against the same allow-list: no images, scripts, styles or relative links."""
     clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                       url_schemes={"http", "https", "mailto"},
                       attribute_filter=_keep_safe_links, link_rel="noopener noreferrer nofollow",
-                      strip_comments=True)
+                      strip_comments=True, clean_content_tags={"script", "style"})
     return Markup(clean)  # noqa: S704  (nh3 has just sanitised it against the allow-list)

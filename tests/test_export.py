@@ -1,0 +1,206 @@
+"""The signed portfolio PDF: sections, bookmarks, appended PDFs, attachments, the signature,
+verification, and the renderer's refusal to fetch anything but our own files."""
+
+import io
+import zipfile
+from datetime import date
+from email.message import EmailMessage
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+
+from portfolio.evidence.services import EvidenceFields, Upload, add_evidence, check_uploads
+from portfolio.export.document import ExportDocument
+from portfolio.export.pdf import render
+from portfolio.export.services import export_portfolio, stylesheet, verify_file
+from portfolio.text import render_markdown
+from portfolio.units import all_units
+
+TODAY = date.today()
+
+
+def pdf_bytes(pages=2, text="Appended letter") -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=300, height=300)
+    writer.add_metadata({"/Title": text})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def docx_bytes(text: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml",
+                   '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Default Extension="rels" ContentType="'
+                   'application/vnd.openxmlformats-package.relationships+xml"/><Override '
+                   'PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
+                   'officedocument.wordprocessingml.document.main+xml"/></Types>')
+        z.writestr("_rels/.rels",
+                   '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+                   'openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+                   'Target="word/document.xml"/></Relationships>')
+        z.writestr("word/document.xml",
+                   '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+                   f'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p>'
+                   '</w:body></w:document>')
+    return out.getvalue()
+
+
+def eml_bytes() -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Learner <learner@college.example>"
+    msg["To"] = "Mrs Patel <patel@example.com>"
+    msg["Subject"] = "Your refund is on its way"
+    msg.set_content("Dear Mrs Patel,\nYour refund was sent today.\n")
+    msg.add_attachment(b"receipt", maintype="application", subtype="octet-stream",
+                       filename="../../etc/cron.d/receipt.txt")
+    return bytes(msg)
+
+
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (60, 40), "navy").save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def exported(app, db, people, portfolios, tmp_path):
+    """The learner's portfolio with PDF, DOCX, EML and image evidence, exported."""
+    app.config["EXPORT_DIR"] = str(tmp_path / "exports")
+    store = app.extensions["evidence_store"]
+    unit = all_units()["unit-40"]
+    own = portfolios["own"]
+    for title, files in (
+            ("Refund letter", [("letter.pdf", pdf_bytes(3))]),
+            ("Case notes", [("notes.docx", docx_bytes("Case notes written in Word"))]),
+            ("Refund email", [("refund.eml", eml_bytes())]),
+            ("Whiteboard photo", [("board.png", png_bytes())])):
+        checked = check_uploads(store, [Upload(io.BytesIO(b), n) for n, b in files], 10**7)
+        add_evidence(own, unit, EvidenceFields(title, "product_evidence", TODAY, "",
+                                               f"About the {title.lower()}."),
+                     checked, actor=people["learner"], store=store, submission_key=None,
+                     today=TODAY)
+    db.session.commit()
+    path, refused = export_portfolio(own, actor=people["assessor"], today=TODAY)
+    db.session.commit()
+    return path, refused, own
+
+
+def test_the_pdf_has_every_section_bookmark_attachment_and_appendix(exported):
+    path, refused, own = exported
+    assert refused == []
+    assert path.name.startswith("learner_unit-40_") and path.suffix == ".pdf"
+    reader = PdfReader(path)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for heading in ("Evidence portfolio", "Contents", "Unit summary", "Tracking grid",
+                    "Criteria, claims and decisions", "Witnesses", "Declaration and sign-off",
+                    "Audit trail summary", "Appended PDF files"):
+        assert heading in text, heading
+    assert "Case notes written in Word" in text  # DOCX converted
+    assert "Your refund is on its way" in text and "Mrs Patel" in text  # EML headers, body
+    assert "receipt.txt" in text and "../" not in text.split("Attachments:")[1][:80]
+    assert "Page 1 of" in text
+    titles = [item.title for item in _outline(reader.outline)]
+    for title in ("Contents", "Unit summary", "Tracking grid", "Evidence",
+                  "E1 Refund letter", "E4 Whiteboard photo", "Appended PDF files",
+                  "E1 appendix: letter.pdf"):
+        assert title in titles, (title, titles)
+    # The 3-page uploaded PDF follows the body.
+    appendix = next(i for i in _outline(reader.outline) if i.title == "E1 appendix: letter.pdf")
+    assert reader.get_destination_page_number(appendix) == len(reader.pages) - 3
+    # Every original file is attached inside the PDF.
+    names = set(reader.attachments)
+    assert {"E1-letter.pdf", "E2-notes.docx", "E3-refund.eml", "E4-board.png"} <= names
+    assert reader.attachments["E4-board.png"][0] == png_bytes_of(own)
+    # The image is inline: some page carries an image.
+    assert any(page.images for page in reader.pages)
+    assert reader.metadata["/Title"].startswith("Learner: Unit 40")
+
+
+def png_bytes_of(portfolio):
+    evidence = next(e for e in portfolio.evidence if e.title == "Whiteboard photo")
+    from flask import current_app
+    return current_app.extensions["evidence_store"].path(evidence.files[0].sha256).read_bytes()
+
+
+def _outline(items):
+    for item in items:
+        if isinstance(item, list):
+            yield from _outline(item)
+        else:
+            yield item
+
+
+def test_the_signature_verifies_and_one_changed_byte_is_detected(app, db, exported,
+                                                                 make_evidence):
+    path, _, own = exported
+    data = path.read_bytes()
+    result, portfolio, current = verify_file(data)
+    assert result.ok and result.intact and result.trusted and result.covers_whole_file
+    assert "portfolio signing" in result.signer and portfolio.id == own.id and current
+    tampered = bytearray(data)
+    spot = data.index(b"Refund letter")  # inside the signed range
+    tampered[spot] = ord("X")
+    result, _, _ = verify_file(bytes(tampered))
+    assert not result.ok and not result.intact
+    # A later change to the portfolio: the file is still intact, but no longer current.
+    make_evidence(own, title="Late letter")
+    result, _, current = verify_file(data)
+    assert result.ok and current is False
+
+
+def test_an_unsigned_file_is_not_verified(app):
+    result, portfolio, current = verify_file(pdf_bytes())
+    assert not result.ok and "no digital signature" in result.problem
+    assert portfolio is None and current is None
+    result, _, _ = verify_file(b"not a pdf at all")
+    assert not result.ok
+
+
+def test_learner_markdown_cannot_pull_local_files_or_addresses_into_the_pdf(app, tmp_path):
+    account = ("![x](file:///etc/passwd) ![y](http://127.0.0.1:5000/admin/) "
+               "<img src='file:///etc/passwd'> [ok](https://example.com)")
+    rendered = str(render_markdown(account))
+    assert "<img" not in rendered and "passwd" not in rendered.replace("file:///etc/passwd", "")
+    # Even HTML that slipped past the sanitiser fetches nothing but our own files.
+    hostile = ("<html lang='en'><head><title>t</title>"
+               "<link rel='attachment' href='file:///etc/passwd'>"
+               "<style>body { background: url('file:///etc/hostname') }</style></head><body>"
+               "<img src='file:///etc/passwd'><img src='http://127.0.0.1:1/x.png'>"
+               "<img src='../../../etc/passwd'><img src='portfolio:evidence/" + "0" * 64 + "'>"
+               "<p>body</p></body></html>")
+    doc = ExportDocument(html=hostile, files={}, appended=[], attachments=[], digest="0" * 64,
+                         title="t")
+    with app.test_request_context():
+        pdf, refused = render(doc, stylesheet())
+    assert any(u.startswith("file:///etc/passwd") for u in refused)
+    assert any(u.startswith("http://127.0.0.1:1") for u in refused)
+    assert any("etc/hostname" in u for u in refused)
+    assert any(u.endswith("0" * 64) for u in refused)  # not one of this portfolio's files
+    reader = PdfReader(io.BytesIO(pdf))
+    assert not reader.attachments
+    assert not any(page.images for page in reader.pages)
+
+
+def test_cli_export_and_verify(app, db, exported, tmp_path):
+    _, _, own = exported
+    runner = app.test_cli_runner()
+    out = tmp_path / "cli.pdf"
+    result = runner.invoke(args=["export", str(own.id), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.exists() and "Signed PDF written" in result.output
+    result = runner.invoke(args=["verify", str(out)])
+    assert result.exit_code == 0 and "unaltered since it was signed" in result.output
+    assert "current" in result.output
+    data = bytearray(out.read_bytes())
+    data[data.index(b"Refund letter")] = ord("Y")
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(bytes(data))
+    result = runner.invoke(args=["verify", str(bad)])
+    assert result.exit_code == 1 and "NOT" in result.output
+    assert runner.invoke(args=["export", "9999", "--out", str(out)]).exit_code == 1
