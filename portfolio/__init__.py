@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .assessment import bp as assessment_bp
     from .auth import bp as auth_bp
     from .evidence import bp as evidence_bp
+    from .export.views import bp as export_bp
     from .inbox import bp as inbox_bp
     from .portfolios import bp as portfolios_bp
     from .signoff import bp as signoff_bp
@@ -60,6 +61,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(inbox_bp)
     app.register_blueprint(signoff_bp)
     app.register_blueprint(witness_bp)
+    app.register_blueprint(export_bp)
     cli.init_app(app)
     _register_error_pages(app)
     _register_template_helpers(app)

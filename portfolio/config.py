@@ -82,4 +82,8 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "portfolio@localhost",
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or "",
         "WITNESS_LINK_DAYS": _int("WITNESS_LINK_DAYS", 14),
+        # The centre's signing certificate for PDFs (default: created in instance/signing/).
+        "SIGNING_P12": os.environ.get("SIGNING_P12") or "",
+        "SIGNING_P12_PASSWORD": os.environ.get("SIGNING_P12_PASSWORD") or "",
+        "SIGNING_TRUST_ROOTS": os.environ.get("SIGNING_TRUST_ROOTS") or "",
     }

@@ -423,6 +423,27 @@ class WitnessRequest(db.Model):
         return "waiting"
 
 
+class ExportJob(db.Model):
+    """A PDF export running outside the request, with its progress for the waiting page."""
+
+    __tablename__ = "export_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portfolio_id: Mapped[int] = mapped_column(ForeignKey("portfolio.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # running, done, failed
+    step: Mapped[str] = mapped_column(String(200), default="Waiting to start")
+    percent: Mapped[int] = mapped_column(default=0)
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    digest: Mapped[str] = mapped_column(String(64), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    portfolio: Mapped[Portfolio] = relationship()
+    requested_by: Mapped[User] = relationship()
+
+
 class Notification(db.Model):
     """An inbox item: something happened that this user should act on or know about."""
 

@@ -204,3 +204,75 @@ def test_cli_export_and_verify(app, db, exported, tmp_path):
     result = runner.invoke(args=["verify", str(bad)])
     assert result.exit_code == 1 and "NOT" in result.output
     assert runner.invoke(args=["export", "9999", "--out", str(out)]).exit_code == 1
+
+
+@pytest.fixture
+def inline_exports(app, tmp_path):
+    app.config.update(EXPORT_BACKGROUND=False, EXPORT_DIR=str(tmp_path / "web-exports"))
+
+
+@pytest.mark.parametrize("who", ["learner", "assessor", "iqa", "admin"])
+def test_export_from_the_portfolio_page_then_download(db, client, browser, people, portfolios,
+                                                      make_evidence, inline_exports, who):
+    make_evidence(portfolios["own"], claims={"2.1": "accepted"})
+    browser.login(people[who])
+    url = f"/portfolios/{portfolios['own'].id}"
+    response = browser.submit(f"{url}/export", {}, form_url=url)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    assert "The signed PDF is ready" in page.text
+    job = response.headers["Location"].rsplit("/", 1)[1]
+    pdf = client.get(f"/exports/{job}/pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert verify_file(pdf.data)[0].ok
+    pdf.close()
+    archive = client.get(f"/exports/{job}/zip")
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as z:
+        import json
+        manifest = json.loads(z.read("manifest.json"))
+        assert manifest["pdf"]["name"] in z.namelist()
+        for entry in manifest["files"]:
+            import hashlib
+            assert hashlib.sha256(z.read(entry["path"])).hexdigest() == entry["sha256"]
+    archive.close()
+
+
+def test_nobody_else_sees_or_starts_an_export(db, client, browser, people, portfolios,
+                                              inline_exports):
+    browser.login(people["learner"])
+    url = f"/portfolios/{portfolios['own'].id}"
+    job = browser.submit(f"{url}/export", {}, form_url=url).headers["Location"].rsplit("/")[-1]
+    client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
+    browser.login(people["other_learner"])
+    for path in (f"/exports/{job}", f"/exports/{job}/pdf", f"/exports/{job}/zip"):
+        assert client.get(path).status_code == 404
+    token = browser.token("/portfolios/")
+    assert client.post(f"{url}/export", data={"csrf_token": token}).status_code == 404
+
+
+def test_the_waiting_page_shows_progress_and_refreshes(db, client, browser, people, portfolios):
+    from portfolio.models import ExportJob
+    job = ExportJob(portfolio_id=portfolios["own"].id, requested_by_id=people["learner"].id,
+                    status="running", step="Laying out the pages", percent=40)
+    db.session.add(job)
+    db.session.commit()
+    browser.login(people["learner"])
+    page = client.get(f"/exports/{job.id}").text
+    assert 'http-equiv="refresh"' in page and "Laying out the pages… (40%)" in page
+    assert '<progress id="export-progress"' in page
+
+
+def test_the_verify_page_for_iqa_and_admins(db, client, browser, people, exported):
+    path, _, _ = exported
+    browser.login(people["learner"])
+    assert client.get("/verify").status_code == 403
+    client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
+    browser.login(people["iqa"])
+    response = browser.submit("/verify", {"file": (io.BytesIO(path.read_bytes()), "p.pdf")},
+                              content_type="multipart/form-data")
+    assert "Verified" in response.text and "has not changed since this export" in response.text
+    data = bytearray(path.read_bytes())
+    data[data.index(b"Refund letter")] = ord("Z")
+    response = browser.submit("/verify", {"file": (io.BytesIO(bytes(data)), "p.pdf")},
+                              content_type="multipart/form-data")
+    assert "Not verified" in response.text and "changed since it was signed" in response.text

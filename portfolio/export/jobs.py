@@ -1,0 +1,102 @@
+"""Exports run outside the request: a thread per export, progress saved in ExportJob.
+
+A real deployment with several workers would hand `run()` to a job queue (see README); the
+job row, the waiting page and the download stay the same.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import zipfile
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from ..extensions import db
+from ..models import ExportJob, Portfolio, User, utcnow
+from .services import export_portfolio
+
+STALE = timedelta(minutes=30)  # a job still "running" after this died with its process
+
+
+def start(portfolio: Portfolio, user: User) -> ExportJob:
+    job = ExportJob(portfolio_id=portfolio.id, requested_by_id=user.id)
+    db.session.add(job)
+    db.session.commit()
+    app = current_app._get_current_object()
+    if app.config.get("EXPORT_BACKGROUND", True):
+        threading.Thread(target=_run_in_app, args=(app, job.id), daemon=True).start()
+    else:
+        run(job.id)
+    return job
+
+
+def _run_in_app(app: Flask, job_id: int) -> None:
+    with app.app_context():
+        run(job_id)
+        db.session.remove()
+
+
+def run(job_id: int) -> None:
+    job = db.session.get(ExportJob, job_id)
+
+    def progress(step: str, percent: int) -> None:
+        job.status, job.step, job.percent = "running", step, percent
+        db.session.commit()
+
+    try:
+        progress("Starting", 1)
+        path, _refused = export_portfolio(job.portfolio, actor=job.requested_by,
+                                          today=date.today(), progress=progress)
+        job.file_name, job.status, job.step, job.percent = path.name, "done", "Done", 100
+        job.digest = path.stem.rsplit("_", 1)[-1]
+    except Exception as exc:
+        db.session.rollback()
+        current_app.logger.exception("export %s failed", job_id)
+        job = db.session.get(ExportJob, job_id)
+        job.status, job.step = "failed", "Failed"
+        job.error = f"{type(exc).__name__}: {exc}"[:2000]
+    job.finished_at = utcnow()
+    db.session.commit()
+
+
+def refresh(job: ExportJob) -> ExportJob:
+    """Mark a job failed if its process died under it."""
+    if job.status in ("queued", "running") and utcnow() - job.created_at > STALE:
+        job.status, job.step = "failed", "Failed"
+        job.error = "The export stopped (the server restarted?). Start it again."
+        db.session.commit()
+    return job
+
+
+def pdf_path(job: ExportJob) -> Path:
+    return Path(current_app.config["EXPORT_DIR"]) / job.file_name
+
+
+def write_zip(job: ExportJob, target: Path) -> Path:
+    """The signed PDF, every original file, and manifest.json with every hash."""
+    import hashlib
+
+    store = current_app.extensions["evidence_store"]
+    pdf = pdf_path(job)
+    manifest = {"portfolio_id": job.portfolio_id, "learner": job.portfolio.learner.name,
+                "unit": job.portfolio.unit_id, "exported_at": job.finished_at.isoformat(),
+                "pdf": {"name": pdf.name,
+                        "sha256": hashlib.sha256(pdf.read_bytes()).hexdigest()},
+                "files": []}
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(pdf, pdf.name)
+        for number, evidence in enumerate(
+                sorted(job.portfolio.evidence, key=lambda e: (e.dated, e.id)), start=1):
+            for f in evidence.files:
+                # Names are ours: E<number>-<sha prefix>-<display name>, never the upload path.
+                arcname = f"evidence/E{number}-{f.sha256[:8]}-{f.filename}"
+                z.write(store.path(f.sha256), arcname)
+                manifest["files"].append({"evidence": f"E{number}", "title": evidence.title,
+                                          "name": f.filename, "path": arcname,
+                                          "sha256": f.sha256, "size": f.size,
+                                          "type": f.mime_type})
+        z.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+    return target

@@ -1,0 +1,107 @@
+import tempfile
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    after_this_request,
+    current_app,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from .. import audit
+from ..access import Action, get_portfolio
+from ..evidence.forms import ConfirmForm
+from ..extensions import db
+from ..models import ExportJob, Role
+from . import jobs
+from .forms import VerifyForm
+from .services import verify_file
+
+bp = Blueprint("export", __name__)
+
+
+@bp.route("/portfolios/<int:portfolio_id>/export", methods=["POST"])
+@login_required
+def start(portfolio_id: int):
+    portfolio = get_portfolio(portfolio_id, Action.VIEW)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    job = jobs.start(portfolio, current_user)
+    return redirect(url_for(".job", job_id=job.id))
+
+
+def _job(job_id: int) -> ExportJob:
+    job = db.session.get(ExportJob, job_id)
+    if job is None:
+        abort(404)
+    get_portfolio(job.portfolio_id, Action.VIEW)
+    return jobs.refresh(job)
+
+
+@bp.route("/exports/<int:job_id>")
+@login_required
+def job(job_id: int):
+    return render_template("export/job.html", job=_job(job_id))
+
+
+def _download(job: ExportJob, path: Path, name: str, mimetype: str, what: str):
+    audit.record("portfolio.export_downloaded", actor=current_user, portfolio=job.portfolio,
+                 summary=f"Downloaded the {what} {name}", file=name, job_id=job.id)
+    db.session.commit()
+    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name,
+                         max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/exports/<int:job_id>/pdf")
+@login_required
+def download(job_id: int):
+    job = _job(job_id)
+    if job.status != "done" or not jobs.pdf_path(job).is_file():
+        abort(404)
+    return _download(job, jobs.pdf_path(job), job.file_name, "application/pdf", "signed PDF")
+
+
+@bp.route("/exports/<int:job_id>/zip")
+@login_required
+def download_zip(job_id: int):
+    job = _job(job_id)
+    if job.status != "done" or not jobs.pdf_path(job).is_file():
+        abort(404)
+    handle = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115
+    handle.close()
+    path = jobs.write_zip(job, Path(handle.name))
+
+    @after_this_request
+    def _clean(response):
+        path.unlink(missing_ok=True)
+        return response
+    return _download(job, path, job.file_name.removesuffix(".pdf") + ".zip",
+                     "application/zip", "export ZIP")
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@login_required
+def verify():
+    """Check a portfolio PDF: for IQAs and admins (and EQAs, when they arrive)."""
+    if current_user.role not in (Role.IQA, Role.ADMIN):
+        abort(403)
+    form = VerifyForm()
+    result = None
+    if form.validate_on_submit():
+        data = form.file.data.read(current_app.config["MAX_UPLOAD_BYTES"] * 10 + 1)
+        result = verify_file(data)
+        verification, portfolio, current = result
+        audit.record("portfolio.verified", actor=current_user, portfolio=portfolio,
+                     summary=f"Checked {form.file.data.filename}: "
+                             + ("verified" if verification.ok else "NOT verified"),
+                     digest=verification.digest)
+        db.session.commit()
+    return render_template("export/verify.html", form=form, result=result), (
+        422 if form.errors else 200)
