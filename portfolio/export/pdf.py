@@ -49,7 +49,14 @@ def render(doc: ExportDocument, stylesheet: Path) -> tuple[bytes, list[str]]:
 
 
 def append_and_stamp(pdf: bytes, doc: ExportDocument, portfolio_id: int) -> bytes:
-    """Append uploaded PDFs (each with its own bookmark) and record the digest in the file."""
+    """Append uploaded PDFs (each with its own bookmark) and record the digest in the file.
+
+    The digest and portfolio id are already in the document's keywords (from the HTML), so
+    with nothing to append the rendered file is used as it is: re-reading a long tagged PDF
+    with pypdf costs about 2 s per 100 pages.
+    """
+    if not doc.appended:
+        return pdf
     writer = PdfWriter(clone_from=io.BytesIO(pdf))
     if doc.appended:
         parent = writer.add_outline_item(title="Appended PDF files",
@@ -124,12 +131,15 @@ def verify_pdf(data: bytes, keys: CentreKeys) -> Verification:
         info = PdfReader(io.BytesIO(data), strict=False).metadata or {}
     except Exception:  # noqa: S110  (metadata is informative; the signature decides)
         pass
-    pid = info.get(PORTFOLIO_KEY)
+    keywords = dict(part.strip().split(":", 1) for part in str(info.get("/Keywords") or "")
+                    .split(",") if ":" in part)
+    pid = info.get(PORTFOLIO_KEY) or keywords.get("portfolio-id")
+    digest = str(info.get(DIGEST_KEY) or keywords.get("portfolio-digest") or "")
     coverage = getattr(sig, "coverage", None)
     whole = coverage is not None and coverage.name == "ENTIRE_FILE"
     return Verification(
         signed=True, intact=bool(status.intact), trusted=bool(status.trusted),
         signer=status.signing_cert.subject.human_friendly if status.signing_cert else "",
-        signed_at=status.signer_reported_dt, digest=str(info.get(DIGEST_KEY) or ""),
+        signed_at=status.signer_reported_dt, digest=digest,
         portfolio_id=int(pid) if pid and str(pid).isdigit() else None,
         covers_whole_file=whole)
