@@ -30,6 +30,14 @@ def pdf_bytes(pages=2, text="Appended letter") -> bytes:
     return out.getvalue()
 
 
+def letter_pdf() -> bytes:
+    """A 3-page uploaded letter with text on each page."""
+    import weasyprint
+    pages = "".join(f"<p style='break-before: page'>Uploaded letter page {n}</p>"
+                    for n in (1, 2, 3))
+    return weasyprint.HTML(string=f"<html lang='en'><title>x</title>{pages}").write_pdf()
+
+
 def docx_bytes(text: str) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
@@ -76,7 +84,7 @@ def exported(app, db, people, portfolios, tmp_path):
     unit = all_units()["unit-40"]
     own = portfolios["own"]
     for title, files in (
-            ("Refund letter", [("letter.pdf", pdf_bytes(3))]),
+            ("Refund letter", [("letter.pdf", letter_pdf())]),
             ("Case notes", [("notes.docx", docx_bytes("Case notes written in Word"))]),
             ("Refund email", [("refund.eml", eml_bytes())]),
             ("Whiteboard photo", [("board.png", png_bytes())])):
@@ -113,6 +121,8 @@ def test_the_pdf_has_every_section_bookmark_attachment_and_appendix(exported):
     # The 3-page uploaded PDF follows the body.
     appendix = next(i for i in _outline(reader.outline) if i.title == "E1 appendix: letter.pdf")
     assert reader.get_destination_page_number(appendix) == len(reader.pages) - 3
+    for n, page in enumerate(reader.pages[-3:], start=1):
+        assert f"Uploaded letter page {n}" in page.extract_text()
     # Every original file is attached inside the PDF.
     names = set(reader.attachments)
     assert {"E1-letter.pdf", "E2-notes.docx", "E3-refund.eml", "E4-board.png"} <= names
@@ -120,6 +130,14 @@ def test_the_pdf_has_every_section_bookmark_attachment_and_appendix(exported):
     # The image is inline: some page carries an image.
     assert any(page.images for page in reader.pages)
     assert reader.metadata["/Title"].startswith("Learner: Unit 40")
+
+
+def tamper(data: bytes) -> bytes:
+    """One changed byte, a third of the way in: inside the signed range of the document."""
+    changed = bytearray(data)
+    spot = len(data) // 3
+    changed[spot] = (changed[spot] + 1) % 256
+    return bytes(changed)
 
 
 def png_bytes_of(portfolio):
@@ -143,10 +161,7 @@ def test_the_signature_verifies_and_one_changed_byte_is_detected(app, db, export
     result, portfolio, current = verify_file(data)
     assert result.ok and result.intact and result.trusted and result.covers_whole_file
     assert "portfolio signing" in result.signer and portfolio.id == own.id and current
-    tampered = bytearray(data)
-    spot = data.index(b"Refund letter")  # inside the signed range
-    tampered[spot] = ord("X")
-    result, _, _ = verify_file(bytes(tampered))
+    result, _, _ = verify_file(tamper(data))
     assert not result.ok and not result.intact
     # A later change to the portfolio: the file is still intact, but no longer current.
     make_evidence(own, title="Late letter")
@@ -197,10 +212,8 @@ def test_cli_export_and_verify(app, db, exported, tmp_path):
     result = runner.invoke(args=["verify", str(out)])
     assert result.exit_code == 0 and "unaltered since it was signed" in result.output
     assert "current" in result.output
-    data = bytearray(out.read_bytes())
-    data[data.index(b"Refund letter")] = ord("Y")
     bad = tmp_path / "bad.pdf"
-    bad.write_bytes(bytes(data))
+    bad.write_bytes(tamper(out.read_bytes()))
     result = runner.invoke(args=["verify", str(bad)])
     assert result.exit_code == 1 and "NOT" in result.output
     assert runner.invoke(args=["export", "9999", "--out", str(out)]).exit_code == 1
@@ -272,8 +285,6 @@ def test_the_verify_page_for_iqa_and_admins(db, client, browser, people, exporte
     response = browser.submit("/verify", {"file": (io.BytesIO(path.read_bytes()), "p.pdf")},
                               content_type="multipart/form-data")
     assert "Verified" in response.text and "has not changed since this export" in response.text
-    data = bytearray(path.read_bytes())
-    data[data.index(b"Refund letter")] = ord("Z")
-    response = browser.submit("/verify", {"file": (io.BytesIO(bytes(data)), "p.pdf")},
+    response = browser.submit("/verify", {"file": (io.BytesIO(tamper(path.read_bytes())), "p.pdf")},
                               content_type="multipart/form-data")
     assert "Not verified" in response.text and "changed since it was signed" in response.text

@@ -1,6 +1,8 @@
 """Render, append, attach, sign; and verify.
 
-Merge first, sign last: any rewrite after signing would break the signature (TECH-NOTES).
+Merge first, sign last: any rewrite after signing would break the signature (TECH-NOTES). The
+uploaded PDFs and the signature go into one incremental update written by pyHanko, which
+reads the rendered document lazily instead of re-parsing it.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.rw_common import find_inherited_value_in_tree
 from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 
 from .document import ExportDocument
 from .fetcher import PortfolioFetcher
@@ -48,35 +53,109 @@ def render(doc: ExportDocument, stylesheet: Path) -> tuple[bytes, list[str]]:
     return pdf, fetcher.refused
 
 
-def append_and_stamp(pdf: bytes, doc: ExportDocument, portfolio_id: int) -> bytes:
-    """Append uploaded PDFs (each with its own bookmark) and record the digest in the file.
+def _append_pages(writer: IncrementalPdfFileWriter, path: Path) -> generic.IndirectObject:
+    """Append every page of an uploaded PDF, each drawn as a form XObject on a new page.
 
-    The digest and portfolio id are already in the document's keywords (from the HTML), so
-    with nothing to append the rendered file is used as it is: re-reading a long tagged PDF
-    with pypdf costs about 2 s per 100 pages.
+    Done in the same incremental update as the signature, so the rendered document is never
+    re-parsed as a whole (pypdf's clone cost about 2 s per 100 pages). Links and form fields of
+    the uploaded file are not carried over; the original file is attached to the PDF in full.
+    Returns the first appended page.
     """
-    if not doc.appended:
-        return pdf
-    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    source = PdfFileReader(io.BytesIO(path.read_bytes()), strict=False)
+    count = int(source.root["/Pages"]["/Count"])
+    first = None
+    for index in range(count):
+        page = source.find_page_for_modification(index)[0].get_object()
+        box = find_inherited_value_in_tree(page, "/MediaBox", "/Parent")
+        new_page = generic.DictionaryObject({
+            pdf_name("/Type"): pdf_name("/Page"),
+            pdf_name("/MediaBox"): generic.ArrayObject(
+                generic.FloatObject(float(v)) for v in box),
+        })
+        rotate = find_inherited_value_in_tree(page, "/Rotate", "/Parent")
+        if rotate:
+            new_page[pdf_name("/Rotate")] = generic.NumberObject(int(rotate))
+        if "/Contents" in page:
+            form = writer.import_page_as_xobject(source, page_ix=index)
+            new_page[pdf_name("/Resources")] = generic.DictionaryObject({
+                pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/Upload"): form})})
+            drawn = b"q /Upload Do Q"
+        else:
+            new_page[pdf_name("/Resources")] = generic.DictionaryObject()
+            drawn = b""
+        new_page[pdf_name("/Contents")] = writer.add_object(
+            generic.StreamObject(stream_data=drawn))
+        ref = writer.insert_page(new_page)
+        first = first or ref
+    return first
+
+
+def _add_bookmarks(writer: IncrementalPdfFileWriter, entries: list[tuple[str, object]],
+                   heading: str, heading_page) -> None:
+    """One bookmark per (title, page) under `heading`: the document's own last bookmark of
+    that name if there is one, otherwise a new top-level one."""
+    root = writer.root
+    outlines_ref = root.raw_get("/Outlines") if "/Outlines" in root else None
+    if outlines_ref is None:
+        outlines = generic.DictionaryObject({pdf_name("/Type"): pdf_name("/Outlines"),
+                                             pdf_name("/Count"): generic.NumberObject(0)})
+        outlines_ref = writer.add_object(outlines)
+        root[pdf_name("/Outlines")] = outlines_ref
+        writer.update_root()
+    outlines = outlines_ref.get_object()
+
+    def dest(page):
+        return generic.ArrayObject([page, pdf_name("/Fit")])
+
+    last_ref = outlines.raw_get("/Last") if "/Last" in outlines else None
+    if last_ref is not None and str(last_ref.get_object().get("/Title")) == heading:
+        # The document's own "Appended PDF files" section: the files go under it.
+        parent_ref, parent, created = last_ref, last_ref.get_object(), False
+    else:
+        parent = generic.DictionaryObject({
+            pdf_name("/Title"): generic.TextStringObject(heading),
+            pdf_name("/Parent"): outlines_ref, pdf_name("/Dest"): dest(heading_page)})
+        parent_ref, created = writer.add_object(parent), True
+    children = []
+    for title, page in entries:
+        child = generic.DictionaryObject({pdf_name("/Title"): generic.TextStringObject(title),
+                                          pdf_name("/Parent"): parent_ref,
+                                          pdf_name("/Dest"): dest(page)})
+        children.append((writer.add_object(child), child))
+    for (ref, child), (next_ref, next_child) in zip(children, children[1:], strict=False):
+        child[pdf_name("/Next")] = next_ref
+        next_child[pdf_name("/Prev")] = ref
+    if children:
+        parent[pdf_name("/First")] = children[0][0]
+        parent[pdf_name("/Last")] = children[-1][0]
+        parent[pdf_name("/Count")] = generic.NumberObject(len(children))
+    if not created:
+        writer.update_container(parent)
+        return
+    if last_ref is not None:
+        last = last_ref.get_object()
+        last[pdf_name("/Next")] = parent_ref
+        parent[pdf_name("/Prev")] = last_ref
+        writer.update_container(last)
+    else:
+        outlines[pdf_name("/First")] = parent_ref
+    outlines[pdf_name("/Last")] = parent_ref
+    outlines[pdf_name("/Count")] = generic.NumberObject(int(outlines.get("/Count", 0)) + 1)
+    writer.update_container(outlines)
+
+
+def append_and_sign(pdf: bytes, doc: ExportDocument, keys: CentreKeys, *, reason: str,
+                    location: str) -> bytes:
+    """Append uploaded PDFs with their bookmarks, then sign: one incremental update."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     if doc.appended:
-        parent = writer.add_outline_item(title="Appended PDF files",
-                                         page_number=len(writer.pages) - 1)
-        for title, path in doc.appended:
-            start = len(writer.pages)
-            writer.append(io.BytesIO(path.read_bytes()), import_outline=False)
-            writer.add_outline_item(title=title, page_number=start, parent=parent)
-    writer.add_metadata({"/Title": doc.title, DIGEST_KEY: doc.digest,
-                         PORTFOLIO_KEY: str(portfolio_id)})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def sign_pdf(pdf: bytes, keys: CentreKeys, *, reason: str, location: str) -> bytes:
+        body_pages = int(writer.root["/Pages"]["/Count"])
+        heading_page = writer.find_page_for_modification(body_pages - 1)[0]
+        entries = [(title, _append_pages(writer, path)) for title, path in doc.appended]
+        _add_bookmarks(writer, entries, "Appended PDF files", heading_page)
     meta = signers.PdfSignatureMetadata(
         field_name="CentreSignature", subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256", reason=reason, location=location)
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     return signers.sign_pdf(writer, meta, signer=keys.signer).getvalue()
 
 
@@ -84,10 +163,9 @@ def export_pdf(doc: ExportDocument, portfolio_id: int, keys: CentreKeys, stylesh
                centre: str, progress: Progress = _quiet) -> tuple[bytes, list[str]]:
     progress("Laying out the pages", 10)
     pdf, refused = render(doc, stylesheet)
-    progress("Appending uploaded PDFs", 75)
-    merged = append_and_stamp(pdf, doc, portfolio_id)
-    progress("Signing", 90)
-    signed = sign_pdf(merged, keys, reason=f"Portfolio digest {doc.digest}", location=centre)
+    progress("Appending uploaded PDFs and signing", 85)
+    signed = append_and_sign(pdf, doc, keys, reason=f"Portfolio digest {doc.digest}",
+                             location=centre)
     return signed, refused
 
 
