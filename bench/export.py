@@ -5,7 +5,8 @@
 
 For each size, in a fresh process (so peak memory is that export's own): pages, seconds for
 the whole export (build + render + append + attach + sign), seconds for a bare WeasyPrint
-render of the same HTML, their ratio, and peak memory (max RSS). Times are medians of the runs.
+render of the same HTML and their ratio, seconds for the same render as a tagged PDF and the
+export's ratio to that, and peak memory (max RSS). Times are medians of the runs.
 Machines here are shared and noisy: compare the ratio within one run rather than raw seconds.
 Aims (issue 5): ratio at most 1.3, time growing linearly, peak memory under 400 MB at 40 items.
 """
@@ -141,9 +142,16 @@ def measure(items: int) -> dict:
         start = time.perf_counter()
         weasyprint.HTML(string=doc.html, base_url="portfolio:", url_fetcher=fetcher).write_pdf()
         bare = time.perf_counter() - start
+        # The same render with a tagged PDF (which the export must be, for accessibility).
+        fetcher = PortfolioFetcher(stylesheet=stylesheet(), files=doc.files)
+        start = time.perf_counter()
+        weasyprint.HTML(string=doc.html, base_url="portfolio:", url_fetcher=fetcher).write_pdf(
+            pdf_tags=True)
+        tagged = time.perf_counter() - start
         pages = len(PdfReader(path).pages)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"items": items, "pages": pages, "whole": whole, "bare": bare, "peak_mb": peak_mb,
+    return {"items": items, "pages": pages, "whole": whole, "bare": bare, "tagged": tagged,
+            "peak_mb": peak_mb,
             "bytes": path.stat().st_size}
 
 
@@ -157,7 +165,7 @@ def main() -> None:
         print(json.dumps(measure(args.one)))
         return
     print(f"{'items':>5} {'pages':>5} {'export s':>9} {'bare s':>7} {'ratio':>6} "
-          f"{'peak MB':>8} {'PDF MB':>7}")
+          f"{'tagged s':>9} {'ratio':>6} {'peak MB':>8} {'PDF MB':>7}")
     for size in args.sizes:
         runs = []
         for _ in range(args.runs):
@@ -167,9 +175,12 @@ def main() -> None:
         whole = statistics.median(r["whole"] for r in runs)
         bare = statistics.median(r["bare"] for r in runs)
         ratio = statistics.median(r["whole"] / r["bare"] for r in runs)
+        tagged = statistics.median(r["tagged"] for r in runs)
+        tagged_ratio = statistics.median(r["whole"] / r["tagged"] for r in runs)
         peak = max(r["peak_mb"] for r in runs)
         print(f"{size:>5} {runs[0]['pages']:>5} {whole:>9.2f} {bare:>7.2f} {ratio:>6.2f} "
-              f"{peak:>8.0f} {runs[0]['bytes'] / 1e6:>7.1f}", flush=True)
+              f"{tagged:>9.2f} {tagged_ratio:>6.2f} {peak:>8.0f} "
+              f"{runs[0]['bytes'] / 1e6:>7.1f}", flush=True)
 
 
 if __name__ == "__main__":
