@@ -23,6 +23,7 @@ class Action(StrEnum):
     COUNTERSIGN = "countersign"  # the portfolio's IQA, never its assessor
     REOPEN = "reopen"  # unlock a signed-off portfolio, with a reason
     AUDIT = "audit"  # read the portfolio's audit trail
+    MANAGE_WITNESSES = "manage_witnesses"  # revoke a waiting witness link
 
 
 def can(user: User | None, action: Action, portfolio: Portfolio) -> bool:
@@ -42,6 +43,9 @@ def can(user: User | None, action: Action, portfolio: Portfolio) -> bool:
         return is_iqa and not is_assessor and user.role == Role.IQA
     if action == Action.REOPEN:
         return user.role == Role.ADMIN or (is_assessor and user.role == Role.ASSESSOR)
+    if action == Action.MANAGE_WITNESSES:
+        return (is_learner and user.role == Role.LEARNER) or (
+            is_assessor and user.role == Role.ASSESSOR)
     if action == Action.AUDIT:
         return user.role == Role.ADMIN or (is_assessor and user.role == Role.ASSESSOR) or (
             is_iqa and user.role == Role.IQA)

@@ -31,7 +31,7 @@ from ..signing import digest_of, portfolio_state, statuses
 from ..spec import Unit
 from ..text import sanitize_html
 from ..uploads import CSV, DOCX, EML, JPEG, KINDS, PDF, PNG, TEXT, display_name
-from ..witness.views import witness_rows
+from ..witness.services import witness_rows
 from .fetcher import evidence_url
 
 TEXT_LIMIT = 200_000  # characters of a text file shown in the PDF (the file itself is attached)

@@ -28,8 +28,6 @@ from .document import ExportDocument
 from .fetcher import PortfolioFetcher
 from .keys import CentreKeys
 
-DIGEST_KEY = "/PortfolioDigest"
-PORTFOLIO_KEY = "/PortfolioId"
 Progress = Callable[[str, int], None]
 
 
@@ -211,8 +209,8 @@ def verify_pdf(data: bytes, keys: CentreKeys) -> Verification:
         pass
     keywords = dict(part.strip().split(":", 1) for part in str(info.get("/Keywords") or "")
                     .split(",") if ":" in part)
-    pid = info.get(PORTFOLIO_KEY) or keywords.get("portfolio-id")
-    digest = str(info.get(DIGEST_KEY) or keywords.get("portfolio-digest") or "")
+    pid = keywords.get("portfolio-id")
+    digest = keywords.get("portfolio-digest", "")
     coverage = getattr(sig, "coverage", None)
     whole = coverage is not None and coverage.name == "ENTIRE_FILE"
     return Verification(

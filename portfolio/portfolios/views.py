@@ -10,7 +10,7 @@ from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import Portfolio, Role
 from ..units import all_units, get_unit
-from ..witness.views import can_manage, witness_rows
+from ..witness.services import witness_rows
 from . import bp
 from .services import caseload, coverage_for
 
@@ -34,13 +34,17 @@ def detail(portfolio_id: int):
     portfolio = get_portfolio(portfolio_id, Action.VIEW)
     unit = get_unit(portfolio.unit_id)
     coverage = coverage_for(portfolio, unit, date.today())
+    # A signed-off portfolio is locked: the page shows everything and offers no changes.
+    changeable = not portfolio.locked
+
+    def allowed(action: Action) -> bool:
+        return can(current_user, action, portfolio)
+
     return render_template("portfolios/detail.html", portfolio=portfolio, unit=unit,
                            coverage=coverage, to_judge=coverage.claims_in(AWAITING),
-                           can_edit=can(current_user, Action.EDIT_EVIDENCE, portfolio)
-                           and not portfolio.locked,
-                           can_judge=can(current_user, Action.JUDGE, portfolio)
-                           and not portfolio.locked,
-                           can_audit=can(current_user, Action.AUDIT, portfolio),
+                           can_edit=allowed(Action.EDIT_EVIDENCE) and changeable,
+                           can_judge=allowed(Action.JUDGE) and changeable,
+                           can_audit=allowed(Action.AUDIT),
                            witnesses=witness_rows(portfolio),
-                           can_manage_witnesses=can_manage(portfolio) and not portfolio.locked,
+                           can_manage_witnesses=allowed(Action.MANAGE_WITNESSES) and changeable,
                            confirm=ConfirmForm())

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import Action, can
@@ -76,6 +78,16 @@ def request_testimony(portfolio: Portfolio, unit: Unit, details: WitnessDetails,
     return request, link, emailed
 
 
+def witness_rows(portfolio: Portfolio) -> list[tuple[WitnessRequest, str]]:
+    """The witness status list (portfolio page and PDF): each request and its state."""
+    now = utcnow()
+    requests = db.session.scalars(
+        select(WitnessRequest).where(WitnessRequest.portfolio_id == portfolio.id)
+        .options(selectinload(WitnessRequest.evidence))  # signed rows link to their item
+        .order_by(WitnessRequest.created_at)).all()
+    return [(r, r.state(now)) for r in requests]
+
+
 def find_request(token: str) -> WitnessRequest | None:
     if not token or len(token) > 100:
         return None
@@ -84,7 +96,7 @@ def find_request(token: str) -> WitnessRequest | None:
 
 def revoke(request: WitnessRequest, *, actor: User) -> None:
     portfolio = request.portfolio
-    if not (can(actor, Action.EDIT_EVIDENCE, portfolio) or can(actor, Action.JUDGE, portfolio)):
+    if not can(actor, Action.MANAGE_WITNESSES, portfolio):
         raise NotAllowed("Only the learner or their assessor can revoke a witness link.")
     state = request.state(utcnow())
     if state != "waiting":

@@ -53,7 +53,7 @@ def revoke_link(request_id: int):
     if request is None:
         abort(404)
     portfolio = get_portfolio(request.portfolio_id, Action.VIEW)
-    if not can_manage(portfolio):
+    if not can(current_user, Action.MANAGE_WITNESSES, portfolio):
         abort(403)
     if ConfirmForm().validate_on_submit():
         try:
@@ -99,18 +99,6 @@ def testimony(token: str):
     status = 422 if form.errors else 200
     return render_template("witness/testimony.html", request=request, portfolio=portfolio,
                            unit=unit, form=form), status
-
-
-def witness_rows(portfolio):
-    """The witness status list for a portfolio (for its page; the PDF later)."""
-    now = utcnow()
-    return [(r, r.state(now)) for r in db.session.query(WitnessRequest)
-            .filter_by(portfolio_id=portfolio.id).order_by(WitnessRequest.created_at)]
-
-
-def can_manage(portfolio) -> bool:
-    return can(current_user, Action.EDIT_EVIDENCE, portfolio) or can(
-        current_user, Action.JUDGE, portfolio)
 
 
 @bp.after_request
