@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .evidence import bp as evidence_bp
     from .export.views import bp as export_bp
     from .inbox import bp as inbox_bp
+    from .iqa import bp as iqa_bp
     from .portfolios import bp as portfolios_bp
     from .signoff import bp as signoff_bp
     from .witness import bp as witness_bp
@@ -62,6 +63,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(signoff_bp)
     app.register_blueprint(witness_bp)
     app.register_blueprint(export_bp)
+    app.register_blueprint(iqa_bp)
     cli.init_app(app)
     _register_error_pages(app)
     _register_template_helpers(app)

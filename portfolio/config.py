@@ -28,6 +28,24 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"Setting {name} must be a whole number, not {raw!r}") from None
 
 
+def sampling_targets(raw: str | None) -> dict[str, int]:
+    """SAMPLING_TARGETS, e.g. "new=100,under_development=50,experienced=20" (percentages)."""
+    from .sampling import DEFAULT_TARGETS
+
+    targets = dict(DEFAULT_TARGETS)
+    for part in (raw or "").split(","):
+        if not part.strip():
+            continue
+        rating, _, value = part.partition("=")
+        rating, value = rating.strip(), value.strip()
+        if rating not in DEFAULT_TARGETS or not value.isdigit() or int(value) > 100:
+            raise RuntimeError(
+                f"SAMPLING_TARGETS: {part.strip()!r} should be rating=percent (0 to 100), "
+                f"with rating one of {', '.join(DEFAULT_TARGETS)}")
+        targets[rating] = int(value)
+    return targets
+
+
 def secret_key(instance_path: Path) -> str:
     """SECRET_KEY from the environment, else one generated once into the instance folder."""
     if os.environ.get("SECRET_KEY"):
@@ -82,6 +100,10 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "portfolio@localhost",
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or "",
         "WITNESS_LINK_DAYS": _int("WITNESS_LINK_DAYS", 14),
+        # IQA sampling: percentage of each assessor's portfolios by risk rating.
+        "SAMPLING_TARGETS": sampling_targets(os.environ.get("SAMPLING_TARGETS")),
+        # How long an EQA's invitation link (to set a password) works, within the grant.
+        "EQA_INVITE_DAYS": _int("EQA_INVITE_DAYS", 7),
         # The centre's signing certificate for PDFs (default: created in instance/signing/).
         "SIGNING_P12": os.environ.get("SIGNING_P12") or "",
         "SIGNING_P12_PASSWORD": os.environ.get("SIGNING_P12_PASSWORD") or "",

@@ -7,6 +7,9 @@ in accounts: in a PDF an image URL is a request the server would make for the le
 
 from __future__ import annotations
 
+import csv
+import io
+
 import markdown
 import nh3
 from markupsafe import Markup
@@ -44,3 +47,18 @@ def sanitize_html(html: str) -> Markup:
                       attribute_filter=_keep_safe_links, link_rel="noopener noreferrer nofollow",
                       strip_comments=True, clean_content_tags={"script", "style"})
     return Markup(clean)  # noqa: S704  (nh3 has just sanitised it against the allow-list)
+
+
+def safe_cell(cell) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas: make them text."""
+    text = "" if cell is None else str(cell)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_text(rows) -> str:
+    """Rows as CSV text, every cell made safe to open in a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return out.getvalue()

@@ -5,6 +5,7 @@ import io
 from datetime import date
 
 import pytest
+from helpers import uphold_sample
 from sqlalchemy import select
 
 from portfolio import audit
@@ -56,6 +57,7 @@ def test_every_action_writes_an_audit_event(app, db, people, portfolios):
         record_decision(claim, "accepted", "", assessor=assessor)
     sign(own, unit, "declaration", "Learner", True, signer=learner, today=TODAY)
     sign(own, unit, "sign_off", "Assessor", True, signer=assessor, today=TODAY)
+    uphold_sample(own, people["iqa"])
     sign(own, unit, "countersign", "Iqa", True, signer=people["iqa"], today=TODAY)
     reopen(own, "A second look.", actor=people["admin"])
     db.session.commit()
@@ -65,7 +67,8 @@ def test_every_action_writes_an_audit_event(app, db, people, portfolios):
         "evidence.added", "evidence.deleted", "claims.changed", "decision.referred",
         "evidence.changed", "evidence.resubmitted", "claim.added_by_assessor", "record.added",
         "record.confirmed", "decision.accepted", "signature.declaration",
-        "signature.sign_off", "signature.countersign", "portfolio.reopened"}
+        "signature.sign_off", "signature.countersign", "portfolio.reopened",
+        "sample.planned", "sample.completed"}
     changed = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "evidence.changed"))
     assert changed.detail["changed"]["account_md"] == {"before": "I replied.",
                                                       "after": "I replied the same day."}

@@ -5,6 +5,7 @@ import io
 from datetime import date
 
 import pytest
+from helpers import uphold_sample
 from sqlalchemy import select
 
 from portfolio.assessment.services import record_decision, save_record
@@ -39,6 +40,8 @@ def signed(portfolio, people, *kinds):
     who = {"declaration": "learner", "sign_off": "assessor", "countersign": "iqa"}
     for kind in kinds:
         signer = people[who[kind]]
+        if kind == "countersign":
+            uphold_sample(portfolio, signer)
         sign(portfolio, unit, kind, signer.name, True, signer=signer, today=TODAY)
     from portfolio.extensions import db
     db.session.commit()

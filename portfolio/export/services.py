@@ -30,13 +30,13 @@ def stylesheet() -> Path:
     return Path(current_app.static_folder) / "export.css"
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower() or "x"
 
 
 def export_name(portfolio: Portfolio, unit_id: str, digest: str, today: date) -> str:
-    return (f"{_slug(portfolio.learner.name)}_{_slug(unit_id)}_{today.isoformat()}_"
+    return (f"{slug(portfolio.learner.name)}_{slug(unit_id)}_{today.isoformat()}_"
             f"{digest[:12]}.pdf")
 
 

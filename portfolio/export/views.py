@@ -28,7 +28,7 @@ bp = Blueprint("export", __name__)
 @bp.route("/portfolios/<int:portfolio_id>/export", methods=["POST"])
 @login_required
 def start(portfolio_id: int):
-    portfolio = get_portfolio(portfolio_id, Action.VIEW)
+    portfolio = get_portfolio(portfolio_id, Action.EXPORT)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     job = jobs.start(portfolio, current_user)
@@ -39,7 +39,7 @@ def _job(job_id: int) -> ExportJob:
     job = db.session.get(ExportJob, job_id)
     if job is None:
         abort(404)
-    get_portfolio(job.portfolio_id, Action.VIEW)
+    get_portfolio(job.portfolio_id, Action.EXPORT)
     return jobs.refresh(job)
 
 

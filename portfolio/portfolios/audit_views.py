@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Response, render_template, request
@@ -14,6 +12,7 @@ from .. import audit
 from ..access import Action, get_portfolio
 from ..extensions import db
 from ..models import AuditEvent
+from ..text import csv_text
 from . import bp
 
 PAGE = 500
@@ -45,12 +44,6 @@ def _filtered(portfolio_id: int, args):
     return query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()), chosen
 
 
-def _safe(cell) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: make them text."""
-    text = "" if cell is None else str(cell)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.route("/<int:portfolio_id>/audit")
 @login_required
 def audit_trail(portfolio_id: int):
@@ -62,14 +55,11 @@ def audit_trail(portfolio_id: int):
                      summary=f"Downloaded the audit trail ({len(rows)} events) as CSV",
                      filters={k: str(v or "") for k, v in chosen.items()})
         db.session.commit()
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["time (UTC)", "who", "action", "summary", "detail"])
-        for e in rows:
-            writer.writerow([_safe(v) for v in (e.created_at.isoformat(), e.actor_email,
-                                                e.action, e.summary, e.detail_json)])
+        text = csv_text([["time (UTC)", "who", "action", "summary", "detail"]] + [
+            [e.created_at.isoformat(), e.actor_email, e.action, e.summary, e.detail_json]
+            for e in rows])
         name = f"audit-portfolio-{portfolio.id}-{date.today().isoformat()}.csv"
-        return Response(out.getvalue(), mimetype="text/csv; charset=utf-8", headers={
+        return Response(text, mimetype="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{name}"'})
     events = db.session.scalars(query.limit(PAGE)).all()
     base = select(AuditEvent).where(AuditEvent.portfolio_id == portfolio.id)

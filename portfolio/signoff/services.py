@@ -3,7 +3,9 @@
 - The learner declares the evidence is their own work.
 - The portfolio's assessor signs off only when every criterion is met and the learner's
   declaration is current; the sign-off locks the portfolio.
-- The portfolio's IQA (never its assessor) countersigns a current sign-off.
+- The portfolio's IQA (never its assessor, nor anyone who took part in assessing it)
+  countersigns a current sign-off, once a completed sample has upheld the decisions of the
+  portfolio as signed off (see iqa.services).
 - The assessor or an admin reopens a signed-off portfolio with a reason: the lock lifts and
   every signature so far is withdrawn (kept, shown as superseded), so new ones are needed.
 """
@@ -17,6 +19,7 @@ from .. import audit
 from ..access import Action, can
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
+from ..iqa.services import countersign_problem, ensure_may_sample
 from ..models import Portfolio, Signature, SignatureKind, User, utcnow
 from ..notify import link_to, notify
 from ..portfolios.services import coverage_for
@@ -79,8 +82,13 @@ def sign(portfolio: Portfolio, unit: Unit, kind: str, typed_name: str, confirmed
         if SignatureKind.DECLARATION not in current:
             raise DomainError("The learner has not declared the evidence their own work since "
                               "it last changed. Ask them to sign the declaration first.")
-    if kind == SignatureKind.COUNTERSIGN and SignatureKind.SIGN_OFF not in current:
-        raise DomainError("There is no current assessor sign-off to countersign.")
+    if kind == SignatureKind.COUNTERSIGN:
+        if SignatureKind.SIGN_OFF not in current:
+            raise DomainError("There is no current assessor sign-off to countersign.")
+        ensure_may_sample(signer, portfolio)  # never their own assessment decisions
+        problem = countersign_problem(portfolio, digest_of(state))
+        if problem:
+            raise DomainError(problem)
     signature = Signature(kind=kind.value, signer_id=signer.id,
                           role=signer.role, typed_name=" ".join(typed_name.split()),
                           statement=STATEMENTS[kind], digest=digest_of(state),

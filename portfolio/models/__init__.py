@@ -1,4 +1,8 @@
-"""Database models. Rules the database can hold are named CheckConstraints."""
+"""Database models. Rules the database can hold are named CheckConstraints.
+
+The portfolio and its evidence are here; internal and external quality assurance (samples,
+assessor risk ratings, EQA grants) are in `quality`, re-exported below.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, types
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
+from ..extensions import db
 
 
 def utcnow() -> datetime:
@@ -39,10 +43,13 @@ class Role(StrEnum):
     ASSESSOR = "assessor"
     IQA = "iqa"
     ADMIN = "admin"
+    EQA = "eqa"  # external: read-only, named portfolios, until the grant expires
 
     @property
     def label(self) -> str:
-        return {"iqa": "IQA (internal quality assurer)"}.get(self.value, self.value.capitalize())
+        return {"iqa": "IQA (internal quality assurer)",
+                "eqa": "EQA (external quality assurer)"}.get(self.value,
+                                                              self.value.capitalize())
 
 
 class ClaimOutcome(StrEnum):
@@ -478,3 +485,15 @@ class AuditEvent(db.Model):
     @property
     def detail(self) -> dict:
         return json.loads(self.detail_json or "{}")
+
+
+from .quality import (  # noqa: E402, F401  (needs the classes above; re-exported)
+    AssessorRisk,
+    EqaGrant,
+    RiskRating,
+    Sample,
+    SampleAction,
+    SampleCheck,
+    SampleOutcome,
+    SampleStage,
+)

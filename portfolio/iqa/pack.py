@@ -1,0 +1,64 @@
+"""The EQA sample pack: a ZIP of the chosen portfolios' signed PDFs, the sampling plan and the
+sample records, with a manifest of every file's sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+
+from .. import audit
+from ..export.services import export_portfolio, slug
+from ..models import Portfolio, User, utcnow
+from ..signing import current_digest
+from .services import plan_csv, plan_for, records_csv, samples_of
+
+
+def signed_pdf(portfolio: Portfolio, *, actor: User, today: date) -> Path:
+    """The portfolio's signed PDF as it stands: an earlier export of the same digest, or a new
+    one."""
+    digest = current_digest(portfolio)
+    folder = Path(current_app.config["EXPORT_DIR"])
+    pattern = f"{slug(portfolio.learner.name)}_{slug(portfolio.unit_id)}_*_{digest[:12]}.pdf"
+    earlier = sorted(folder.glob(pattern)) if folder.is_dir() else []
+    if earlier:
+        return earlier[-1]
+    path, _refused = export_portfolio(portfolio, actor=actor, today=today)
+    return path
+
+
+def write_pack(portfolios: list[Portfolio], target: Path, *, actor: User, units: dict,
+               today: date) -> Path:
+    manifest = {"made_at": utcnow().isoformat(), "made_by": actor.email,
+                "centre": current_app.config["CENTRE_NAME"], "files": []}
+    chosen = {p.id for p in portfolios}
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        def add(name: str, data: bytes, **about) -> None:
+            z.writestr(name, data)
+            manifest["files"].append({"path": name, "sha256": hashlib.sha256(data).hexdigest(),
+                                      "size": len(data), **about})
+
+        for p in portfolios:
+            pdf = signed_pdf(p, actor=actor, today=today)
+            add(f"portfolios/{pdf.name}", pdf.read_bytes(), learner=p.learner.name,
+                unit=p.unit_id, assessor=p.assessor.name, iqa=p.iqa.name,
+                digest=current_digest(p), signed_off=p.locked)
+        samples = []
+        for iqa in sorted({p.iqa for p in portfolios}, key=lambda u: u.name):
+            view = plan_for(iqa, units)
+            add(f"sampling-plan-{slug(iqa.name)}.csv",
+                plan_csv(view, visible=chosen).encode("utf-8"), iqa=iqa.name)
+        for p in portfolios:
+            samples += samples_of(p)
+        add("sample-records.csv", records_csv(samples).encode("utf-8"))
+        z.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+    for p in portfolios:
+        audit.record("sample_pack.made", actor=actor, portfolio=p,
+                     summary=f"Included in an EQA sample pack of {len(portfolios)} "
+                             f"portfolio{'' if len(portfolios) == 1 else 's'}",
+                     portfolios=sorted(chosen))
+    return target

@@ -1,0 +1,316 @@
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    after_this_request,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import audit
+from ..access import (
+    Action,
+    can,
+    check,
+    eqa_portfolio_ids,
+    get_portfolio,
+    may_see_plan,
+    visible_portfolios_query,
+)
+from ..errors import DomainError, NotAllowed
+from ..evidence.forms import ConfirmForm
+from ..extensions import db
+from ..models import Portfolio, RiskRating, Role, Sample, SampleAction, User
+from ..units import all_units
+from . import bp
+from .forms import AddForm, AnswerForm, RiskForm, SampleForm
+from .pack import write_pack
+from .services import (
+    CheckInput,
+    add_to_plan,
+    answer_action,
+    complete_sample,
+    open_sample,
+    plan_csv,
+    plan_for,
+    remove_from_plan,
+    sampled_decisions,
+    set_risk,
+)
+
+
+def _plan_iqa() -> User:
+    """Whose plan: the IQA themself; for an admin or EQA, ?iqa=<id> or the first they may see."""
+    if current_user.role == Role.IQA:
+        return current_user
+    iqas = _iqas_for_viewer()
+    wanted = request.args.get("iqa", type=int)
+    chosen = next((u for u in iqas if u.id == wanted), iqas[0] if iqas else None)
+    if chosen is None:
+        abort(404)
+    return chosen
+
+
+def _iqas_for_viewer() -> list[User]:
+    if current_user.role not in (Role.ADMIN, Role.EQA):
+        return []
+    iqas = db.session.scalars(select(User).where(User.role == Role.IQA).order_by(User.name))
+    return [u for u in iqas if may_see_plan(current_user, u)]
+
+
+def _visible_ids() -> set[int] | None:
+    """Sample lines an EQA may see: their granted portfolios only. None: everything."""
+    return eqa_portfolio_ids(current_user) if current_user.role == Role.EQA else None
+
+
+@bp.route("/")
+@login_required
+def plan():
+    iqa = _plan_iqa()
+    if not may_see_plan(current_user, iqa):
+        abort(403)
+    view = plan_for(iqa, all_units())
+    visible = _visible_ids()
+    own = current_user.id == iqa.id
+    return render_template(
+        "iqa/plan.html", view=view, own=own, iqas=_iqas_for_viewer(),
+        samples=[s for s in view.samples if visible is None or s.portfolio_id in visible],
+        hidden=0 if visible is None else sum(s.portfolio_id not in visible
+                                            for s in view.samples),
+        risk_forms={a.assessor_id: RiskForm(formdata=None, prefix=f"r{a.assessor_id}",
+                                            rating=view.risks[a.assessor_id].rating
+                                            if a.assessor_id in view.risks else None)
+                    for a in view.plan.targets},
+        may_rate=own or current_user.role == Role.ADMIN, add_form=AddForm(formdata=None),
+        risk_label=lambda rating: RiskRating(rating).label,
+        confirm=ConfirmForm())
+
+
+@bp.route("/plan.csv")
+@login_required
+def plan_download():
+    iqa = _plan_iqa()
+    if not may_see_plan(current_user, iqa):
+        abort(403)
+    view = plan_for(iqa, all_units())
+    text = plan_csv(view, visible=_visible_ids())
+    audit.record("plan.downloaded", actor=current_user,
+                 summary=f"Downloaded {iqa.name}'s sampling plan as CSV", iqa_id=iqa.id)
+    db.session.commit()
+    name = f"sampling-plan-{iqa.name.lower().replace(' ', '-')}-{date.today().isoformat()}.csv"
+    return Response(text, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/assessors/<int:assessor_id>/risk", methods=["POST"])
+@login_required
+def rate(assessor_id: int):
+    assessor = db.session.get(User, assessor_id)
+    if assessor is None or assessor.role != Role.ASSESSOR:
+        abort(404)
+    form = RiskForm(prefix=f"r{assessor_id}")
+    if form.validate_on_submit():
+        try:
+            set_risk(assessor, form.rating.data, form.reasons.data, actor=current_user)
+        except NotAllowed:
+            db.session.rollback()
+            abort(403)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(f"Saved the rating for {assessor.name}.", "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors)
+              or "The rating was not saved.", "danger")
+    iqa_arg = request.args.get("iqa", type=int)
+    return redirect(url_for(".plan", iqa=iqa_arg) + f"#assessor-{assessor_id}")
+
+
+@bp.route("/plan", methods=["POST"])
+@login_required
+def add():
+    """Add one portfolio (hand-picked or proposed), or every proposal at once."""
+    form = AddForm()
+    if not form.validate_on_submit() or current_user.role != Role.IQA:
+        abort(400 if current_user.role == Role.IQA else 403)
+    if request.form.get("all"):
+        view = plan_for(current_user, all_units())
+        chosen = [(p.candidate.portfolio_id, "; ".join(p.reasons)) for p in view.plan.proposals]
+    else:
+        chosen = [(int(form.portfolio_id.data or 0), form.reason.data or "")]
+    added = 0
+    for portfolio_id, reason in chosen:
+        portfolio = get_portfolio(portfolio_id, Action.SAMPLE)
+        try:
+            add_to_plan(portfolio, actor=current_user, reason=reason)
+            added += 1
+        except DomainError as exc:
+            flash(str(exc), "warning")
+    db.session.commit()
+    if added:
+        flash(f"Added {added} portfolio{'' if added == 1 else 's'} to the plan.", "success")
+    return redirect(url_for(".plan") + "#samples-heading")
+
+
+@bp.route("/samples/<int:sample_id>/remove", methods=["POST"])
+@login_required
+def remove(sample_id: int):
+    sample = _sample(sample_id, Action.SAMPLE)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        remove_from_plan(sample, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash("Taken out of the plan.", "success")
+    return redirect(url_for(".plan") + "#samples-heading")
+
+
+@bp.route("/portfolios/<int:portfolio_id>/sample", methods=["POST"])
+@login_required
+def start(portfolio_id: int):
+    """From the portfolio page: open its waiting sample, or add it to the plan and open it."""
+    portfolio = get_portfolio(portfolio_id, Action.SAMPLE)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    sample = open_sample(portfolio)
+    if sample is None:
+        try:
+            sample = add_to_plan(portfolio, actor=current_user,
+                                 reason="Chosen from the portfolio page")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("portfolios.detail", portfolio_id=portfolio.id))
+        db.session.commit()
+    return redirect(url_for(".sample", sample_id=sample.id))
+
+
+def _sample(sample_id: int, action: Action) -> Sample:
+    sample = db.session.get(Sample, sample_id)
+    check(sample.portfolio if sample else None, action)
+    return sample
+
+
+def _sample_page(sample: Sample, form=None, answers=None, status=200):
+    portfolio = sample.portfolio
+    may_record = (not sample.completed and can(current_user, Action.SAMPLE, portfolio))
+    decisions = sampled_decisions(portfolio) if may_record else []
+    return render_template(
+        "iqa/sample.html", sample=sample, portfolio=portfolio, decisions=decisions,
+        form=form or (SampleForm(formdata=None) if may_record else None),
+        answers=answers or {}, may_record=may_record,
+        answer_forms={a.id: AnswerForm(formdata=None, prefix=f"a{a.id}")
+                      for a in sample.actions if a.responded_at is None
+                      and current_user.id == portfolio.assessor_id},
+        confirm=ConfirmForm(), today=date.today()), status
+
+
+@bp.route("/samples/<int:sample_id>", methods=["GET", "POST"])
+@login_required
+def sample(sample_id: int):
+    sample = _sample(sample_id, Action.READ_QUALITY)
+    if request.method == "GET":
+        return _sample_page(sample)
+    check(sample.portfolio, Action.SAMPLE)
+    form = SampleForm()
+    answers: dict[int, CheckInput] = {}
+    for decision in sampled_decisions(sample.portfolio):
+        raw = request.form.get(f"agree-{decision.id}")
+        answers[decision.id] = CheckInput(
+            agrees={"yes": True, "no": False}.get(raw),
+            comment=request.form.get(f"comment-{decision.id}", "")[:5000])
+    if form.validate_on_submit():
+        actions = (form.actions.data or "").splitlines()
+        try:
+            complete_sample(sample, answers, form.outcome.data, form.feedback.data, actions,
+                            form.due.data, actor=current_user, today=date.today())
+        except NotAllowed:
+            db.session.rollback()
+            raise
+        except DomainError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Sample recorded. The assessor has been told.", "success")
+            return redirect(url_for(".sample", sample_id=sample.id))
+    return _sample_page(sample, form=form, answers=answers, status=422)
+
+
+@bp.route("/actions/<int:action_id>/answer", methods=["POST"])
+@login_required
+def answer(action_id: int):
+    action = db.session.get(SampleAction, action_id)
+    sample = _sample(action.sample_id if action else 0, Action.READ_QUALITY)
+    form = AnswerForm(prefix=f"a{action.id}")
+    if form.validate_on_submit():
+        try:
+            answer_action(action, form.response.data, actor=current_user)
+        except NotAllowed:
+            db.session.rollback()
+            abort(403)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash("Answer sent to the IQA.", "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "danger")
+    return redirect(url_for(".sample", sample_id=sample.id) + f"#action-{action.id}")
+
+
+@bp.route("/pack", methods=["GET", "POST"])
+@login_required
+def pack():
+    """The EQA sample pack, for an IQA (their portfolios) or an admin (any)."""
+    if current_user.role not in (Role.IQA, Role.ADMIN):
+        abort(403)
+    query = visible_portfolios_query(current_user)
+    if current_user.role == Role.IQA:
+        query = query.where(Portfolio.iqa_id == current_user.id)
+    portfolios = db.session.scalars(query).all()
+    sampled = set(db.session.scalars(select(Sample.portfolio_id).where(
+        Sample.completed_at.is_not(None))))
+    form = ConfirmForm()
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        wanted = {int(v) for v in request.form.getlist("portfolio") if v.isdigit()}
+        chosen = [p for p in portfolios if p.id in wanted]
+        if not chosen:
+            error = "Choose at least one portfolio for the pack."
+        else:
+            handle = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115
+            handle.close()
+            path = write_pack(chosen, Path(handle.name), actor=current_user,
+                              units=all_units(), today=date.today())
+            db.session.commit()
+
+            @after_this_request
+            def _clean(response):
+                path.unlink(missing_ok=True)
+                return response
+            name = f"eqa-sample-pack-{date.today().isoformat()}.zip"
+            response = send_file(path, mimetype="application/zip", as_attachment=True,
+                                 download_name=name, max_age=0)
+            response.headers["Cache-Control"] = "private, no-store"
+            return response
+    elif request.method == "POST":
+        abort(400)
+    return render_template("iqa/pack.html", portfolios=portfolios, sampled=sampled,
+                           form=form, error=error), 422 if error else 200
