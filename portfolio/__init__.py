@@ -45,6 +45,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .admin import bp as admin_bp
     from .assessment import bp as assessment_bp
     from .auth import bp as auth_bp
+    from .eqa import bp as eqa_bp
+    from .eqa.views import init_app as init_eqa
     from .evidence import bp as evidence_bp
     from .export.views import bp as export_bp
     from .inbox import bp as inbox_bp
@@ -64,6 +66,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(witness_bp)
     app.register_blueprint(export_bp)
     app.register_blueprint(iqa_bp)
+    app.register_blueprint(eqa_bp)
+    init_eqa(app)
     cli.init_app(app)
     _register_error_pages(app)
     _register_template_helpers(app)

@@ -1,4 +1,5 @@
-"""The demo centre: five accounts, and one learner halfway through Unit 40.
+"""The demo centre: six accounts, one learner halfway through Unit 40, the assessor rated for
+sampling, and an EQA who may read that learner's portfolio (only) for 30 days.
 
 Idempotent: running it again resets the demo passwords and adds nothing twice.
 """
@@ -28,7 +29,9 @@ PEOPLE = [
     ("iqa@demo.test", "Graham Okoye", Role.IQA),
     ("learner@demo.test", "Priya Shah", Role.LEARNER),
     ("learner2@demo.test", "Tom Reilly", Role.LEARNER),
+    ("eqa@demo.test", "Ruth Adeyemi", Role.EQA),
 ]
+EQA_DAYS = 30
 
 
 def seed_demo(password: str | None = None) -> list[tuple[str, str, str]]:
@@ -51,7 +54,28 @@ def seed_demo(password: str | None = None) -> list[tuple[str, str, str]]:
             portfolio = enrol(people[email], unit, assessor, iqa, actor=people["admin@demo.test"])
         if email == "learner@demo.test" and not portfolio.evidence:
             _halfway(portfolio, unit, people[email], assessor)
+    _quality(people, unit)
     return logins
+
+
+def _quality(people: dict[str, User], unit) -> None:
+    """A risk rating for the assessor, and a current EQA grant for the halfway portfolio."""
+    from .eqa.services import current_grants, grant_access
+    from .iqa.services import set_risk
+    from .models import AssessorRisk
+
+    assessor, iqa, eqa = (people[e] for e in ("assessor@demo.test", "iqa@demo.test",
+                                              "eqa@demo.test"))
+    if db.session.scalar(select(AssessorRisk).where(
+            AssessorRisk.assessor_id == assessor.id)) is None:
+        set_risk(assessor, "under_development", "Qualified last year; first learners on "
+                 "Unit 40. Sample half until two summative samples are upheld.", actor=iqa)
+    if not current_grants(eqa):
+        grant, _link, _emailed = grant_access(
+            name=eqa.name, email=eqa.email, organisation="Demo Awarding Body",
+            portfolios=[_portfolio(people["learner@demo.test"], unit.id)], days=EQA_DAYS,
+            actor=people["admin@demo.test"])
+        grant.invite_used_at = grant.created_at  # the demo sets the password directly
 
 
 def _portfolio(learner: User, unit_id: str) -> Portfolio | None:

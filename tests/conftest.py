@@ -143,3 +143,19 @@ class Browser:
 @pytest.fixture
 def browser(client):
     return Browser(client)
+
+
+@pytest.fixture
+def eqa_grant(db, people, portfolios, make_user):
+    """An EQA with a current 14-day grant to people['learner']'s portfolio only."""
+    from datetime import timedelta
+
+    from portfolio.models import EqaGrant, utcnow
+
+    eqa = make_user("eqa", name="Eva External")
+    grant = EqaGrant(eqa_id=eqa.id, granted_by_id=people["admin"].id, organisation="AB",
+                     expires_at=utcnow() + timedelta(days=14), invite_used_at=utcnow())
+    grant.portfolios = [portfolios["own"]]
+    db.session.add(grant)
+    db.session.commit()
+    return grant

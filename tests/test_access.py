@@ -49,12 +49,15 @@ EXPECTED = {
     "assessor": ((200, 403, 200), (404, 404, 404), 403),
     "iqa": ((200, 403, 403), (404, 404, 404), 403),
     "admin": ((200, 403, 403), (200, 403, 403), 200),
+    # An EQA's grant names the "own" portfolio only: read it, change nothing, see nothing else.
+    # Pages that change things are refused to an EQA before any lookup (403 for every id).
+    "eqa": ((200, 403, 403), (404, 403, 403), 403),
 }
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED))
-def test_access_matrix(client, browser, people, world, role):
-    browser.login(people[role])
+def test_access_matrix(client, browser, people, world, eqa_grant, role):
+    browser.login(eqa_grant.eqa if role == "eqa" else people[role])
     own, other, admin = EXPECTED[role]
     for which, codes in (("own", own), ("other", other)):
         ids = world[which]
@@ -96,6 +99,49 @@ def test_learner_cannot_post_to_another_learners_portfolio(client, browser, peop
                 f"/evidence/{other['e']}/record",
                 f"/portfolios/{other['p']}/records/new/direct_observation"):
         assert client.post(url, data={"csrf_token": token, "title": "x"}).status_code == 404, url
+
+
+QUALITY_ROUTES = ["/quality/", "/quality/plan.csv", "/quality/pack", "/portfolios/{p}/audit",
+                  "/inbox/", "/admin/eqa"]
+# role -> status on each of QUALITY_ROUTES (the plan is the portfolios' IQA's)
+QUALITY_EXPECTED = {
+    "learner": (403, 403, 403, 403, 200, 403),
+    "assessor": (403, 403, 403, 200, 200, 403),
+    "iqa": (200, 200, 200, 200, 200, 403),
+    "admin": (200, 200, 200, 200, 200, 200),
+    "eqa": (200, 200, 403, 403, 403, 403),
+}
+
+
+@pytest.mark.parametrize("role", sorted(QUALITY_EXPECTED))
+def test_quality_pages_by_role(client, browser, people, world, eqa_grant, role):
+    browser.login(eqa_grant.eqa if role == "eqa" else people[role])
+    for route, code in zip(QUALITY_ROUTES, QUALITY_EXPECTED[role], strict=True):
+        assert status(client, route.format(**world["own"])) == code, (role, route)
+
+
+def test_eqa_can_post_nothing_that_changes_a_portfolio(client, browser, people, world,
+                                                       eqa_grant):
+    browser.login(eqa_grant.eqa)
+    token = browser.token("/portfolios/")
+    own = world["own"]
+    for url in (f"/portfolios/{own['p']}/evidence/new", f"/evidence/{own['e']}/edit",
+                f"/evidence/{own['e']}/claims", f"/evidence/{own['e']}/delete",
+                f"/evidence/{own['e']}/files/{own['f']}/remove",
+                f"/portfolios/{own['p']}/export", f"/portfolios/{own['p']}/signatures",
+                f"/portfolios/{own['p']}/reopen", "/quality/plan",
+                f"/quality/portfolios/{own['p']}/sample", "/inbox/read"):
+        assert client.post(url, data={"csrf_token": token}).status_code == 403, url
+    assert can(eqa_grant.eqa, Action.VIEW, db_portfolio(own["p"]))
+    for action in Action:
+        if action not in (Action.VIEW, Action.READ_QUALITY):
+            assert not can(eqa_grant.eqa, action, db_portfolio(own["p"])), action
+
+
+def db_portfolio(portfolio_id):
+    from portfolio.extensions import db
+    from portfolio.models import Portfolio
+    return db.session.get(Portfolio, portfolio_id)
 
 
 def test_lists_show_only_what_each_role_may_see(client, browser, people, world):

@@ -255,20 +255,55 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     expect(page.get_by_text("This is an earlier version")).to_be_visible()
     expect(page.locator("body")).to_contain_text("Say how you kept ownership")
 
-    # Declared, signed off and countersigned: each bound to the portfolio's digest.
-    for email, name, button in (("learner@demo.test", "Priya Shah", "Sign the declaration"),
-                                ("assessor@demo.test", "Dawn Matthews", "Sign the sign-off"),
-                                ("iqa@demo.test", "Graham Okoye",
-                                 "Sign the countersignature")):
-        if email != "learner@demo.test":
-            sign_out(page)
-            sign_in(page, base, email)
+    # Declared and signed off, each bound to the portfolio's digest.
+    def sign_as(email, name, button):
+        """Sign out, sign in as `email` and sign on the portfolio's signature page."""
+        sign_out(page)
+        sign_in(page, base, email)
         page.goto(f"{base}/portfolios/1")
         page.get_by_role("link", name="Declaration and sign-off").first.click()
         page.get_by_label("I confirm the statement above").check()
         page.get_by_label("Type your full name to sign").fill(name)
         page.get_by_role("button", name=button).click()
-        expect(page.get_by_role("status")).to_contain_text("Signed:")
+
+    page.goto(f"{base}/portfolios/1")
+    page.get_by_role("link", name="Declaration and sign-off").first.click()
+    page.get_by_label("I confirm the statement above").check()
+    page.get_by_label("Type your full name to sign").fill("Priya Shah")
+    page.get_by_role("button", name="Sign the declaration").click()
+    expect(page.get_by_role("status")).to_contain_text("Signed:")
+    sign_as("assessor@demo.test", "Dawn Matthews", "Sign the sign-off")
+    expect(page.get_by_role("status")).to_contain_text("Signed:")
+
+    # The IQA cannot countersign before sampling; the plan proposes the signed-off portfolio.
+    sign_out(page)
+    sign_in(page, base, "iqa@demo.test")
+    page.goto(f"{base}/portfolios/1/signatures")
+    expect(page.locator("body")).to_contain_text("Sample this portfolio first")
+    expect(page.get_by_role("button", name="Sign the countersignature")).to_have_count(0)
+    page.get_by_role("link", name="Sampling plan").click()
+    expect(page.get_by_role("heading", name="Dawn Matthews")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("Under development")
+    expect(page.locator("body")).to_contain_text("Covers a summative (signed-off) portfolio")
+    page.screenshot(path=str(ARTIFACTS / "sampling-plan.png"), full_page=True)
+    page.get_by_role("button", name="Add Priya Shah to the plan").click()
+    expect(page.get_by_role("status")).to_contain_text("Added 1 portfolio to the plan")
+    page.get_by_role("link", name="Sample Priya Shah").click()
+    for choice in page.get_by_label("I agree").all():
+        choice.check()
+    page.get_by_label("Decisions upheld: the assessment is sound").check()
+    page.get_by_label("Feedback to the assessor").fill(
+        "Clear, specific feedback; the observation records are detailed.")
+    page.get_by_role("button", name="Record the sample").click()
+    expect(page.get_by_role("status")).to_contain_text("Sample recorded")
+    expect(page.get_by_role("heading", name="Decisions upheld")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "sample-record.png"), full_page=True)
+    page.goto(f"{base}/portfolios/1")
+    page.get_by_role("link", name="Declaration and sign-off").first.click()
+    page.get_by_label("I confirm the statement above").check()
+    page.get_by_label("Type your full name to sign").fill("Graham Okoye")
+    page.get_by_role("button", name="Sign the countersignature").click()
+    expect(page.get_by_role("status")).to_contain_text("Signed:")
     expect(page.locator(".state-accepted", has_text="Current")).to_have_count(3)
     expect(page.get_by_text("Signed off and locked")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "signatures.png"), full_page=True)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portfolio import create_app
 from portfolio.extensions import db
-from portfolio.models import Decision, Evidence, Portfolio, User
+from portfolio.models import Decision, EqaGrant, Evidence, Portfolio, User
 from portfolio.portfolios.services import coverage_for
 from portfolio.units import all_units
 
@@ -34,13 +34,14 @@ def test_demo_is_idempotent_and_leaves_the_learner_halfway(tmp_path):
     first = runner.invoke(args=["demo", "--password", "demo-password-1"])
     assert first.exit_code == 0, first.output
     for email in ("admin@demo.test", "assessor@demo.test", "iqa@demo.test",
-                  "learner@demo.test", "learner2@demo.test"):
+                  "learner@demo.test", "learner2@demo.test", "eqa@demo.test"):
         assert email in first.output
-    assert first.output.count("demo-password-1") == 5
+    assert first.output.count("demo-password-1") == 6
     second = runner.invoke(args=["demo"])  # random passwords this time
     assert second.exit_code == 0 and "demo-password-1" not in second.output
     with app.app_context():
-        assert db.session.query(User).count() == 5
+        assert db.session.query(User).count() == 6
+        assert db.session.query(EqaGrant).count() == 1  # not a second grant on the rerun
         assert db.session.query(Portfolio).count() == 2
         assert db.session.query(Evidence).count() == 4
         learner = db.session.scalar(select(User).where(User.email == "learner@demo.test"))
@@ -53,6 +54,47 @@ def test_demo_is_idempotent_and_leaves_the_learner_halfway(tmp_path):
         assert {"awaiting", "referred", "not_current", "needs_workplace",
                 "no_evidence"} <= statuses
         assert db.session.query(Decision).count() > 0
+
+
+def test_demo_eqa_sees_exactly_the_named_portfolio_until_the_grant_expires(tmp_path):
+    """Done-when of the quality issue: the demo IQA has a plan; the demo EQA grant shows
+    exactly the named portfolio and expires."""
+    import re
+    from datetime import timedelta
+
+    from portfolio.models import utcnow
+
+    app = fresh_app(tmp_path)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    runner.invoke(args=["demo", "--password", "demo-password-1"])
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+
+    def login(email):
+        return client.post("/login", data={"email": email, "password": "demo-password-1"})
+
+    login("iqa@demo.test")
+    plan = client.get("/quality/").text
+    assert "Dawn Matthews" in plan and "Under development" in plan and "Priya Shah" in plan
+    client.post("/logout")
+    login("eqa@demo.test")
+    listing = client.get("/portfolios/").text
+    assert "Priya Shah" in listing and "Tom Reilly" not in listing
+    with app.app_context():
+        grant = db.session.scalar(select(EqaGrant))
+        own = [p.id for p in grant.portfolios]
+        other = db.session.scalar(select(Portfolio.id).where(Portfolio.id.not_in(own)))
+        assert 29 <= (grant.expires_at - utcnow()).days <= 30
+    assert client.get(f"/portfolios/{own[0]}").status_code == 200
+    assert client.get(f"/portfolios/{other}").status_code == 404
+    with app.app_context():
+        grant = db.session.scalar(select(EqaGrant))
+        grant.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert client.get(f"/portfolios/{own[0]}").status_code == 302  # signed out
+    refused = login("eqa@demo.test")
+    assert refused.status_code == 403 and re.search("has ended", refused.text)
 
 
 def test_users_create_command(tmp_path):

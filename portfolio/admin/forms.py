@@ -11,8 +11,9 @@ class UserForm(FlaskForm):
     email = EmailField("Email address",
                        validators=[DataRequired(), Email(check_deliverability=False),
                                    Length(max=254)])
-    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role],
-                       validators=[DataRequired()])
+    # An external quality assurer is invited with a time-limited grant (EQA access), not here.
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role
+                                        if r != Role.EQA], validators=[DataRequired()])
     password = PasswordField(
         "Password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
         description=f"At least {MIN_PASSWORD_LENGTH} characters. Leave empty to generate one; "

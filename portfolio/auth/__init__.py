@@ -16,8 +16,12 @@ def init_login(login_manager) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        from ..eqa.services import access_ended
+
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        if user is None or not user.active or access_ended(user):
+            return None  # an EQA whose grants have all ended is signed out at once
+        return user
 
 
 from . import views  # noqa: E402,F401  (registers the routes on bp)

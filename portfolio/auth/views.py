@@ -4,6 +4,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit, home_for
+from ..eqa.services import access_ended
 from ..extensions import db
 from . import bp
 from .forms import LoginForm
@@ -33,6 +34,10 @@ def login():
         if user is None:
             flash(GENERIC_FAILURE, "danger")
             return render_template("auth/login.html", form=form), 200
+        if access_ended(user):  # the password was right: say why they cannot come in
+            flash("Your access as an external quality assurer has ended (or was withdrawn). "
+                  "Ask the centre for a new grant if you still need it.", "danger")
+            return render_template("auth/login.html", form=form), 403
         session.clear()  # no session fixation: a new session for the signed-in user
         login_user(user)
         audit.record("auth.login", actor=user, summary=f"{user.email} signed in")

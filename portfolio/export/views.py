@@ -89,8 +89,8 @@ def download_zip(job_id: int):
 @bp.route("/verify", methods=["GET", "POST"])
 @login_required
 def verify():
-    """Check a portfolio PDF: for IQAs and admins (and EQAs, when they arrive)."""
-    if current_user.role not in (Role.IQA, Role.ADMIN):
+    """Check a portfolio PDF: for IQAs, admins and EQAs."""
+    if current_user.role not in (Role.IQA, Role.ADMIN, Role.EQA):
         abort(403)
     form = VerifyForm()
     result = None

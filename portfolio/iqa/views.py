@@ -52,6 +52,8 @@ def _plan_iqa() -> User:
     """Whose plan: the IQA themself; for an admin or EQA, ?iqa=<id> or the first they may see."""
     if current_user.role == Role.IQA:
         return current_user
+    if current_user.role not in (Role.ADMIN, Role.EQA):
+        abort(403)
     iqas = _iqas_for_viewer()
     wanted = request.args.get("iqa", type=int)
     chosen = next((u for u in iqas if u.id == wanted), iqas[0] if iqas else None)

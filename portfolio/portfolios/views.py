@@ -31,6 +31,8 @@ def index():
 @bp.route("/<int:portfolio_id>")
 @login_required
 def detail(portfolio_id: int):
+    from ..iqa.services import assessed_by, samples_of  # iqa builds on this package
+
     portfolio = get_portfolio(portfolio_id, Action.VIEW)
     unit = get_unit(portfolio.unit_id)
     coverage = coverage_for(portfolio, unit, date.today())
@@ -45,6 +47,11 @@ def detail(portfolio_id: int):
                            can_edit=allowed(Action.EDIT_EVIDENCE) and changeable,
                            can_judge=allowed(Action.JUDGE) and changeable,
                            can_audit=allowed(Action.AUDIT),
+                           can_export=allowed(Action.EXPORT),
+                           samples=samples_of(portfolio)
+                           if allowed(Action.READ_QUALITY) else None,
+                           can_sample=allowed(Action.SAMPLE)
+                           and not assessed_by(current_user, portfolio),
                            witnesses=witness_rows(portfolio),
                            can_manage_witnesses=allowed(Action.MANAGE_WITNESSES) and changeable,
                            confirm=ConfirmForm())

@@ -5,7 +5,9 @@ from flask_login import current_user, login_required
 
 from ..access import Action, can, get_portfolio
 from ..errors import DomainError, NotAllowed
+from ..evidence.forms import ConfirmForm
 from ..extensions import db
+from ..iqa.services import countersign_problem
 from ..models import SignatureKind
 from ..portfolios.services import coverage_for
 from ..signing import digest_of, portfolio_state, statuses
@@ -38,8 +40,12 @@ def _page(portfolio, sign_form=None, reopen_form=None, status=200):
             forms[kind.value] = sign_form
         else:
             forms[kind.value] = SignForm(formdata=None, kind=kind.value)
+    not_sampled = None
+    if SignatureKind.COUNTERSIGN in _kinds_for(portfolio):
+        not_sampled = countersign_problem(portfolio, digest_of(state))
     return render_template(
         "signoff/page.html", portfolio=portfolio, unit=unit, digest=digest_of(state),
+        not_sampled=not_sampled, confirm=ConfirmForm(),
         listed=listed, current=current, forms=forms, statements=STATEMENTS,
         kinds=SignatureKind, coverage=coverage_for(portfolio, unit, date.today()),
         reopen_form=(reopen_form or ReopenForm(formdata=None))
