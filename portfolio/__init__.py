@@ -130,6 +130,8 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if error.code >= 500:  # a failed flush leaves the session unusable for the page itself
+            db.session.rollback()
         titles = {403: "You do not have access to this", 404: "Page not found",
                   405: "That action is not available here", 503: "Temporarily unavailable"}
         messages = {403: "Your account cannot do this for this portfolio. If you think it "

@@ -34,6 +34,7 @@ def app(tmp_path):
         "SECRET_KEY": "test",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "EXPORT_DIR": str(tmp_path / "exports"),  # never into the repository's exports/
         "MAX_UPLOAD_BYTES": 200_000,
     }, instance_path=str(tmp_path / "instance"))
     app.test_client_class = IsolatedClient

@@ -45,7 +45,8 @@ def chromium():
 def live_server(tmp_path):
     app = create_app({"SECRET_KEY": "browser-test",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                      "EVIDENCE_DIR": str(tmp_path / "evidence")},
+                      "EVIDENCE_DIR": str(tmp_path / "evidence"),
+                      "EXPORT_DIR": str(tmp_path / "exports")},
                      instance_path=str(tmp_path / "instance"))
     runner = app.test_cli_runner()
     assert runner.invoke(args=["init-db"]).exit_code == 0

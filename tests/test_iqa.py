@@ -3,6 +3,7 @@ and the EQA sample pack."""
 
 import io
 import json
+import re
 import zipfile
 from datetime import date, timedelta
 
@@ -197,18 +198,26 @@ def test_a_sample_of_an_older_state_does_not_allow_countersigning(db, people, po
 
 
 def test_the_eqa_sample_pack_holds_signed_pdfs_the_plan_and_the_records(
-        app, db, client, browser, people, judged):
+        app, db, client, browser, people, judged, tmp_path):
+    app.config.update(EXPORT_BACKGROUND=False, EXPORT_DIR=str(tmp_path / "exports"))
     uphold_sample(judged, people["iqa"])
     browser.login(people["iqa"])
     page = client.get("/quality/pack")
     assert "Learner" in page.text and "checked" in page.text  # the sampled one is ticked
     empty = browser.submit("/quality/pack", {}, form_url="/quality/pack")
     assert empty.status_code == 422 and "Choose at least one portfolio" in empty.text
-    response = browser.submit("/quality/pack", {"portfolio": str(judged.id)},
-                              form_url="/quality/pack")
+    started = browser.submit("/quality/pack", {"portfolio": str(judged.id)},
+                             form_url="/quality/pack", follow_redirects=True)
+    assert "The sample pack is ready" in started.text  # made in the request here
+    job_id = re.search(r'/exports/(\d+)/pdf', started.text).group(1)
+    response = client.get(f"/exports/{job_id}/pdf")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     data = response.data
     response.close()
+    # Only its maker may fetch it.
+    client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
+    browser.login(people["admin"])
+    assert client.get(f"/exports/{job_id}").status_code == 404
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         names = z.namelist()
         manifest = json.loads(z.read("manifest.json"))

@@ -14,7 +14,8 @@ from portfolio.units import all_units
 def fresh_app(tmp_path):
     return create_app({"TESTING": True, "SECRET_KEY": "t",
                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                       "EVIDENCE_DIR": str(tmp_path / "evidence")},
+                       "EVIDENCE_DIR": str(tmp_path / "evidence"),
+                       "EXPORT_DIR": str(tmp_path / "exports")},
                       instance_path=str(tmp_path / "instance"))
 
 

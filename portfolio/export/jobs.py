@@ -22,7 +22,16 @@ STALE = timedelta(minutes=30)  # a job still "running" after this died with its 
 
 
 def start(portfolio: Portfolio, user: User) -> ExportJob:
-    job = ExportJob(portfolio_id=portfolio.id, requested_by_id=user.id)
+    return _launch(ExportJob(portfolio_id=portfolio.id, requested_by_id=user.id))
+
+
+def start_pack(portfolios: list[Portfolio], user: User) -> ExportJob:
+    """The EQA sample pack of `portfolios`, made like an export: outside the request."""
+    return _launch(ExportJob(kind="pack", requested_by_id=user.id,
+                             portfolio_ids=",".join(str(p.id) for p in portfolios)))
+
+
+def _launch(job: ExportJob) -> ExportJob:
     db.session.add(job)
     db.session.commit()
     app = current_app._get_current_object()
@@ -48,10 +57,13 @@ def run(job_id: int) -> None:
 
     try:
         progress("Starting", 1)
-        path, _refused = export_portfolio(job.portfolio, actor=job.requested_by,
-                                          today=date.today(), progress=progress)
+        if job.kind == "pack":
+            path = _make_pack(job, progress)
+        else:
+            path, _refused = export_portfolio(job.portfolio, actor=job.requested_by,
+                                              today=date.today(), progress=progress)
+            job.digest = path.stem.rsplit("_", 1)[-1]
         job.file_name, job.status, job.step, job.percent = path.name, "done", "Done", 100
-        job.digest = path.stem.rsplit("_", 1)[-1]
     except Exception as exc:
         db.session.rollback()
         current_app.logger.exception("export %s failed", job_id)
@@ -71,8 +83,25 @@ def refresh(job: ExportJob) -> ExportJob:
     return job
 
 
+def _make_pack(job: ExportJob, progress) -> Path:
+    from ..iqa.pack import write_pack
+    from ..units import all_units
+
+    portfolios = [p for p in (db.session.get(Portfolio, i) for i in job.pack_ids) if p]
+    folder = Path(current_app.config["EXPORT_DIR"]) / "packs"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"eqa-sample-pack-{date.today().isoformat()}-{job.id}.zip"
+    part = target.with_suffix(".part")
+    write_pack(portfolios, part, actor=job.requested_by, units=all_units(),
+               today=date.today(), progress=progress)
+    part.replace(target)
+    return target
+
+
 def pdf_path(job: ExportJob) -> Path:
-    return Path(current_app.config["EXPORT_DIR"]) / job.file_name
+    """The finished file: the PDF, or for a pack the ZIP."""
+    folder = Path(current_app.config["EXPORT_DIR"])
+    return folder / "packs" / job.file_name if job.kind == "pack" else folder / job.file_name
 
 
 def write_zip(job: ExportJob, target: Path) -> Path:

@@ -39,7 +39,12 @@ def _job(job_id: int) -> ExportJob:
     job = db.session.get(ExportJob, job_id)
     if job is None:
         abort(404)
-    get_portfolio(job.portfolio_id, Action.EXPORT)
+    if job.kind == "pack":  # a sample pack is its maker's, an IQA or admin
+        if job.requested_by_id != current_user.id or current_user.role not in (Role.IQA,
+                                                                                Role.ADMIN):
+            abort(404)
+    else:
+        get_portfolio(job.portfolio_id, Action.EXPORT)
     return jobs.refresh(job)
 
 
@@ -50,8 +55,9 @@ def job(job_id: int):
 
 
 def _download(job: ExportJob, path: Path, name: str, mimetype: str, what: str):
-    audit.record("portfolio.export_downloaded", actor=current_user, portfolio=job.portfolio,
-                 summary=f"Downloaded the {what} {name}", file=name, job_id=job.id)
+    for portfolio in [job.portfolio] if job.portfolio else _pack_portfolios(job):
+        audit.record("portfolio.export_downloaded", actor=current_user, portfolio=portfolio,
+                     summary=f"Downloaded the {what} {name}", file=name, job_id=job.id)
     db.session.commit()
     response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name,
                          max_age=0)
@@ -65,14 +71,22 @@ def download(job_id: int):
     job = _job(job_id)
     if job.status != "done" or not jobs.pdf_path(job).is_file():
         abort(404)
+    if job.kind == "pack":
+        return _download(job, jobs.pdf_path(job), job.file_name, "application/zip",
+                         "EQA sample pack")
     return _download(job, jobs.pdf_path(job), job.file_name, "application/pdf", "signed PDF")
+
+
+def _pack_portfolios(job: ExportJob) -> list:
+    from ..models import Portfolio
+    return [p for p in (db.session.get(Portfolio, i) for i in job.pack_ids) if p]
 
 
 @bp.route("/exports/<int:job_id>/zip")
 @login_required
 def download_zip(job_id: int):
     job = _job(job_id)
-    if job.status != "done" or not jobs.pdf_path(job).is_file():
+    if job.kind == "pack" or job.status != "done" or not jobs.pdf_path(job).is_file():
         abort(404)
     handle = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115
     handle.close()

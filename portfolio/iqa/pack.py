@@ -33,7 +33,7 @@ def signed_pdf(portfolio: Portfolio, *, actor: User, today: date) -> Path:
 
 
 def write_pack(portfolios: list[Portfolio], target: Path, *, actor: User, units: dict,
-               today: date) -> Path:
+               today: date, progress=lambda step, percent: None) -> Path:
     from ..export.services import slug
 
     manifest = {"made_at": utcnow().isoformat(), "made_by": actor.email,
@@ -45,11 +45,14 @@ def write_pack(portfolios: list[Portfolio], target: Path, *, actor: User, units:
             manifest["files"].append({"path": name, "sha256": hashlib.sha256(data).hexdigest(),
                                       "size": len(data), **about})
 
-        for p in portfolios:
+        for number, p in enumerate(portfolios, start=1):
+            progress(f"Signed PDF {number} of {len(portfolios)}: {p.learner.name}",
+                     int(5 + 85 * (number - 1) / len(portfolios)))
             pdf = signed_pdf(p, actor=actor, today=today)
             add(f"portfolios/{pdf.name}", pdf.read_bytes(), learner=p.learner.name,
                 unit=p.unit_id, assessor=p.assessor.name, iqa=p.iqa.name,
                 digest=current_digest(p), signed_off=p.locked)
+        progress("The sampling plan and the sample records", 92)
         samples = []
         for iqa in sorted({p.iqa for p in portfolios}, key=lambda u: u.name):
             view = plan_for(iqa, units)

@@ -1,16 +1,12 @@
-import tempfile
 from datetime import date
-from pathlib import Path
 
 from flask import (
     Response,
     abort,
-    after_this_request,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -28,12 +24,12 @@ from ..access import (
 )
 from ..errors import DomainError, NotAllowed
 from ..evidence.forms import ConfirmForm
+from ..export import jobs
 from ..extensions import db
 from ..models import Portfolio, RiskRating, Role, Sample, SampleAction, User
 from ..units import all_units
 from . import bp
 from .forms import AddForm, AnswerForm, RiskForm, SampleForm
-from .pack import write_pack
 from .services import (
     CheckInput,
     add_to_plan,
@@ -297,21 +293,8 @@ def pack():
         if not chosen:
             error = "Choose at least one portfolio for the pack."
         else:
-            handle = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115
-            handle.close()
-            path = write_pack(chosen, Path(handle.name), actor=current_user,
-                              units=all_units(), today=date.today())
-            db.session.commit()
-
-            @after_this_request
-            def _clean(response):
-                path.unlink(missing_ok=True)
-                return response
-            name = f"eqa-sample-pack-{date.today().isoformat()}.zip"
-            response = send_file(path, mimetype="application/zip", as_attachment=True,
-                                 download_name=name, max_age=0)
-            response.headers["Cache-Control"] = "private, no-store"
-            return response
+            job = jobs.start_pack(chosen, current_user)
+            return redirect(url_for("export.job", job_id=job.id))
     elif request.method == "POST":
         abort(400)
     return render_template("iqa/pack.html", portfolios=portfolios, sampled=sampled,

@@ -431,12 +431,19 @@ class WitnessRequest(db.Model):
 
 
 class ExportJob(db.Model):
-    """A PDF export running outside the request, with its progress for the waiting page."""
+    """A PDF export running outside the request, with its progress for the waiting page.
+
+    kind "portfolio": one portfolio's signed PDF. kind "pack": the EQA sample pack (a ZIP) of
+    the portfolios in `portfolio_ids` (comma-separated), with no single portfolio_id.
+    """
 
     __tablename__ = "export_job"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    portfolio_id: Mapped[int] = mapped_column(ForeignKey("portfolio.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="portfolio",
+                                      server_default="portfolio")
+    portfolio_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio.id"), index=True)
+    portfolio_ids: Mapped[str] = mapped_column(Text, default="", server_default="")
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(16), default="queued")  # running, done, failed
     step: Mapped[str] = mapped_column(String(200), default="Waiting to start")
@@ -447,8 +454,12 @@ class ExportJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    portfolio: Mapped[Portfolio] = relationship()
+    portfolio: Mapped[Portfolio | None] = relationship()
     requested_by: Mapped[User] = relationship()
+
+    @property
+    def pack_ids(self) -> list[int]:
+        return [int(i) for i in self.portfolio_ids.split(",") if i]
 
 
 class Notification(db.Model):
