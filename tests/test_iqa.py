@@ -232,3 +232,32 @@ def test_the_eqa_sample_pack_holds_signed_pdfs_the_plan_and_the_records(
             assert hashlib.sha256(z.read(entry["path"])).hexdigest() == entry["sha256"]
     assert db.session.scalar(select(AuditEvent).where(
         AuditEvent.action == "sample_pack.made")) is not None
+
+
+def test_the_assessors_caseload_shows_open_iqa_actions(db, client, browser, people, judged):
+    sample = add_to_plan(judged, actor=people["iqa"])
+    record(sample, people["iqa"], agree=False, comment="Thin.", outcome="action_required",
+           actions=["Add the customer's reply", "Standardise on AC 2.3"],
+           due=TODAY + timedelta(days=7))
+    db.session.commit()
+    browser.login(people["assessor"])
+    page = client.get("/portfolios/").text
+    assert "2 IQA actions due" in page
+    answer_action(sample.actions[0], "Done.", actor=people["assessor"])
+    answer_action(sample.actions[1], "Done.", actor=people["assessor"])
+    db.session.commit()
+    assert "IQA action" not in client.get("/portfolios/").text
+
+
+def test_an_eqa_reading_a_portfolio_is_not_activity_on_it(db, people, portfolios, eqa_grant,
+                                                          client, browser):
+    from portfolio.portfolios.services import last_activity
+
+    own = portfolios["own"].id
+    before = last_activity([own]).get(own)
+    browser.login(eqa_grant.eqa)
+    assert client.get(f"/portfolios/{own}").status_code == 200
+    db.session.expire_all()
+    assert last_activity([own]).get(own) == before
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "eqa.viewed", AuditEvent.portfolio_id == own)) is not None

@@ -10,7 +10,16 @@ from sqlalchemy import func, select
 
 from ..coverage import AWAITING, REFERRED, ClaimFact, Coverage, EvidenceFact, compute_coverage
 from ..extensions import db
-from ..models import AuditEvent, Claim, Decision, Evidence, EvidenceResponse, Portfolio
+from ..models import (
+    AuditEvent,
+    Claim,
+    Decision,
+    Evidence,
+    EvidenceResponse,
+    Portfolio,
+    Sample,
+    SampleAction,
+)
 from ..spec import Unit
 
 
@@ -89,6 +98,9 @@ class CaseloadRow:
     coverage: Coverage | None
     last_activity: datetime | None
     days_idle: int | None
+    # The IQA's actions for the assessor still unanswered, and the earliest due date.
+    iqa_actions: int = 0
+    iqa_due: date | None = None
 
     @property
     def awaiting(self) -> int:
@@ -104,15 +116,33 @@ class CaseloadRow:
 
     @property
     def ready(self) -> bool:
-        return bool(self.coverage and self.coverage.complete)
+        """Every criterion met and not signed off yet."""
+        return bool(self.coverage and self.coverage.complete) and not self.portfolio.locked
 
     @property
     def needs_assessor(self) -> bool:
-        """Something only the assessor can move on: claims to judge, a dispute, a sign-off."""
-        return bool(self.awaiting or self.disputed or self.ready)
+        """Something only the assessor can move on: claims to judge, a dispute, a sign-off,
+        an IQA action."""
+        return bool(self.awaiting or self.disputed or self.ready or self.iqa_actions)
 
 
-READS = ("evidence.file_downloaded",)  # reads are not activity on the portfolio
+# Reads, downloads and quality assurance are not activity on the learner's portfolio.
+READS = ("evidence.file_downloaded", "eqa.viewed", "eqa.granted", "portfolio.exported",
+         "portfolio.export_downloaded", "portfolio.verified", "audit.exported",
+         "sample_pack.made")
+
+
+def open_iqa_actions(portfolio_ids: list[int]) -> dict[int, tuple[int, date]]:
+    """Unanswered IQA actions per portfolio: how many, and the earliest due date. One query."""
+    if not portfolio_ids:
+        return {}
+    rows = db.session.execute(
+        select(Sample.portfolio_id, func.count(SampleAction.id), func.min(SampleAction.due))
+        .join(SampleAction.sample)
+        .where(Sample.portfolio_id.in_(portfolio_ids), SampleAction.responded_at.is_(None))
+        .group_by(Sample.portfolio_id))
+    return {pid: (n, due if isinstance(due, date) else date.fromisoformat(str(due)))
+            for pid, n, due in rows}
 
 
 def last_activity(portfolio_ids: list[int]) -> dict[int, datetime]:
@@ -143,12 +173,15 @@ def caseload(portfolios: list[Portfolio], units: dict[str, Unit],
     """
     coverages = coverages_for(portfolios, units, now.date())
     activity = last_activity([p.id for p in portfolios])
+    actions = open_iqa_actions([p.id for p in portfolios])
     rows = []
     for p in portfolios:
         last = activity.get(p.id) or p.created_at
+        n, due = actions.get(p.id, (0, None))
         rows.append(CaseloadRow(portfolio=p, unit=units.get(p.unit_id), coverage=coverages[p.id],
                                 last_activity=last,
-                                days_idle=(now - last).days if last else None))
+                                days_idle=(now - last).days if last else None,
+                                iqa_actions=n, iqa_due=due))
 
     def urgency(row: CaseloadRow):
         return (not row.needs_assessor, -(row.awaiting + row.disputed), -(row.days_idle or 0),
