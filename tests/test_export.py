@@ -106,7 +106,8 @@ def test_the_pdf_has_every_section_bookmark_attachment_and_appendix(exported):
     reader = PdfReader(path)
     text = "\n".join(page.extract_text() for page in reader.pages)
     for heading in ("Evidence portfolio", "Contents", "Unit summary", "Tracking grid",
-                    "Criteria, claims and decisions", "Witnesses", "Declaration and sign-off",
+                    "Criteria, claims and decisions", "Witnesses", "Internal quality assurance",
+                    "Declaration and sign-off",
                     "Audit trail summary", "Appended PDF files"):
         assert heading in text, heading
     assert "Case notes written in Word" in text  # DOCX converted

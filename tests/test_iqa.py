@@ -261,3 +261,21 @@ def test_an_eqa_reading_a_portfolio_is_not_activity_on_it(db, people, portfolios
     assert last_activity([own]).get(own) == before
     assert db.session.scalar(select(AuditEvent).where(
         AuditEvent.action == "eqa.viewed", AuditEvent.portfolio_id == own)) is not None
+
+
+def test_the_portfolio_pdf_carries_the_sample_records(db, people, judged):
+    from pypdf import PdfReader
+
+    from portfolio.export.services import export_portfolio
+
+    sample = add_to_plan(judged, actor=people["iqa"])
+    record(sample, people["iqa"], agree=False, comment="No apology in the reply.",
+           outcome="action_required", actions=["Re-judge AC 2.1"], due=TODAY)
+    db.session.commit()
+    path, _refused = export_portfolio(judged, actor=people["iqa"], today=TODAY)
+    db.session.commit()
+    text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    assert "Internal quality assurance" in text
+    assert "Interim sample" in text and "Action required" in text
+    assert "No apology in the reply." in text and "Re-judge AC 2.1" in text
+    assert "Not answered yet." in text

@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 from ..coverage import Coverage
 from ..extensions import db
 from ..models import AuditEvent, Claim, Decision, Evidence, Portfolio
-from ..portfolios.services import coverage_for
+from ..portfolios.services import READS, coverage_for
 from ..signing import digest_of, portfolio_state, statuses
 from ..spec import Unit
 from ..text import sanitize_html
@@ -131,6 +131,7 @@ def _audit_summary(portfolio: Portfolio) -> tuple[list[tuple[str, int]], list[Au
         AuditEvent.portfolio_id == portfolio.id)))
     recent = db.session.scalars(
         select(AuditEvent).where(AuditEvent.portfolio_id == portfolio.id,
+                                 AuditEvent.action.not_in(READS),
                                  AuditEvent.action.not_like("%downloaded"))
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(40)).all()
     return sorted(counts.items()), recent
@@ -168,11 +169,14 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
     state = portfolio_state(portfolio)
     signatures = statuses(portfolio, state)
     counts, recent = _audit_summary(portfolio)
+    from ..iqa.services import samples_of  # iqa's views import the export jobs
+
+    samples = [s for s in reversed(samples_of(portfolio)) if s.completed]
     title = f"{portfolio.learner.name}: {unit.name}"
     html = render_template(
         "export/portfolio.html", portfolio=portfolio, unit=unit, coverage=coverage,
         blocks=blocks, numbers=numbers, signatures=signatures, digest=digest_of(state),
-        witness_rows=witness_rows(portfolio), audit_counts=counts,
+        witness_rows=witness_rows(portfolio), audit_counts=counts, samples=samples,
         audit_recent=recent, today=today, title=title, kinds=KINDS, evidence_url=evidence_url,
         appended=[name for name, _ in appended])
     return ExportDocument(html=html, files=files, appended=appended, attachments=attachments,
