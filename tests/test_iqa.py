@@ -279,3 +279,31 @@ def test_the_portfolio_pdf_carries_the_sample_records(db, people, judged):
     assert "Interim sample" in text and "Action required" in text
     assert "No apology in the reply." in text and "Re-judge AC 2.1" in text
     assert "Not answered yet." in text
+
+
+def test_an_admin_reassigns_the_iqa_after_a_conflict_and_the_plan_moves(db, client, browser,
+                                                                        people, judged):
+    iqa, other_iqa = people["iqa"], people["other_iqa"]
+    sample = add_to_plan(judged, actor=iqa)
+    claim = judged.evidence[0].claims[0]
+    claim.decisions.append(Decision(outcome="accepted", assessor_id=other_iqa.id))
+    db.session.commit()
+    browser.login(people["admin"])
+    url = f"/admin/portfolios/{judged.id}/people"
+    refused = browser.submit(url, {"assessor": str(people["assessor"].id),
+                                   "iqa": str(other_iqa.id)})
+    assert refused.status_code == 422 and "took part in assessing" in refused.text
+    # Back to a clean IQA: the one who did not assess it stays; move to a third IQA.
+    third = type(iqa)(email="iqa3@test.example", name="Third Iqa", role="iqa",
+                      password_hash=iqa.password_hash)
+    db.session.add(third)
+    db.session.commit()
+    done = browser.submit(url, {"assessor": str(people["assessor"].id), "iqa": str(third.id)},
+                          follow_redirects=True)
+    assert "IQA Third Iqa" in done.text
+    db.session.expire_all()
+    assert judged.iqa_id == third.id and db.session.get(Sample, sample.id).iqa_id == third.id
+    event = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "portfolio.reassigned"))
+    assert event.detail["before"]["iqa"] == iqa.email
+    record(db.session.get(Sample, sample.id), third)  # the new IQA samples it

@@ -29,3 +29,11 @@ class EnrolForm(FlaskForm):
     iqa = SelectField("IQA (internal quality assurer)", coerce=int, validators=[DataRequired()],
                       description="Must be someone other than the assessor.")
     submit = SubmitField("Enrol")
+
+
+class ReassignForm(FlaskForm):
+    assessor = SelectField("Assessor", coerce=int, validators=[DataRequired()])
+    iqa = SelectField("IQA (internal quality assurer)", coerce=int, validators=[DataRequired()],
+                      description="Someone other than the assessor, who has not assessed this "
+                                  "portfolio. A sample still planned moves to them.")
+    submit = SubmitField("Save")

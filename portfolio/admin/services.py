@@ -33,3 +33,46 @@ def enrol(learner: User, unit: Unit, assessor: User, iqa: User, *, actor: User |
                  summary=f"Enrolled {learner.email} on {unit.name}", unit_id=unit.id,
                  assessor=assessor.email, iqa=iqa.email)
     return portfolio
+
+
+def reassign(portfolio: Portfolio, assessor: User, iqa: User, *, actor: User) -> None:
+    """Change a portfolio's assessor or IQA (for example after a conflict of interest).
+
+    Decisions and samples already made keep their author; a sample still planned moves to the
+    new IQA. The new IQA must not have taken part in assessing the portfolio.
+    """
+    from ..iqa.services import assessed_by
+    from ..models import Sample
+    from ..notify import link_to, notify
+
+    if actor.role != Role.ADMIN:
+        raise DomainError("Only an administrator changes who assesses and quality-assures.")
+    if assessor.role != Role.ASSESSOR:
+        raise DomainError(f"{assessor.name} is not an assessor.")
+    if iqa.role != Role.IQA:
+        raise DomainError(f"{iqa.name} is not an IQA.")
+    if assessor.id == iqa.id:
+        raise DomainError("The IQA must be someone other than the assessor.")
+    if iqa.id != portfolio.iqa_id and assessed_by(iqa, portfolio):
+        raise DomainError(f"{iqa.name} took part in assessing this portfolio, so cannot be its "
+                          "IQA. Choose someone else.")
+    before = {"assessor": portfolio.assessor.email, "iqa": portfolio.iqa.email}
+    if (assessor.id, iqa.id) == (portfolio.assessor_id, portfolio.iqa_id):
+        raise DomainError("Nothing to change: those are the current assessor and IQA.")
+    portfolio.assessor_id, portfolio.iqa_id = assessor.id, iqa.id
+    moved = db.session.scalars(select(Sample).where(Sample.portfolio_id == portfolio.id,
+                                                    Sample.completed_at.is_(None))).all()
+    for sample in moved:
+        sample.iqa_id = iqa.id
+    db.session.flush()
+    db.session.expire(portfolio, ["assessor", "iqa"])
+    audit.record("portfolio.reassigned", actor=actor, portfolio=portfolio,
+                 summary=f"Assessor {assessor.email}, IQA {iqa.email} (were "
+                         f"{before['assessor']}, {before['iqa']})",
+                 before=before, after={"assessor": assessor.email, "iqa": iqa.email},
+                 samples_moved=[s.id for s in moved])
+    link = link_to("portfolios.detail", portfolio_id=portfolio.id)
+    for person, role in ((assessor, "assessor"), (iqa, "IQA")):
+        if person.email not in before.values():
+            notify(person, f"You are now the {role} for {portfolio.learner.name}'s portfolio.",
+                   link=link, portfolio=portfolio)

@@ -1,4 +1,4 @@
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -10,8 +10,8 @@ from ..extensions import db
 from ..models import Portfolio, Role, User
 from ..units import all_units
 from . import bp
-from .forms import EnrolForm, UserForm
-from .services import enrol
+from .forms import EnrolForm, ReassignForm, UserForm
+from .services import enrol, reassign
 
 
 @bp.route("/")
@@ -74,3 +74,25 @@ def enrol_learner():
             return redirect(url_for(".index"))
     return render_template("admin/enrol_form.html", form=form), \
         422 if form.errors or form.is_submitted() else 200
+
+
+@bp.route("/portfolios/<int:portfolio_id>/people", methods=["GET", "POST"])
+def reassign_portfolio(portfolio_id: int):
+    portfolio = db.session.get(Portfolio, portfolio_id) or abort(404)
+    form = ReassignForm(obj=None, assessor=portfolio.assessor_id, iqa=portfolio.iqa_id)
+    form.assessor.choices = _choices(Role.ASSESSOR)
+    form.iqa.choices = _choices(Role.IQA)
+    if form.validate_on_submit():
+        try:
+            reassign(portfolio, db.session.get(User, form.assessor.data),
+                     db.session.get(User, form.iqa.data), actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.iqa.errors = [*form.iqa.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Saved: {portfolio.learner.name}'s assessor is {portfolio.assessor.name} "
+                  f"and IQA {portfolio.iqa.name}.", "success")
+            return redirect(url_for(".index"))
+    return render_template("admin/reassign_form.html", form=form, portfolio=portfolio), \
+        422 if form.errors else 200

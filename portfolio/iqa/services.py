@@ -69,8 +69,8 @@ def ensure_may_sample(user: User, portfolio: Portfolio) -> None:
         raise NotAllowed("Only the portfolio's IQA can sample it.")
     if assessed_by(user, portfolio):
         raise NotAllowed("You took part in assessing this portfolio, so you cannot sample it: "
-                         "an IQA never quality-assures their own assessment decisions. Ask "
-                         "an administrator to assign another IQA.")
+                         "an IQA never quality-assures their own assessment decisions. An "
+                         "administrator can assign another IQA (Administration, Change).")
 
 
 def stage_of(portfolio: Portfolio) -> str:
