@@ -102,6 +102,8 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "WITNESS_LINK_DAYS": _int("WITNESS_LINK_DAYS", 14),
         # IQA sampling: percentage of each assessor's portfolios by risk rating.
         "SAMPLING_TARGETS": sampling_targets(os.environ.get("SAMPLING_TARGETS")),
+        # Samples planned longer ago than this count no more towards targets and coverage.
+        "SAMPLING_PERIOD_MONTHS": _int("SAMPLING_PERIOD_MONTHS", 12),
         # How long an EQA's invitation link (to set a password) works, within the grant.
         "EQA_INVITE_DAYS": _int("EQA_INVITE_DAYS", 7),
         # The centre's signing certificate for PDFs (default: created in instance/signing/).

@@ -307,3 +307,16 @@ def test_an_admin_reassigns_the_iqa_after_a_conflict_and_the_plan_moves(db, clie
         AuditEvent.action == "portfolio.reassigned"))
     assert event.detail["before"]["iqa"] == iqa.email
     record(db.session.get(Sample, sample.id), third)  # the new IQA samples it
+
+
+def test_samples_from_an_earlier_period_no_longer_count(app, db, people, judged):
+    from portfolio.iqa.services import plan_for
+
+    sample = uphold_sample(judged, people["iqa"])
+    view = plan_for(people["iqa"], all_units())
+    assert view.plan.targets[0].sampled == 1 and view.plan.proposals == []
+    sample.planned_at = view.since - timedelta(days=1)
+    db.session.commit()
+    view = plan_for(people["iqa"], all_units())
+    assert view.plan.targets[0].sampled == 0
+    assert [p.candidate.portfolio_id for p in view.plan.proposals] == [judged.id]

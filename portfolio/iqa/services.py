@@ -13,7 +13,7 @@ has to act. The rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -124,6 +124,7 @@ class PlanView:
     risks: dict[int, AssessorRisk]
     addable: list[Candidate]  # not in the plan, may be added by hand
     candidates: dict[int, Candidate]
+    since: datetime  # the sampling period began then; older samples do not count
 
 
 def plan_for(iqa: User, units: dict[str, Unit]) -> PlanView:
@@ -138,7 +139,9 @@ def plan_for(iqa: User, units: dict[str, Unit]) -> PlanView:
         .options(selectinload(Sample.portfolio).selectinload(Portfolio.learner),
                  selectinload(Sample.actions), selectinload(Sample.checks))
         .order_by(Sample.planned_at.desc(), Sample.id.desc()))) if ids else []
-    in_plan = {s.portfolio_id for s in samples}
+    since = period_start()
+    # What counts this period: samples still planned, and those planned since it began.
+    in_plan = {s.portfolio_id for s in samples if not s.completed or s.planned_at >= since}
     facts = load_facts(ids)
     conflicts = _conflicts(iqa, ids)
     candidates: dict[int, Candidate] = {}
@@ -171,7 +174,13 @@ def plan_for(iqa: User, units: dict[str, Unit]) -> PlanView:
     addable = [c for c in candidates.values()
                if not c.in_plan and not c.conflict and c.portfolio_id not in proposed]
     return PlanView(iqa=iqa, plan=plan, samples=samples, risks=risks, addable=addable,
-                    candidates=candidates)
+                    candidates=candidates, since=since)
+
+
+def period_start() -> datetime:
+    """The start of the current sampling period: SAMPLING_PERIOD_MONTHS back from now."""
+    months = current_app.config.get("SAMPLING_PERIOD_MONTHS", 12)
+    return utcnow() - timedelta(days=round(months * 365.25 / 12))
 
 
 def _conflicts(iqa: User, ids: list[int]) -> set[int]:
@@ -351,7 +360,8 @@ def countersign_problem(portfolio: Portfolio, digest: str) -> str | None:
 
 def plan_csv(view: PlanView, visible: set[int] | None = None) -> str:
     """The plan as CSV: targets per assessor, then each sample (only `visible` ones if given)."""
-    rows: list[list] = [["Sampling plan", view.iqa.name, utcnow().date().isoformat()], [],
+    rows: list[list] = [["Sampling plan", view.iqa.name, utcnow().date().isoformat(),
+                         "period from", view.since.date().isoformat()], [],
                         ["Assessor", "Risk rating", "Reasons", "Target %", "Portfolios",
                          "Target", "In plan", "Target met"]]
     for t in view.plan.targets:
@@ -360,14 +370,15 @@ def plan_csv(view: PlanView, visible: set[int] | None = None) -> str:
                      risk.reasons if risk else "", t.percent, t.portfolios, t.target,
                      t.sampled, "yes" if t.met else "no"])
     rows += [[], ["Learner", "Assessor", "Unit", "Stage", "Planned", "Reason", "Outcome",
-                  "Sampled", "Actions", "Actions answered"]]
+                  "Sampled", "Actions", "Actions answered", "This period"]]
     for s in view.samples:
         if visible is not None and s.portfolio_id not in visible:
             continue
         rows.append([s.portfolio.learner.name, s.portfolio.assessor.name, s.portfolio.unit_id,
                      s.stage_label, s.planned_at.date().isoformat(), s.reason,
                      s.outcome_label, s.completed_at.date().isoformat() if s.completed else "",
-                     len(s.actions), sum(1 for a in s.actions if a.responded_at)])
+                     len(s.actions), sum(1 for a in s.actions if a.responded_at),
+                     "yes" if not s.completed or s.planned_at >= view.since else "no"])
     return csv_text(rows)
 
 
