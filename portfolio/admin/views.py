@@ -5,9 +5,9 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from ..auth.services import create_user, random_password
-from ..errors import DomainError
 from ..extensions import db
 from ..models import Portfolio, Role, User
+from ..saving import saving
 from ..units import all_units
 from . import bp
 from .forms import EnrolForm, ReassignForm, UserForm
@@ -29,14 +29,12 @@ def new_user():
     form = UserForm()
     if form.validate_on_submit():
         password = form.password.data or random_password()
-        try:
+        with saving() as saved:
             user = create_user(email=form.email.data, name=form.name.data, role=form.role.data,
                                password=password, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.email.errors = list(form.email.errors) + [str(exc)]
+        if not saved.ok:
+            form.email.errors = [*form.email.errors, saved.error]
         else:
-            db.session.commit()
             message = f"Created {user.role_label.lower()} account for {user.name} ({user.email})."
             if not form.password.data:
                 message += f" Their password is {password} (shown once; pass it on securely)."
@@ -60,16 +58,14 @@ def enrol_learner():
     form.unit.choices = [SelectChoice(u.id, f"{u.name} ({u.reference})")
                          for u in all_units().values()]
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             portfolio = enrol(db.session.get(User, form.learner.data),
                               all_units()[form.unit.data],
                               db.session.get(User, form.assessor.data),
                               db.session.get(User, form.iqa.data), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+        if not saved.ok:
+            flash(saved.error, "danger")
         else:
-            db.session.commit()
             flash(f"Enrolled {portfolio.learner.name}.", "success")
             return redirect(url_for(".index"))
     return render_template("admin/enrol_form.html", form=form), \
@@ -83,14 +79,12 @@ def reassign_portfolio(portfolio_id: int):
     form.assessor.choices = _choices(Role.ASSESSOR)
     form.iqa.choices = _choices(Role.IQA)
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             reassign(portfolio, db.session.get(User, form.assessor.data),
                      db.session.get(User, form.iqa.data), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.iqa.errors = [*form.iqa.errors, str(exc)]
+        if not saved.ok:
+            form.iqa.errors = [*form.iqa.errors, saved.error]
         else:
-            db.session.commit()
             flash(f"Saved: {portfolio.learner.name}'s assessor is {portfolio.assessor.name} "
                   f"and IQA {portfolio.iqa.name}.", "success")
             return redirect(url_for(".index"))

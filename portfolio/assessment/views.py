@@ -4,11 +4,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..access import Action, get_portfolio
-from ..errors import DomainError
 from ..evidence.services import StaleEdit
 from ..evidence.views import load_evidence, render_detail
 from ..extensions import db
 from ..models import Claim
+from ..saving import saving
 from ..units import get_unit
 from . import bp
 from .forms import AddClaimForm, DecisionForm, ResponseForm, criterion_key, record_form
@@ -24,17 +24,14 @@ def decide(claim_id: int):
     evidence = load_evidence(claim.evidence_id, Action.JUDGE)
     form = DecisionForm(prefix=f"claim{claim.id}")
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             decision = record_decision(claim, form.outcome.data, form.feedback.data or "",
                                        assessor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.feedback.errors = [*form.feedback.errors, str(exc)]
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(f"Decision recorded for AC {claim.criterion_id}: {decision.outcome}.", "success")
             return redirect(url_for("evidence.detail", evidence_id=evidence.id,
                                     _anchor=f"claim-{claim.id}"))
+        form.feedback.errors = [*form.feedback.errors, saved.error]
     # Show the page again with the assessor's typed feedback and the error beside it.
     return render_detail(evidence, failed={claim.id: form}), 422
 
@@ -47,17 +44,14 @@ def add(evidence_id: int):
     form = AddClaimForm()
     form.set_criteria(unit, {c.criterion_id for c in evidence.claims})
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             claim = add_claim(evidence, unit, form.criterion.data, form.rationale.data,
                               assessor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.rationale.errors = [*form.rationale.errors, str(exc)]
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(f"Added AC {claim.criterion_id}: record your decision on it below.", "success")
             return redirect(url_for("evidence.detail", evidence_id=evidence.id,
                                     _anchor=f"claim-{claim.id}"))
+        form.rationale.errors = [*form.rationale.errors, saved.error]
     return render_detail(evidence, add_claim_form=form), 422
 
 
@@ -68,17 +62,14 @@ def respond(evidence_id: int):
     unit = get_unit(evidence.portfolio.unit_id)
     form = ResponseForm()
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             answer = respond_to_record(evidence, unit, form.response.data,
                                        form.comment.data or "", learner=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.comment.errors = [*form.comment.errors, str(exc)]
-        else:
-            db.session.commit()
+        if saved.ok:
             flash("Thank you: you confirmed the record." if answer.response == "confirmed" else
                   "Your dispute is recorded and your assessor has been told.", "success")
             return redirect(url_for("evidence.detail", evidence_id=evidence.id))
+        form.comment.errors = [*form.comment.errors, saved.error]
     return render_detail(evidence, response_form=form), 422
 
 
@@ -105,18 +96,15 @@ def new_record(portfolio_id: int, method_key: str):
     if request.method == "POST":
         status = 422
         if form.validate():
-            try:
+            with saving() as saved:
                 evidence = save_record(portfolio, unit, _fields(form, method.key),
                                        form.observed(), assessor=current_user,
                                        today=date.today())
-            except DomainError as exc:
-                db.session.rollback()
-                form.form_errors.append(str(exc))
-            else:
-                db.session.commit()
+            if saved.ok:
                 flash(f"Saved “{evidence.title}”. {portfolio.learner.name} has been asked to "
                       "confirm it is accurate.", "success")
                 return redirect(url_for("evidence.detail", evidence_id=evidence.id))
+            form.form_errors.append(saved.error)
     return render_template("assessment/record_form.html", form=form, portfolio=portfolio,
                            unit=unit, method=method, evidence=None, fixed=set(),
                            key=criterion_key), status
@@ -145,21 +133,16 @@ def amend_record(evidence_id: int):
     if request.method == "POST":
         status = 422
         if form.validate():
-            try:
+            # A stale form goes to the error page, which shows back everything typed.
+            with saving(reraise=(StaleEdit,)) as saved:
                 save_record(portfolio, unit, _fields(form, method.key), form.observed(),
                             assessor=current_user, today=date.today(), evidence=evidence,
                             expected_version=form.version.data, note=form.note.data or "")
-            except StaleEdit:
-                db.session.rollback()
-                raise
-            except DomainError as exc:
-                db.session.rollback()
-                form.form_errors.append(str(exc))
-            else:
-                db.session.commit()
+            if saved.ok:
                 flash(f"Saved as version {evidence.version}. {portfolio.learner.name} has been "
                       "asked to confirm the amended record.", "success")
                 return redirect(url_for("evidence.detail", evidence_id=evidence.id))
+            form.form_errors.append(saved.error)
     return render_template("assessment/record_form.html", form=form, portfolio=portfolio,
                            unit=unit, method=method, evidence=evidence, fixed=fixed,
                            key=criterion_key), status

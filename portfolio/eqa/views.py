@@ -4,10 +4,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from ..errors import DomainError
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import EqaGrant, Portfolio, Role, utcnow
+from ..saving import saving
 from . import bp
 from .forms import GrantForm, InvitationForm
 from .services import (
@@ -40,18 +40,15 @@ def grants():
                      + (" · signed off" if p.locked else "")) for p in portfolios]
     if form.validate_on_submit():
         chosen = [p for p in portfolios if p.id in set(form.portfolios.data)]
-        try:
+        with saving() as saved:
             grant, link, emailed = grant_access(
                 name=form.name.data, email=form.email.data,
                 organisation=form.organisation.data or "", portfolios=chosen,
                 days=form.days.data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.email.errors = [*form.email.errors, str(exc)]
-        else:
-            db.session.commit()
+        if saved.ok:
             return render_template("eqa/granted.html", grant=grant, link=link,
                                    emailed=emailed)
+        form.email.errors = [*form.email.errors, saved.error]
     all_grants = db.session.scalars(select(EqaGrant).order_by(EqaGrant.id.desc()).options(
         selectinload(EqaGrant.portfolios).selectinload(Portfolio.learner),
         selectinload(EqaGrant.eqa))).all()
@@ -75,15 +72,10 @@ def withdraw(grant_id: int):
     found = db.session.get(EqaGrant, grant_id) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with saving() as saved:
         revoke(found, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-    else:
-        db.session.commit()
-        flash(f"Withdrew {found.eqa.name}'s access. They are signed out at their next click.",
-              "success")
+    flash(saved.error or f"Withdrew {found.eqa.name}'s access. They are signed out at their "
+          "next click.", "success" if saved.ok else "warning")
     return redirect(url_for(".grant", grant_id=found.id))
 
 
@@ -96,20 +88,17 @@ def invitation(token: str):
             else 404
     form = InvitationForm()
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             user = accept_invitation(found, form.password.data, form.password2.data,
                                      now=utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            form.password2.errors = [*form.password2.errors, str(exc)]
-        else:
-            db.session.commit()
+        if saved.ok:
             if current_user.is_authenticated:
                 logout_user()
             session.clear()
             flash("Your password is set. Sign in with your email address "
                   f"({user.email}) and that password.", "success")
             return redirect(url_for("auth.login"))
+        form.password2.errors = [*form.password2.errors, saved.error]
     return render_template("eqa/invitation.html", form=form, grant=found), \
         422 if form.errors else 200
 

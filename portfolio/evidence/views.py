@@ -12,6 +12,7 @@ from ..changes import compare
 from ..errors import DomainError, Locked
 from ..extensions import db
 from ..models import Claim, Decision, Evidence, EvidenceFile, EvidenceVersion
+from ..saving import saving
 from ..units import get_unit
 from ..uploads import KINDS
 from . import bp
@@ -207,21 +208,17 @@ def edit(evidence_id: int):
         form.version.data = evidence.version
     status = 200
     if form.validate_on_submit():
-        try:
+        # A stale form goes to the error page (409), which shows back everything typed.
+        with saving(reraise=(StaleEdit,)) as saved:
             files = _checked_files(form)
             changed = update_evidence(evidence, unit, _fields(form), files,
                                       expected_version=form.version.data or 0,
                                       actor=current_user, store=_store(), today=date.today(),
                                       note=form.note.data or "")
-        except StaleEdit:
-            db.session.rollback()
-            raise  # the DomainError page (409) shows back everything that was typed
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+        if not saved.ok:
+            flash(saved.error, "danger")
             status = 422
         else:
-            db.session.commit()
             if not changed:
                 flash("Nothing was changed, so nothing was saved.", "info")
             elif evidence.judged:
@@ -280,13 +277,11 @@ def claims(evidence_id: int):
     status = 200
     if request.method == "POST":
         if form.validate():
-            try:
+            with saving() as saved:
                 result = set_claims(evidence, unit, form.wanted(), actor=current_user)
-            except DomainError as exc:
-                db.session.rollback()
-                flash(str(exc), "danger")
+            if not saved.ok:
+                flash(saved.error, "danger")
                 return redirect(url_for(".claims", evidence_id=evidence.id))
-            db.session.commit()
             total = len(evidence.claims)
             if any(result.values()):
                 flash(f"Claims saved: this evidence is now tagged to {total} "
@@ -333,12 +328,8 @@ def _send(evidence: Evidence, sha256: str, filename: str, mime_type: str):
 def remove(evidence_id: int, file_id: int):
     evidence_file = load_file(evidence_id, file_id, Action.EDIT_EVIDENCE)
     if ConfirmForm().validate_on_submit():
-        try:
+        with saving() as saved:
             remove_file(evidence_file, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(f"Removed “{evidence_file.filename}”.", "success")
+        flash(saved.error or f"Removed “{evidence_file.filename}”.",
+              "success" if saved.ok else "danger")
     return redirect(url_for(".edit", evidence_id=evidence_id))

@@ -27,6 +27,7 @@ from ..evidence.forms import ConfirmForm
 from ..export import jobs
 from ..extensions import db
 from ..models import Portfolio, RiskRating, Role, Sample, SampleAction, User
+from ..saving import saving
 from ..units import all_units
 from . import bp
 from .forms import AddForm, AnswerForm, RiskForm, SampleForm
@@ -117,17 +118,10 @@ def rate(assessor_id: int):
         abort(404)
     form = RiskForm(prefix=f"r{assessor_id}")
     if form.validate_on_submit():
-        try:
+        with saving(reraise=(NotAllowed,)) as saved:
             set_risk(assessor, form.rating.data, form.reasons.data, actor=current_user)
-        except NotAllowed:
-            db.session.rollback()
-            abort(403)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(f"Saved the rating for {assessor.name}.", "success")
+        flash(saved.error or f"Saved the rating for {assessor.name}.",
+              "success" if saved.ok else "danger")
     else:
         flash(" ".join(e for errors in form.errors.values() for e in errors)
               or "The rating was not saved.", "danger")
@@ -167,14 +161,9 @@ def remove(sample_id: int):
     sample = _sample(sample_id, Action.SAMPLE)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with saving() as saved:
         remove_from_plan(sample, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash("Taken out of the plan.", "success")
+    flash(saved.error or "Taken out of the plan.", "success" if saved.ok else "danger")
     return redirect(url_for(".plan") + "#samples-heading")
 
 
@@ -187,14 +176,12 @@ def start(portfolio_id: int):
         abort(400)
     sample = open_sample(portfolio)
     if sample is None:
-        try:
+        with saving() as saved:
             sample = add_to_plan(portfolio, actor=current_user,
                                  reason="Chosen from the portfolio page")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+        if not saved.ok:
+            flash(saved.error, "danger")
             return redirect(url_for("portfolios.detail", portfolio_id=portfolio.id))
-        db.session.commit()
     return redirect(url_for(".sample", sample_id=sample.id))
 
 
@@ -234,19 +221,13 @@ def sample(sample_id: int):
             comment=request.form.get(f"comment-{decision.id}", "")[:5000])
     if form.validate_on_submit():
         actions = (form.actions.data or "").splitlines()
-        try:
+        with saving(reraise=(NotAllowed,)) as saved:
             complete_sample(sample, answers, form.outcome.data, form.feedback.data, actions,
                             form.due.data, actor=current_user, today=date.today())
-        except NotAllowed:
-            db.session.rollback()
-            raise
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-        else:
-            db.session.commit()
+        if saved.ok:
             flash("Sample recorded. The assessor has been told.", "success")
             return redirect(url_for(".sample", sample_id=sample.id))
+        form.form_errors.append(saved.error)
     return _sample_page(sample, form=form, answers=answers, status=422)
 
 
@@ -257,17 +238,9 @@ def answer(action_id: int):
     sample = _sample(action.sample_id if action else 0, Action.READ_QUALITY)
     form = AnswerForm(prefix=f"a{action.id}")
     if form.validate_on_submit():
-        try:
+        with saving(reraise=(NotAllowed,)) as saved:
             answer_action(action, form.response.data, actor=current_user)
-        except NotAllowed:
-            db.session.rollback()
-            abort(403)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash("Answer sent to the IQA.", "success")
+        flash(saved.error or "Answer sent to the IQA.", "success" if saved.ok else "danger")
     else:
         flash(" ".join(e for errors in form.errors.values() for e in errors), "danger")
     return redirect(url_for(".sample", sample_id=sample.id) + f"#action-{action.id}")

@@ -52,7 +52,10 @@ def current_kinds(portfolio: Portfolio, state: dict) -> set[str]:
 def sign(portfolio: Portfolio, unit: Unit, kind: str, typed_name: str, confirmed: bool, *,
          signer: User, today: date) -> Signature:
     """Add a signature of `kind` by `signer`, bound to the portfolio's current digest."""
-    kind = SignatureKind(kind)
+    try:
+        kind = SignatureKind(kind)
+    except ValueError:
+        raise DomainError("That is not a signature this page takes.") from None
     allowed = {SignatureKind.DECLARATION: Action.EDIT_EVIDENCE,
                SignatureKind.SIGN_OFF: Action.JUDGE,
                SignatureKind.COUNTERSIGN: Action.COUNTERSIGN}[kind]

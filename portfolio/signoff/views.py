@@ -4,12 +4,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..access import Action, can, get_portfolio
-from ..errors import DomainError, NotAllowed
+from ..errors import NotAllowed
 from ..evidence.forms import ConfirmForm
-from ..extensions import db
 from ..iqa.services import countersign_problem
 from ..models import SignatureKind
 from ..portfolios.services import coverage_for
+from ..saving import saving
 from ..signing import digest_of, portfolio_state, statuses
 from ..units import get_unit
 from . import bp
@@ -60,22 +60,16 @@ def page(portfolio_id: int):
         return _page(portfolio)
     form = SignForm()
     if form.validate_on_submit():
-        try:
+        with saving(reraise=(NotAllowed,)) as saved:
             signature = sign(portfolio, get_unit(portfolio.unit_id), form.kind.data,
                              form.typed_name.data, form.confirmed.data, signer=current_user,
                              today=date.today())
-        except NotAllowed:
-            db.session.rollback()
-            raise
-        except (DomainError, ValueError) as exc:
-            db.session.rollback()
-            form.typed_name.errors = [*form.typed_name.errors, str(exc)]
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(f"Signed: {signature.label}."
                   + (" The portfolio is now locked." if signature.kind == "sign_off" else ""),
                   "success")
             return redirect(url_for(".page", portfolio_id=portfolio.id))
+        form.typed_name.errors = [*form.typed_name.errors, saved.error]
     return _page(portfolio, sign_form=form, status=422)
 
 
@@ -85,14 +79,11 @@ def reopen_portfolio(portfolio_id: int):
     portfolio = get_portfolio(portfolio_id, Action.REOPEN)
     form = ReopenForm()
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             reopen(portfolio, form.reason.data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.reason.errors = [*form.reason.errors, str(exc)]
-        else:
-            db.session.commit()
+        if saved.ok:
             flash("Reopened. The earlier signatures are kept, marked as superseded; new ones "
                   "are needed.", "success")
             return redirect(url_for(".page", portfolio_id=portfolio.id))
+        form.reason.errors = [*form.reason.errors, saved.error]
     return _page(portfolio, reopen_form=form, status=422)

@@ -4,10 +4,10 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..access import Action, can, get_portfolio
-from ..errors import DomainError
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import WitnessRequest, utcnow
+from ..saving import saving
 from ..units import get_unit
 from . import bp
 from .forms import TestimonyForm, WitnessRequestForm
@@ -30,17 +30,14 @@ def ask(portfolio_id: int):
     if form.validate_on_submit():
         details = WitnessDetails(form.name.data, form.email.data, form.job_title.data,
                                  form.relationship.data, form.activity.data)
-        try:
+        with saving() as saved:
             request, link, emailed = request_testimony(portfolio, unit, details,
                                                        actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
+        if saved.ok:
             # The token exists only in this response: the database keeps its hash.
             return render_template("witness/link_created.html", portfolio=portfolio,
                                    request=request, link=link, emailed=emailed)
+        flash(saved.error, "danger")
     status = 422 if form.errors else 200
     return render_template("witness/ask.html", portfolio=portfolio, unit=unit,
                            form=form), status
@@ -56,14 +53,10 @@ def revoke_link(request_id: int):
     if not can(current_user, Action.MANAGE_WITNESSES, portfolio):
         abort(403)
     if ConfirmForm().validate_on_submit():
-        try:
+        with saving() as saved:
             revoke(request, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(f"The link for {request.witness_name} no longer works.", "success")
+        flash(saved.error or f"The link for {request.witness_name} no longer works.",
+              "success" if saved.ok else "danger")
     return redirect(url_for("portfolios.detail", portfolio_id=portfolio.id,
                             _anchor="witnesses-heading"))
 
@@ -85,17 +78,14 @@ def testimony(token: str):
     if not form.is_submitted():
         form.dated.data = date.today()
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             submit_testimony(request, unit, Testimony(
                 form.statement.data, form.dated.data, form.not_relative.data,
                 form.verification_contact.data, form.signed_name.data, form.confirmed.data),
                 now)
-        except DomainError as exc:
-            db.session.rollback()
-            form.statement.errors = [*form.statement.errors, str(exc)]
-        else:
-            db.session.commit()
+        if saved.ok:
             return render_template("witness/thanks.html", request=request)
+        form.statement.errors = [*form.statement.errors, saved.error]
     status = 422 if form.errors else 200
     return render_template("witness/testimony.html", request=request, portfolio=portfolio,
                            unit=unit, form=form), status
