@@ -15,12 +15,7 @@ def enrol(learner: User, unit: Unit, assessor: User, iqa: User, *, actor: User |
     """Open a portfolio. The IQA may not be the assessor: nobody verifies their own decisions."""
     if learner.role != Role.LEARNER:
         raise DomainError(f"{learner.name} is not a learner.")
-    if assessor.role != Role.ASSESSOR:
-        raise DomainError(f"{assessor.name} is not an assessor.")
-    if iqa.role != Role.IQA:
-        raise DomainError(f"{iqa.name} is not an IQA.")
-    if assessor.id == iqa.id:
-        raise DomainError("The IQA must be someone other than the assessor.")
+    _check_judges(assessor, iqa)
     existing = db.session.scalar(select(Portfolio).where(
         Portfolio.learner_id == learner.id, Portfolio.unit_id == unit.id))
     if existing is not None:
@@ -35,6 +30,16 @@ def enrol(learner: User, unit: Unit, assessor: User, iqa: User, *, actor: User |
     return portfolio
 
 
+def _check_judges(assessor: User, iqa: User) -> None:
+    """The assessor and IQA have those roles, and are two people."""
+    if assessor.role != Role.ASSESSOR:
+        raise DomainError(f"{assessor.name} is not an assessor.")
+    if iqa.role != Role.IQA:
+        raise DomainError(f"{iqa.name} is not an IQA.")
+    if assessor.id == iqa.id:
+        raise DomainError("The IQA must be someone other than the assessor.")
+
+
 def reassign(portfolio: Portfolio, assessor: User, iqa: User, *, actor: User) -> None:
     """Change a portfolio's assessor or IQA (for example after a conflict of interest).
 
@@ -47,12 +52,7 @@ def reassign(portfolio: Portfolio, assessor: User, iqa: User, *, actor: User) ->
 
     if actor.role != Role.ADMIN:
         raise DomainError("Only an administrator changes who assesses and quality-assures.")
-    if assessor.role != Role.ASSESSOR:
-        raise DomainError(f"{assessor.name} is not an assessor.")
-    if iqa.role != Role.IQA:
-        raise DomainError(f"{iqa.name} is not an IQA.")
-    if assessor.id == iqa.id:
-        raise DomainError("The IQA must be someone other than the assessor.")
+    _check_judges(assessor, iqa)
     if iqa.id != portfolio.iqa_id and assessed_by(iqa, portfolio):
         raise DomainError(f"{iqa.name} took part in assessing this portfolio, so cannot be its "
                           "IQA. Choose someone else.")
