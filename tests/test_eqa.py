@@ -117,3 +117,15 @@ def test_an_existing_centre_account_cannot_become_an_eqa(client, browser, people
         "name": "Assessor", "email": people["assessor"].email, "days": "14",
         "portfolios": [str(portfolios["own"].id)]})
     assert page.status_code == 422 and "needs an account of their own" in page.text
+
+
+def test_an_invitation_opened_while_signed_in_is_not_logged_with_its_token(
+        db, client, browser, people, portfolios, eqa_grant):
+    link = grant_through_the_page(browser, client, people, portfolios)
+    browser.login(eqa_grant.eqa)
+    assert client.get(link).status_code == 200
+    token = link.rsplit("/", 1)[1]
+    summaries = db.session.scalars(select(AuditEvent.summary).where(
+        AuditEvent.action == "eqa.viewed")).all()
+    assert "GET /eqa/invitation/(link) (200)" in summaries
+    assert not any(token in s for s in summaries)

@@ -320,3 +320,13 @@ def test_samples_from_an_earlier_period_no_longer_count(app, db, people, judged)
     view = plan_for(people["iqa"], all_units())
     assert view.plan.targets[0].sampled == 0
     assert [p.candidate.portfolio_id for p in view.plan.proposals] == [judged.id]
+
+
+def test_the_plan_downloads_whatever_the_iqas_name(db, client, browser, people, judged):
+    people["iqa"].name = "Zoë Łukasiewicz"
+    db.session.commit()
+    browser.login(people["iqa"])
+    response = client.get("/quality/plan.csv")
+    assert response.status_code == 200
+    assert 'filename="sampling-plan-zoe-ukasiewicz-' in response.headers["Content-Disposition"]
+    assert "Zoë Łukasiewicz" in response.text

@@ -120,7 +120,10 @@ def log_eqa_view(response):
     if (current_user and current_user.is_authenticated and current_user.role == Role.EQA
             and request.endpoint not in ("static", "bootstrap.static")):
         try:
-            log_view(current_user, method=request.method, path=request.full_path.rstrip("?"),
+            path = request.full_path.rstrip("?")
+            if request.endpoint == "eqa.invitation":  # never keep a live token in the log
+                path = "/eqa/invitation/(link)"
+            log_view(current_user, method=request.method, path=path,
                      endpoint=request.endpoint, status=response.status_code,
                      portfolio_id=g.get("viewed_portfolio_id"))
             db.session.commit()

@@ -25,6 +25,7 @@ from ..access import (
 from ..errors import DomainError, NotAllowed
 from ..evidence.forms import ConfirmForm
 from ..export import jobs
+from ..export.services import slug
 from ..extensions import db
 from ..models import Portfolio, RiskRating, Role, Sample, SampleAction, User
 from ..saving import saving
@@ -105,7 +106,7 @@ def plan_download():
     audit.record("plan.downloaded", actor=current_user,
                  summary=f"Downloaded {iqa.name}'s sampling plan as CSV", iqa_id=iqa.id)
     db.session.commit()
-    name = f"sampling-plan-{iqa.name.lower().replace(' ', '-')}-{date.today().isoformat()}.csv"
+    name = f"sampling-plan-{slug(iqa.name)}-{date.today().isoformat()}.csv"  # ASCII only
     return Response(text, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -139,8 +140,10 @@ def add():
     if request.form.get("all"):
         view = plan_for(current_user, all_units())
         chosen = [(p.candidate.portfolio_id, "; ".join(p.reasons)) for p in view.plan.proposals]
+    elif (form.portfolio_id.data or "").isdigit():
+        chosen = [(int(form.portfolio_id.data), (form.reason.data or "")[:500])]
     else:
-        chosen = [(int(form.portfolio_id.data or 0), form.reason.data or "")]
+        abort(400)
     added = 0
     for portfolio_id, reason in chosen:
         portfolio = get_portfolio(portfolio_id, Action.SAMPLE)
