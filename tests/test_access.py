@@ -41,7 +41,7 @@ EDIT_ROUTES = ["/portfolios/{p}/evidence/new", "/evidence/{e}/edit", "/evidence/
                "/evidence/{e}/delete"]
 JUDGE_ROUTES = ["/portfolios/{p}/records/new/direct_observation",
                 "/portfolios/{p}/records/new/professional_discussion"]
-ADMIN_ROUTES = ["/admin/", "/admin/users/new", "/admin/enrol"]
+ADMIN_ROUTES = ["/admin/", "/admin/users/new", "/admin/enrol", "/admin/audit", "/admin/eqa"]
 
 # role -> ((view, edit, judge) on their own portfolio, the same on someone else's, admin pages)
 EXPECTED = {

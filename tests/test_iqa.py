@@ -330,3 +330,17 @@ def test_the_plan_downloads_whatever_the_iqas_name(db, client, browser, people, 
     assert response.status_code == 200
     assert 'filename="sampling-plan-zoe-ukasiewicz-' in response.headers["Content-Disposition"]
     assert "Zoë Łukasiewicz" in response.text
+
+
+def test_risk_ratings_and_grants_are_in_the_centre_audit_trail(db, client, browser, people,
+                                                               judged):
+    browser.login(people["iqa"])
+    browser.submit(f"/quality/assessors/{people['assessor'].id}/risk",
+                   {f"r{people['assessor'].id}-rating": "new",
+                    f"r{people['assessor'].id}-reasons": "First term."}, form_url="/quality/")
+    client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
+    browser.login(people["admin"])
+    page = client.get("/admin/audit?action=iqa").text
+    assert "iqa.risk_rated" in page and "Rated Assessor: New assessor (First term.)" in page
+    csv_text = client.get("/admin/audit?action=iqa&format=csv").text
+    assert "iqa.risk_rated" in csv_text

@@ -90,3 +90,11 @@ def reassign_portfolio(portfolio_id: int):
             return redirect(url_for(".index"))
     return render_template("admin/reassign_form.html", form=form, portfolio=portfolio), \
         422 if form.errors else 200
+
+
+@bp.route("/audit")
+def centre_audit():
+    """Every audit event in the centre, including those that name no portfolio."""
+    from ..portfolios.audit_views import audit_page
+
+    return audit_page(None)

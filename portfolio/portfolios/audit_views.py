@@ -1,4 +1,5 @@
-"""A portfolio's audit trail: for its assessor, its IQA and admins; filterable; as CSV."""
+"""Audit trails, filterable and as CSV: a portfolio's (for its assessor, its IQA and admins)
+and the whole centre's (admins: also accounts, enrolments, risk ratings, EQA grants)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,10 @@ def _day(value: str | None) -> date | None:
         return None
 
 
-def _filtered(portfolio_id: int, args):
-    query = select(AuditEvent).where(AuditEvent.portfolio_id == portfolio_id)
+def _filtered(portfolio_id: int | None, args):
+    query = select(AuditEvent)
+    if portfolio_id is not None:
+        query = query.where(AuditEvent.portfolio_id == portfolio_id)
     chosen = {"action": args.get("action", ""), "actor": args.get("actor", ""),
               "since": _day(args.get("since")), "until": _day(args.get("until"))}
     if chosen["action"]:
@@ -47,8 +50,13 @@ def _filtered(portfolio_id: int, args):
 @bp.route("/<int:portfolio_id>/audit")
 @login_required
 def audit_trail(portfolio_id: int):
-    portfolio = get_portfolio(portfolio_id, Action.AUDIT)
-    query, chosen = _filtered(portfolio.id, request.args)
+    return audit_page(get_portfolio(portfolio_id, Action.AUDIT))
+
+
+def audit_page(portfolio):
+    """The trail of `portfolio`, or of the whole centre when it is None (the caller checks
+    who may see it)."""
+    query, chosen = _filtered(portfolio.id if portfolio else None, request.args)
     if request.args.get("format") == "csv":
         rows = db.session.scalars(query).all()
         audit.record("audit.exported", actor=current_user, portfolio=portfolio,
@@ -58,15 +66,19 @@ def audit_trail(portfolio_id: int):
         text = csv_text([["time (UTC)", "who", "action", "summary", "detail"]] + [
             [e.created_at.isoformat(), e.actor_email, e.action, e.summary, e.detail_json]
             for e in rows])
-        name = f"audit-portfolio-{portfolio.id}-{date.today().isoformat()}.csv"
+        name = (f"audit-portfolio-{portfolio.id}" if portfolio else "audit-centre") + \
+            f"-{date.today().isoformat()}.csv"
         return Response(text, mimetype="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{name}"'})
     events = db.session.scalars(query.limit(PAGE)).all()
-    base = select(AuditEvent).where(AuditEvent.portfolio_id == portfolio.id)
+    base = select(AuditEvent)
+    if portfolio is not None:
+        base = base.where(AuditEvent.portfolio_id == portfolio.id)
     actions = sorted({a.split(".")[0] for a in db.session.scalars(
         base.with_only_columns(AuditEvent.action).distinct())})
     actors = sorted(e for e in db.session.scalars(
         base.with_only_columns(AuditEvent.actor_email).distinct()) if e)
     return render_template("portfolios/audit.html", portfolio=portfolio, events=events,
                            chosen=chosen, actions=actions, actors=actors, limit=PAGE,
-                           query_string=request.query_string.decode())
+                           query_string=request.query_string.decode(),
+                           here=request.path)
