@@ -289,3 +289,13 @@ def test_the_verify_page_for_iqa_and_admins(db, client, browser, people, exporte
     response = browser.submit("/verify", {"file": (io.BytesIO(tamper(path.read_bytes())), "p.pdf")},
                               content_type="multipart/form-data")
     assert "Not verified" in response.text and "changed since it was signed" in response.text
+
+
+def test_the_verify_page_says_nothing_of_a_portfolio_the_checker_may_not_see(
+        db, client, browser, people, exported):
+    path, _, _ = exported
+    browser.login(people["other_iqa"])  # not this portfolio's IQA
+    response = browser.submit("/verify", {"file": (io.BytesIO(path.read_bytes()), "p.pdf")},
+                              content_type="multipart/form-data")
+    assert "Verified" in response.text and "not one you have access to" in response.text
+    assert "has not changed since this export" not in response.text

@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from .. import audit
-from ..access import Action, get_portfolio
+from ..access import Action, can, get_portfolio
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import ExportJob, Role
@@ -107,7 +107,7 @@ def verify():
     if current_user.role not in (Role.IQA, Role.ADMIN, Role.EQA):
         abort(403)
     form = VerifyForm()
-    result = None
+    result, hidden = None, False
     if form.validate_on_submit():
         data = form.file.data.read(current_app.config["MAX_UPLOAD_BYTES"] * 10 + 1)
         result = verify_file(data)
@@ -117,5 +117,10 @@ def verify():
                              + ("verified" if verification.ok else "NOT verified"),
                      digest=verification.digest)
         db.session.commit()
-    return render_template("export/verify.html", form=form, result=result), (
+        if portfolio is not None and not can(current_user, Action.VIEW, portfolio):
+            # The signature is checked for anyone; whether that portfolio has changed since
+            # is for those who may see it.
+            result, hidden = (verification, None, None), True
+    return render_template("export/verify.html", form=form, result=result,
+                           hidden=hidden), (
         422 if form.errors else 200)
