@@ -344,3 +344,10 @@ def test_risk_ratings_and_grants_are_in_the_centre_audit_trail(db, client, brows
     assert "iqa.risk_rated" in page and "Rated Assessor: New assessor (First term.)" in page
     csv_text = client.get("/admin/audit?action=iqa&format=csv").text
     assert "iqa.risk_rated" in csv_text
+
+
+def test_an_admin_with_no_iqa_yet_is_told_so(db, client, browser, make_user):
+    admin = make_user("admin")
+    browser.login(admin)
+    page = client.get("/quality/", follow_redirects=True)
+    assert page.status_code == 200 and "no IQA covers any portfolio" in page.text

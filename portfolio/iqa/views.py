@@ -46,7 +46,7 @@ from .services import (
 )
 
 
-def _plan_iqa() -> User:
+def _plan_iqa() -> User | None:
     """Whose plan: the IQA themself; for an admin or EQA, ?iqa=<id> or the first they may see."""
     if current_user.role == Role.IQA:
         return current_user
@@ -54,10 +54,14 @@ def _plan_iqa() -> User:
         abort(403)
     iqas = _iqas_for_viewer()
     wanted = request.args.get("iqa", type=int)
-    chosen = next((u for u in iqas if u.id == wanted), iqas[0] if iqas else None)
-    if chosen is None:
-        abort(404)
-    return chosen
+    return next((u for u in iqas if u.id == wanted), iqas[0] if iqas else None)
+
+
+def _no_plan():
+    flash("There is no sampling plan to show yet: no IQA covers "
+          + ("your portfolios." if current_user.role == Role.EQA else
+             "any portfolio. Create an IQA account and enrol learners with them."), "info")
+    return redirect(url_for("auth.index"))
 
 
 def _iqas_for_viewer() -> list[User]:
@@ -76,6 +80,8 @@ def _visible_ids() -> set[int] | None:
 @login_required
 def plan():
     iqa = _plan_iqa()
+    if iqa is None:
+        return _no_plan()
     if not may_see_plan(current_user, iqa):
         abort(403)
     view = plan_for(iqa, all_units())
@@ -99,6 +105,8 @@ def plan():
 @login_required
 def plan_download():
     iqa = _plan_iqa()
+    if iqa is None:
+        return _no_plan()
     if not may_see_plan(current_user, iqa):
         abort(403)
     view = plan_for(iqa, all_units())
