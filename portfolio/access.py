@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from .extensions import db
-from .models import Portfolio, Role, User, utcnow
+from .models import Portfolio, Role, User, current_grants
 
 
 class Action(StrEnum):
@@ -73,15 +73,13 @@ def may_see_plan(user: User | None, iqa: User) -> bool:
     if user.role == Role.ADMIN or user.id == iqa.id:
         return True
     if user.role == Role.EQA:
-        return any(p.iqa_id == iqa.id for grant in user.eqa_grants if grant.current(utcnow())
-                   for p in grant.portfolios)
+        return any(p.iqa_id == iqa.id for grant in current_grants(user) for p in grant.portfolios)
     return False
 
 
 def eqa_portfolio_ids(user: User, now: datetime | None = None) -> set[int]:
     """The portfolios an EQA's current grants name (none once every grant has ended)."""
-    now = now or utcnow()
-    return {p.id for grant in user.eqa_grants if grant.current(now) for p in grant.portfolios}
+    return {p.id for grant in current_grants(user, now) for p in grant.portfolios}
 
 
 def visible_portfolios_query(user: User):

@@ -9,13 +9,15 @@ from .models import AuditEvent, Portfolio, User
 
 
 def record(action: str, *, actor: User | None, portfolio: Portfolio | None = None,
-           summary: str = "", **detail) -> AuditEvent:
-    """Add an audit event to the session; it is saved with the change it describes."""
+           portfolio_id: int | None = None, summary: str = "", **detail) -> AuditEvent:
+    """Add an audit event to the session; it is saved with the change it describes.
+
+    `portfolio_id` names a portfolio without loading it (for example a page an EQA viewed)."""
     event = AuditEvent(
         action=action,
         actor_id=actor.id if actor else None,
         actor_email=actor.email if actor else "",
-        portfolio_id=portfolio.id if portfolio else None,
+        portfolio_id=portfolio.id if portfolio else portfolio_id,
         summary=summary,
         detail_json=json.dumps(detail, default=str, sort_keys=True),
     )

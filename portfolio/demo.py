@@ -60,9 +60,9 @@ def seed_demo(password: str | None = None) -> list[tuple[str, str, str]]:
 
 def _quality(people: dict[str, User], unit) -> None:
     """A risk rating for the assessor, and a current EQA grant for the halfway portfolio."""
-    from .eqa.services import current_grants, grant_access
+    from .eqa.services import grant_access
     from .iqa.services import set_risk
-    from .models import AssessorRisk
+    from .models import AssessorRisk, current_grants
 
     assessor, iqa, eqa = (people[e] for e in ("assessor@demo.test", "iqa@demo.test",
                                               "eqa@demo.test"))

@@ -10,6 +10,7 @@ their target and everything coverable is covered. Each pick says why it was chos
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -107,23 +108,23 @@ def propose(candidates: Iterable[Candidate], ratings: Mapping[int, str],
     for key, name in (outcome_names or {}).items():
         names[("outcome", key)] = f"learning outcome {key} ({name})" if name else f"LO {key}"
 
+    portfolios = Counter(c.assessor_id for c in candidates)
+    sampled = Counter(c.assessor_id for c in candidates if c.in_plan)
+    assessors = {c.assessor_id: c.assessor for c in candidates}
     targets: dict[int, AssessorTarget] = {}
-    for c in candidates:
-        rating = ratings.get(c.assessor_id, UNRATED)
-        t = targets.get(c.assessor_id) or AssessorTarget(
-            c.assessor_id, c.assessor, rating, percents.get(rating, 100), 0, 0)
-        targets[c.assessor_id] = AssessorTarget(
-            t.assessor_id, t.assessor, t.rating, t.percent, t.portfolios + 1,
-            t.sampled + (1 if c.in_plan else 0))
+    for a, name in assessors.items():
+        rating = ratings.get(a, UNRATED)
+        targets[a] = AssessorTarget(a, name, rating, percents.get(rating, 100), portfolios[a],
+                                    sampled[a])
 
+    features = {c.portfolio_id: _features(c) for c in candidates}
     covered: set[tuple[str, str]] = set()
-    for c in candidates:
-        if c.in_plan:
-            covered |= _features(c)
     # Only what some portfolio shows can be asked for: a method nobody used is not a gap.
     wanted: set[tuple[str, str]] = set()
     for c in candidates:
-        wanted |= _features(c)
+        wanted |= features[c.portfolio_id]
+        if c.in_plan:
+            covered |= features[c.portfolio_id]
     wanted.add(("stage", INTERIM))
     wanted.add(("stage", SUMMATIVE))
     wanted |= {("outcome", key) for key in (outcome_names or {})}
@@ -135,13 +136,13 @@ def propose(candidates: Iterable[Candidate], ratings: Mapping[int, str],
     def gain(c: Candidate, covered: set) -> tuple[int, int, int, int]:
         """Most newly covered first (an assessor below target counts), then the assessor
         furthest from target, then the portfolio with most decisions to look at."""
-        new = len((_features(c) & wanted) - covered)
+        new = len((features[c.portfolio_id] & wanted) - covered)
         return (new + (1 if still_needed[c.assessor_id] else 0),
                 still_needed[c.assessor_id], c.decisions, -c.portfolio_id)
 
     while pool:
         best = max(pool, key=lambda c: gain(c, covered))
-        new = sorted((_features(best) & wanted) - covered)
+        new = sorted((features[best.portfolio_id] & wanted) - covered)
         if not new and not still_needed[best.assessor_id]:
             break
         reasons = [f"covers {_describe(f, names)}" for f in new]
@@ -149,7 +150,7 @@ def propose(candidates: Iterable[Candidate], ratings: Mapping[int, str],
             t = targets[best.assessor_id]
             reasons.append(f"towards the {t.percent}% target for {t.assessor}")
             still_needed[best.assessor_id] -= 1
-        covered |= _features(best)
+        covered |= features[best.portfolio_id]
         proposals.append(Proposal(best, tuple(reasons)))
         pool.remove(best)
 

@@ -10,7 +10,6 @@ reading pages even if a view forgot to check.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from datetime import datetime, timedelta
 
@@ -21,7 +20,7 @@ from .. import audit
 from ..auth.services import MIN_PASSWORD_LENGTH, find_user, hash_password
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
-from ..models import AuditEvent, EqaGrant, Portfolio, Role, User, utcnow
+from ..models import AuditEvent, EqaGrant, Portfolio, Role, User, current_grants, utcnow
 from ..notify import absolute, link_to, queue_mail
 
 MAX_DAYS = 90
@@ -40,11 +39,6 @@ ALLOWED_POSTS = {"auth.login", "auth.logout", "export.verify", "eqa.invitation"}
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def current_grants(user: User, now: datetime | None = None) -> list[EqaGrant]:
-    now = now or utcnow()
-    return [g for g in user.eqa_grants if g.current(now)]
 
 
 def access_ended(user: User, now: datetime | None = None) -> bool:
@@ -89,7 +83,7 @@ def grant_access(*, name: str, email: str, organisation: str, portfolios: list[P
         f"Hello {user.name},\n\nYou have read-only access to {len(portfolios)} portfolio"
         f"{'' if len(portfolios) == 1 else 's'} ({names}) until "
         f"{grant.expires_at:%d %B %Y}. Set your password here (the link works once, for "
-        f"{invite_days(grant)} days):\n\n  {link}\n\nThen sign in with your email address.\n")
+        f"{invite_days()} days):\n\n  {link}\n\nThen sign in with your email address.\n")
     audit.record("eqa.granted", actor=actor,
                  summary=f"Granted {user.name} ({email}) read-only access to {names} for "
                          f"{days} days", grant_id=grant.id, eqa_id=user.id,
@@ -101,7 +95,7 @@ def grant_access(*, name: str, email: str, organisation: str, portfolios: list[P
     return grant, link, emailed
 
 
-def invite_days(grant: EqaGrant) -> int:
+def invite_days() -> int:
     return current_app.config.get("EQA_INVITE_DAYS", 7)
 
 
@@ -120,7 +114,7 @@ def invitation_problem(grant: EqaGrant | None, now: datetime) -> str | None:
         return "This access has been withdrawn by the centre."
     if not grant.current(now):
         return "This access has ended. Ask the centre for a new invitation."
-    if now >= grant.created_at + timedelta(days=invite_days(grant)):
+    if now >= grant.created_at + timedelta(days=invite_days()):
         return ("This invitation link has expired. Ask the centre's administrator to send a "
                 "new one.")
     return None
@@ -155,10 +149,8 @@ def revoke(grant: EqaGrant, *, actor: User) -> None:
 def log_view(user: User, *, method: str, path: str, endpoint: str | None, status: int,
              portfolio_id: int | None) -> None:
     """One audit event per page or file an EQA opens (or is refused)."""
-    db.session.add(AuditEvent(
-        action="eqa.viewed", actor_id=user.id, actor_email=user.email,
-        portfolio_id=portfolio_id, summary=f"{method} {path} ({status})",
-        detail_json=json.dumps({"endpoint": endpoint or "", "status": status})))
+    audit.record("eqa.viewed", actor=user, portfolio_id=portfolio_id,
+                 summary=f"{method} {path} ({status})", endpoint=endpoint or "", status=status)
 
 
 def views_of(grant: EqaGrant) -> list[AuditEvent]:

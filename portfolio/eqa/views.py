@@ -103,11 +103,15 @@ def invitation(token: str):
         422 if form.errors else 200
 
 
+def _signed_in_eqa() -> bool:
+    return bool(current_user and current_user.is_authenticated
+                and current_user.role == Role.EQA)
+
+
 def guard_eqa():
     """Before each request: an EQA reaches only the read-only pages, and only while a grant
     is current (the user loader has already signed out one whose access ended)."""
-    if not (current_user and current_user.is_authenticated
-            and current_user.role == Role.EQA):
+    if not _signed_in_eqa():
         return None
     if request.endpoint not in ALLOWED_ENDPOINTS or (
             request.method not in ("GET", "HEAD") and request.endpoint not in ALLOWED_POSTS):
@@ -117,8 +121,7 @@ def guard_eqa():
 
 def log_eqa_view(response):
     """After each request: log what an EQA opened (pages and files, refused ones too)."""
-    if (current_user and current_user.is_authenticated and current_user.role == Role.EQA
-            and request.endpoint not in ("static", "bootstrap.static")):
+    if _signed_in_eqa() and request.endpoint not in ("static", "bootstrap.static"):
         try:
             path = request.full_path.rstrip("?")
             if request.endpoint == "eqa.invitation":  # never keep a live token in the log

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ExportJob, Portfolio, User, utcnow
@@ -83,11 +84,18 @@ def refresh(job: ExportJob) -> ExportJob:
     return job
 
 
+def pack_portfolios(job: ExportJob) -> list[Portfolio]:
+    """The portfolios a pack job names that still exist, in its order: one query."""
+    found = {p.id: p for p in db.session.scalars(
+        select(Portfolio).where(Portfolio.id.in_(job.pack_ids)))}
+    return [found[i] for i in job.pack_ids if i in found]
+
+
 def _make_pack(job: ExportJob, progress) -> Path:
     from ..iqa.pack import write_pack
     from ..units import all_units
 
-    portfolios = [p for p in (db.session.get(Portfolio, i) for i in job.pack_ids) if p]
+    portfolios = pack_portfolios(job)
     folder = Path(current_app.config["EXPORT_DIR"]) / "packs"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"eqa-sample-pack-{date.today().isoformat()}-{job.id}.zip"

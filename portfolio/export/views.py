@@ -55,7 +55,7 @@ def job(job_id: int):
 
 
 def _download(job: ExportJob, path: Path, name: str, mimetype: str, what: str):
-    for portfolio in [job.portfolio] if job.portfolio else _pack_portfolios(job):
+    for portfolio in [job.portfolio] if job.portfolio else jobs.pack_portfolios(job):
         audit.record("portfolio.export_downloaded", actor=current_user, portfolio=portfolio,
                      summary=f"Downloaded the {what} {name}", file=name, job_id=job.id)
     db.session.commit()
@@ -75,11 +75,6 @@ def download(job_id: int):
         return _download(job, jobs.pdf_path(job), job.file_name, "application/zip",
                          "EQA sample pack")
     return _download(job, jobs.pdf_path(job), job.file_name, "application/pdf", "signed PDF")
-
-
-def _pack_portfolios(job: ExportJob) -> list:
-    from ..models import Portfolio
-    return [p for p in (db.session.get(Portfolio, i) for i in job.pack_ids) if p]
 
 
 @bp.route("/exports/<int:job_id>/zip")

@@ -17,9 +17,9 @@ from ..signing import current_digest
 from .services import plan_csv, plan_for, records_csv, samples_of
 
 
-def signed_pdf(portfolio: Portfolio, *, actor: User, today: date) -> Path:
-    """The portfolio's signed PDF as it stands: an earlier export of the same digest, or a new
-    one."""
+def signed_pdf(portfolio: Portfolio, *, actor: User, today: date) -> tuple[Path, str]:
+    """The portfolio's signed PDF as it stands (an earlier export of the same digest, or a new
+    one), and that digest."""
     from ..export.services import export_portfolio, slug  # export imports the sign-off rules
 
     digest = current_digest(portfolio)
@@ -27,9 +27,9 @@ def signed_pdf(portfolio: Portfolio, *, actor: User, today: date) -> Path:
     pattern = f"{slug(portfolio.learner.name)}_{slug(portfolio.unit_id)}_*_{digest[:12]}.pdf"
     earlier = sorted(folder.glob(pattern)) if folder.is_dir() else []
     if earlier:
-        return earlier[-1]
+        return earlier[-1], digest
     path, _refused = export_portfolio(portfolio, actor=actor, today=today)
-    return path
+    return path, digest
 
 
 def write_pack(portfolios: list[Portfolio], target: Path, *, actor: User, units: dict,
@@ -48,10 +48,10 @@ def write_pack(portfolios: list[Portfolio], target: Path, *, actor: User, units:
         for number, p in enumerate(portfolios, start=1):
             progress(f"Signed PDF {number} of {len(portfolios)}: {p.learner.name}",
                      int(5 + 85 * (number - 1) / len(portfolios)))
-            pdf = signed_pdf(p, actor=actor, today=today)
+            pdf, digest = signed_pdf(p, actor=actor, today=today)
             add(f"portfolios/{pdf.name}", pdf.read_bytes(), learner=p.learner.name,
                 unit=p.unit_id, assessor=p.assessor.name, iqa=p.iqa.name,
-                digest=current_digest(p), signed_off=p.locked)
+                digest=digest, signed_off=p.locked)
         progress("The sampling plan and the sample records", 92)
         samples = []
         for iqa in sorted({p.iqa for p in portfolios}, key=lambda u: u.name):

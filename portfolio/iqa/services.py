@@ -49,19 +49,7 @@ from ..text import csv_text
 
 def assessed_by(user: User, portfolio: Portfolio) -> bool:
     """Did `user` take part in assessing this portfolio? Then they may not quality-assure it."""
-    if portfolio.assessor_id == user.id:
-        return True
-    decided = db.session.scalar(
-        select(Decision.id).join(Decision.claim).join(Evidence)
-        .where(Evidence.portfolio_id == portfolio.id, Decision.assessor_id == user.id).limit(1))
-    recorded = db.session.scalar(
-        select(Evidence.id).where(Evidence.portfolio_id == portfolio.id,
-                                  Evidence.author_id == user.id).limit(1))
-    signed = db.session.scalar(
-        select(Signature.id).where(Signature.portfolio_id == portfolio.id,
-                                   Signature.signer_id == user.id,
-                                   Signature.kind == SignatureKind.SIGN_OFF.value).limit(1))
-    return bool(decided or recorded or signed)
+    return portfolio.assessor_id == user.id or portfolio.id in _conflicts(user, [portfolio.id])
 
 
 def ensure_may_sample(user: User, portfolio: Portfolio) -> None:
@@ -123,7 +111,6 @@ class PlanView:
     samples: list[Sample]  # planned and completed, newest first
     risks: dict[int, AssessorRisk]
     addable: list[Candidate]  # not in the plan, may be added by hand
-    candidates: dict[int, Candidate]
     since: datetime  # the sampling period began then; older samples do not count
 
 
@@ -141,7 +128,7 @@ def plan_for(iqa: User, units: dict[str, Unit]) -> PlanView:
         .order_by(Sample.planned_at.desc(), Sample.id.desc()))) if ids else []
     since = period_start()
     # What counts this period: samples still planned, and those planned since it began.
-    in_plan = {s.portfolio_id for s in samples if not s.completed or s.planned_at >= since}
+    in_plan = {s.portfolio_id for s in samples if s.counts_since(since)}
     facts = load_facts(ids)
     conflicts = _conflicts(iqa, ids)
     candidates: dict[int, Candidate] = {}
@@ -174,7 +161,7 @@ def plan_for(iqa: User, units: dict[str, Unit]) -> PlanView:
     addable = [c for c in candidates.values()
                if not c.in_plan and not c.conflict and c.portfolio_id not in proposed]
     return PlanView(iqa=iqa, plan=plan, samples=samples, risks=risks, addable=addable,
-                    candidates=candidates, since=since)
+                    since=since)
 
 
 def period_start() -> datetime:
@@ -184,7 +171,8 @@ def period_start() -> datetime:
 
 
 def _conflicts(iqa: User, ids: list[int]) -> set[int]:
-    """Portfolios among `ids` this IQA took part in assessing: three queries for all."""
+    """Portfolios among `ids` this IQA took part in assessing (a decision, an assessor's
+    record or a sign-off of theirs): three queries for all."""
     if not ids:
         return set()
     out = set(db.session.scalars(
@@ -377,8 +365,8 @@ def plan_csv(view: PlanView, visible: set[int] | None = None) -> str:
         rows.append([s.portfolio.learner.name, s.portfolio.assessor.name, s.portfolio.unit_id,
                      s.stage_label, s.planned_at.date().isoformat(), s.reason,
                      s.outcome_label, s.completed_at.date().isoformat() if s.completed else "",
-                     len(s.actions), sum(1 for a in s.actions if a.responded_at),
-                     "yes" if not s.completed or s.planned_at >= view.since else "no"])
+                     len(s.actions), s.actions_answered,
+                     "yes" if s.counts_since(view.since) else "no"])
     return csv_text(rows)
 
 

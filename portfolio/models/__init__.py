@@ -507,4 +507,5 @@ from .quality import (  # noqa: E402, F401  (needs the classes above; re-exporte
     SampleCheck,
     SampleOutcome,
     SampleStage,
+    current_grants,
 )

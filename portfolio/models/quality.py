@@ -99,6 +99,15 @@ class Sample(db.Model):
     def completed(self) -> bool:
         return self.completed_at is not None
 
+    def counts_since(self, since: datetime) -> bool:
+        """Counts in the sampling period that began at `since`: still planned, or planned
+        since then."""
+        return not self.completed or self.planned_at >= since
+
+    @property
+    def actions_answered(self) -> int:
+        return sum(1 for a in self.actions if a.responded_at is not None)
+
     @property
     def outcome_label(self) -> str:
         return SampleOutcome(self.outcome).label if self.outcome else "Not yet sampled"
@@ -186,6 +195,12 @@ class EqaGrant(db.Model):
         if now >= self.expires_at:
             return "expired"
         return "active" if self.invite_used_at else "invited"
+
+
+def current_grants(user: User, now: datetime | None = None) -> list[EqaGrant]:
+    """An EQA's grants that are neither expired nor revoked."""
+    now = now or utcnow()
+    return [g for g in user.eqa_grants if g.current(now)]
 
 
 User.eqa_grants = relationship(EqaGrant, foreign_keys=[EqaGrant.eqa_id], back_populates="eqa",

@@ -35,13 +35,14 @@ def _page(portfolio, sign_form=None, reopen_form=None, status=200):
     listed = statuses(portfolio, state)
     current = {s.signature.kind for s in listed if s.current}
     forms = {}
-    for kind in _kinds_for(portfolio):
+    kinds = _kinds_for(portfolio)
+    for kind in kinds:
         if sign_form is not None and sign_form.kind.data == kind.value:
             forms[kind.value] = sign_form
         else:
             forms[kind.value] = SignForm(formdata=None, kind=kind.value)
     not_sampled = None
-    if SignatureKind.COUNTERSIGN in _kinds_for(portfolio):
+    if SignatureKind.COUNTERSIGN in kinds:
         not_sampled = countersign_problem(portfolio, digest_of(state))
     return render_template(
         "signoff/page.html", portfolio=portfolio, unit=unit, digest=digest_of(state),
