@@ -1,4 +1,15 @@
-"""Who may see or change which portfolio: one function, used by every view and service.
+"""Who may see or change what: the whole permission story, used by every view and service.
+
+- `can(user, action, portfolio)`: the role rule on one portfolio (learner, assessor, IQA,
+  admin, EQA while a grant is current).
+- `page_flags(user, portfolio)`: what a page may offer, with the lock and the conflict rule
+  applied, so no view recomputes "may judge and not signed off".
+- `ensure_unlocked`: a signed-off portfolio changes in nothing until it is reopened.
+- `assessed_by` / `ensure_may_sample`: an IQA never samples or countersigns what they took
+  part in assessing.
+- `access_ended`: an EQA whose every grant has ended may no longer sign in.
+- `may(user, CentreAction)`: centre-level actions (accounts, enrolments, EQA grants, any
+  IQA's plan, sample packs, verifying a PDF).
 
 Views call `get_portfolio(id, action)`; a portfolio the user may not see is a 404 (we do not
 confirm it exists); one they may see but not act on is a 403.
@@ -6,6 +17,7 @@ confirm it exists); one they may see but not act on is a 403.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -13,8 +25,18 @@ from flask import abort, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from .errors import Locked, NotAllowed
 from .extensions import db
-from .models import Portfolio, Role, User, current_grants
+from .models import (
+    Decision,
+    Evidence,
+    Portfolio,
+    Role,
+    Signature,
+    SignatureKind,
+    User,
+    current_grants,
+)
 
 
 class Action(StrEnum):
@@ -64,6 +86,112 @@ def can(user: User | None, action: Action, portfolio: Portfolio) -> bool:
         return user.role == Role.ADMIN or (is_assessor and user.role == Role.ASSESSOR) or (
             is_iqa and user.role == Role.IQA)
     return False
+
+
+class CentreAction(StrEnum):
+    """Actions on the centre rather than on one portfolio."""
+
+    MANAGE_ACCOUNTS = "manage_accounts"  # accounts, enrolments, reassigning, the centre audit
+    MANAGE_EQA = "manage_eqa"  # EQA grants and their view logs
+    READ_ANY_PLAN = "read_any_plan"  # choose among the IQAs' plans (admin; EQA: theirs only)
+    KEEP_PLAN = "keep_plan"  # add to one's own sampling plan
+    MAKE_PACK = "make_pack"  # the EQA sample pack
+    VERIFY_PDF = "verify_pdf"  # check a portfolio PDF's signature
+
+
+CENTRE_ROLES = {
+    CentreAction.MANAGE_ACCOUNTS: {Role.ADMIN},
+    CentreAction.MANAGE_EQA: {Role.ADMIN},
+    CentreAction.READ_ANY_PLAN: {Role.ADMIN, Role.EQA},
+    CentreAction.KEEP_PLAN: {Role.IQA},
+    CentreAction.MAKE_PACK: {Role.IQA, Role.ADMIN},
+    CentreAction.VERIFY_PDF: {Role.IQA, Role.ADMIN, Role.EQA},
+}
+
+
+def may(user: User | None, action: CentreAction) -> bool:
+    """May `user` take this centre-level action?"""
+    return bool(user is not None and user.is_authenticated and user.is_active
+                and user.role in CENTRE_ROLES[action])
+
+
+def require(action: CentreAction) -> None:
+    """In a view: 403 unless the current user may take this centre-level action."""
+    if not may(current_user, action):
+        abort(403)
+
+
+def ensure_unlocked(portfolio: Portfolio) -> None:
+    """Every change to evidence, claims, decisions and records checks this first."""
+    if portfolio.locked:
+        raise Locked("This portfolio has been signed off, so nothing in it can change. The "
+                     "assessor or an administrator can reopen it, giving a reason.")
+
+
+def conflicts(iqa: User, ids: list[int]) -> set[int]:
+    """Portfolios among `ids` this user took part in assessing (a decision, an assessor's
+    record or a sign-off of theirs): three queries for all."""
+    if not ids:
+        return set()
+    out = set(db.session.scalars(
+        select(Evidence.portfolio_id).join(Evidence.claims).join(Decision)
+        .where(Evidence.portfolio_id.in_(ids), Decision.assessor_id == iqa.id)))
+    out |= set(db.session.scalars(select(Evidence.portfolio_id).where(
+        Evidence.portfolio_id.in_(ids), Evidence.author_id == iqa.id)))
+    out |= set(db.session.scalars(select(Signature.portfolio_id).where(
+        Signature.portfolio_id.in_(ids), Signature.signer_id == iqa.id,
+        Signature.kind == SignatureKind.SIGN_OFF.value)))
+    return out
+
+
+def assessed_by(user: User, portfolio: Portfolio) -> bool:
+    """Did `user` take part in assessing this portfolio? Then they may not quality-assure it."""
+    return portfolio.assessor_id == user.id or portfolio.id in conflicts(user, [portfolio.id])
+
+
+def ensure_may_sample(user: User, portfolio: Portfolio) -> None:
+    """Sampling and countersigning: the portfolio's IQA, never on their own assessment."""
+    if not can(user, Action.SAMPLE, portfolio):
+        raise NotAllowed("Only the portfolio's IQA can sample it.")
+    if assessed_by(user, portfolio):
+        raise NotAllowed("You took part in assessing this portfolio, so you cannot sample it: "
+                         "an IQA never quality-assures their own assessment decisions. An "
+                         "administrator can assign another IQA (Administration, Change).")
+
+
+def access_ended(user: User, now: datetime | None = None) -> bool:
+    """An EQA whose every grant has expired or been revoked: they may no longer sign in."""
+    return user.role == Role.EQA and not current_grants(user, now)
+
+
+@dataclass(frozen=True)
+class PageFlags:
+    """What a portfolio's pages may offer the viewer, lock and conflict rule applied."""
+
+    edit: bool  # add, change and tag the learner's evidence; declare
+    judge: bool  # decisions, records, sign-off
+    countersign: bool
+    reopen: bool  # only while signed off
+    audit: bool
+    export: bool
+    read_quality: bool
+    sample: bool
+    manage_witnesses: bool
+
+
+def page_flags(user: User, portfolio: Portfolio) -> PageFlags:
+    def allowed(action: Action) -> bool:
+        return can(user, action, portfolio)
+
+    # A signed-off portfolio is locked: its pages show everything and offer no changes.
+    open_ = not portfolio.locked
+    sample = allowed(Action.SAMPLE) and not assessed_by(user, portfolio)
+    return PageFlags(
+        edit=allowed(Action.EDIT_EVIDENCE) and open_, judge=allowed(Action.JUDGE) and open_,
+        countersign=allowed(Action.COUNTERSIGN), reopen=allowed(Action.REOPEN) and not open_,
+        audit=allowed(Action.AUDIT), export=allowed(Action.EXPORT),
+        read_quality=allowed(Action.READ_QUALITY), sample=sample,
+        manage_witnesses=allowed(Action.MANAGE_WITNESSES) and open_)
 
 
 def may_see_plan(user: User | None, iqa: User) -> bool:

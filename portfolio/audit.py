@@ -7,6 +7,11 @@ import json
 from .extensions import db
 from .models import AuditEvent, Portfolio, User
 
+# Reads, downloads and quality assurance are not activity on the learner's portfolio.
+READS = ("evidence.file_downloaded", "eqa.viewed", "eqa.granted", "portfolio.exported",
+         "portfolio.export_downloaded", "portfolio.verified", "audit.exported",
+         "sample_pack.made")
+
 
 def record(action: str, *, actor: User | None, portfolio: Portfolio | None = None,
            portfolio_id: int | None = None, summary: str = "", **detail) -> AuditEvent:

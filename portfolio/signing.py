@@ -1,6 +1,6 @@
 """The portfolio digest, and signatures bound to it.
 
-`portfolio_state()` is the canonical record of everything a signature vouches for: each
+`facts.portfolio_state()` is the canonical record of everything a signature vouches for: each
 evidence item's content, file hashes and version, every claim and every decision, and the
 learner's answers to assessors' records, and every witness statement with its signature. The
 digest is the sha256 of that state as canonical JSON (sorted keys, no spaces, UTF-8), so it
@@ -17,62 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
-from .errors import Locked
-from .extensions import db
-from .models import Claim, Evidence, Portfolio, Signature
-
-
-def portfolio_state(portfolio: Portfolio) -> dict:
-    """Everything a signature vouches for, as plain sorted data (ids, never row order)."""
-    items = db.session.scalars(
-        select(Evidence).where(Evidence.portfolio_id == portfolio.id)
-        .options(selectinload(Evidence.files), selectinload(Evidence.responses),
-                 selectinload(Evidence.witness),
-                 selectinload(Evidence.claims).selectinload(Claim.decisions))
-        .order_by(Evidence.id)).all()
-    evidence = {}
-    for e in items:
-        evidence[str(e.id)] = {
-            "title": e.title, "method": e.method, "dated": e.dated.isoformat(),
-            "context": e.context or "", "account_md": e.account_md or "",
-            "place": e.place or "",
-            "start_time": e.start_time.strftime("%H:%M") if e.start_time else None,
-            "duration_minutes": e.duration_minutes, "questions_md": e.questions_md or "",
-            "author_id": e.author_id, "version": e.version,
-            "files": sorted(f.sha256 for f in e.files),
-            "claims": {c.criterion_id: {
-                "rationale": c.rationale, "created_by_id": c.created_by_id,
-                "decisions": [{"id": d.id, "outcome": d.outcome, "feedback": d.feedback,
-                               "assessor_id": d.assessor_id,
-                               "evidence_version": d.evidence_version,
-                               "decided_at": d.decided_at.isoformat()}
-                              for d in c.decisions]}
-                for c in e.claims},
-            "responses": [{"id": r.id, "response": r.response, "comment": r.comment,
-                           "evidence_version": r.evidence_version} for r in e.responses],
-            "witness": None if e.witness is None else {
-                "name": e.witness.witness_name, "job_title": e.witness.job_title,
-                "relationship": e.witness.relationship_to_learner,
-                "email": e.witness.witness_email,
-                "verification_contact": e.witness.verification_contact,
-                "not_relative": e.witness.not_relative, "signed_name": e.witness.signed_name,
-                "signed_at": e.witness.used_at.isoformat() if e.witness.used_at else None},
-        }
-    return {"portfolio": portfolio.id, "unit": portfolio.unit_id,
-            "learner_id": portfolio.learner_id, "evidence": evidence}
+if TYPE_CHECKING:  # annotations only: this module runs no query and imports no database
+    from .models import Signature
 
 
 def digest_of(state: dict) -> str:
     canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def current_digest(portfolio: Portfolio) -> str:
-    return digest_of(portfolio_state(portfolio))
 
 
 def what_changed(signed: dict, now: dict) -> list[str]:
@@ -118,12 +71,11 @@ class SignatureStatus:
     changes: tuple[str, ...]  # why it is superseded (empty when current)
 
 
-def statuses(portfolio: Portfolio, state: dict | None = None) -> list[SignatureStatus]:
-    """Every signature on the portfolio, oldest first, each current or superseded and why."""
-    state = state if state is not None else portfolio_state(portfolio)
+def statuses(signatures: list[Signature], state: dict) -> list[SignatureStatus]:
+    """Each signature (oldest first) current or superseded against `state`, and why."""
     digest = digest_of(state)
     out = []
-    for sig in portfolio.signatures:
+    for sig in signatures:
         if sig.withdrawn_at is not None:
             reasons = [f"The portfolio was reopened: {sig.withdrawn_reason}"]
             if sig.digest != digest:
@@ -135,10 +87,3 @@ def statuses(portfolio: Portfolio, state: dict | None = None) -> list[SignatureS
         else:
             out.append(SignatureStatus(sig, True, ()))
     return out
-
-
-def ensure_unlocked(portfolio: Portfolio) -> None:
-    """Every change to evidence, claims, decisions and records checks this first."""
-    if portfolio.locked:
-        raise Locked("This portfolio has been signed off, so nothing in it can change. The "
-                     "assessor or an administrator can reopen it, giving a reason.")

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from portfolio.assessment.services import record_decision
 from portfolio.errors import DomainError, NotAllowed
+from portfolio.facts import coverage_for
 from portfolio.models import Decision
-from portfolio.portfolios.services import coverage_for
 from portfolio.units import all_units
 
 

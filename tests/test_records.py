@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from portfolio.assessment.services import RecordFields, respond_to_record, save_record
 from portfolio.errors import DomainError, Locked, NotAllowed
+from portfolio.facts import coverage_for
 from portfolio.models import AuditEvent, Evidence, EvidenceResponse, Notification
-from portfolio.portfolios.services import coverage_for
 from portfolio.units import all_units
 
 UNIT = "unit-40"

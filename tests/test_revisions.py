@@ -10,8 +10,8 @@ from sqlalchemy import select
 from portfolio.assessment.services import add_claim, record_decision
 from portfolio.errors import Locked, NotAllowed
 from portfolio.evidence.services import set_claims
+from portfolio.facts import coverage_for
 from portfolio.models import AuditEvent, Claim, Decision, Evidence, EvidenceVersion, Notification
-from portfolio.portfolios.services import coverage_for
 from portfolio.units import all_units
 
 ACCOUNT = "I listened to Mr Hughes.\n\nI offered a replacement.\n\nI logged the case."

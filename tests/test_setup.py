@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from portfolio import create_app
 from portfolio.extensions import db
+from portfolio.facts import coverage_for
 from portfolio.models import Decision, EqaGrant, Evidence, Portfolio, User
-from portfolio.portfolios.services import coverage_for
 from portfolio.units import all_units
 
 

@@ -17,8 +17,10 @@ from portfolio.evidence.services import (
     check_uploads,
     set_claims,
 )
+from portfolio.facts import current_digest, portfolio_state
+from portfolio.facts import signature_statuses as statuses
 from portfolio.models import AuditEvent, Signature
-from portfolio.signing import current_digest, portfolio_state, statuses, what_changed
+from portfolio.signing import what_changed
 from portfolio.signoff.services import reopen, sign
 from portfolio.units import all_units
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from portfolio.evidence.services import set_claims
+from portfolio.facts import current_digest
 from portfolio.models import AuditEvent, Evidence, Notification, WitnessRequest, utcnow
-from portfolio.signing import current_digest
 from portfolio.units import all_units
 from portfolio.witness.services import token_hash
 

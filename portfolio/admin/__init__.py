@@ -1,9 +1,9 @@
 """Administration: accounts and enrolments."""
 
-from flask import Blueprint, abort
-from flask_login import current_user, login_required
+from flask import Blueprint
+from flask_login import login_required
 
-from ..models import Role
+from ..access import CentreAction, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -11,8 +11,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 @login_required
 def require_admin():
-    if current_user.role != Role.ADMIN:
-        abort(403)
+    require(CentreAction.MANAGE_ACCOUNTS)
 
 
 from . import views  # noqa: E402,F401

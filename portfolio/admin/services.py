@@ -5,9 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .. import audit
+from ..access import assessed_by
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Portfolio, Role, User
+from ..models import Portfolio, Role, Sample, User
+from ..notify import link_to, notify
 from ..spec import Unit
 
 
@@ -46,10 +48,6 @@ def reassign(portfolio: Portfolio, assessor: User, iqa: User, *, actor: User) ->
     Decisions and samples already made keep their author; a sample still planned moves to the
     new IQA. The new IQA must not have taken part in assessing the portfolio.
     """
-    from ..iqa.services import assessed_by
-    from ..models import Sample
-    from ..notify import link_to, notify
-
     if actor.role != Role.ADMIN:
         raise DomainError("Only an administrator changes who assesses and quality-assures.")
     _check_judges(assessor, iqa)

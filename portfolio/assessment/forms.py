@@ -6,9 +6,6 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
-    RadioField,
-    SelectChoice,
-    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -16,60 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ..evidence.forms import field_key
 from ..spec import Method, Unit
-
-
-class DecisionForm(FlaskForm):
-    outcome = RadioField(
-        "Decision", validators=[DataRequired(message="Choose accept or refer.")],
-        choices=[SelectChoice("accepted", "Accept: this evidence meets the criterion"),
-                 SelectChoice("referred", "Refer: something is missing")])
-    feedback = TextAreaField(
-        "Feedback to the learner", validators=[Length(max=5000)],
-        description="Needed when you refer: say what is missing and what would meet it.")
-    submit = SubmitField("Record decision")
-
-    def validate_feedback(self, field):
-        if self.outcome.data == "referred" and not (field.data or "").strip():
-            raise ValidationError("Say what is missing when you refer a claim.")
-
-
-class AddClaimForm(FlaskForm):
-    """The assessor tags evidence to a criterion the learner missed."""
-
-    criterion = SelectField("Criterion", validators=[DataRequired(message="Choose a criterion.")])
-    rationale = TextAreaField(
-        "Where and how this evidence meets it", validators=[DataRequired(
-            message="Say where and how the evidence meets the criterion."), Length(max=5000)],
-        description="The learner sees that you added this claim, and why.")
-    submit = SubmitField("Add claim")
-
-    def set_criteria(self, unit: Unit, claimed: set[str]) -> None:
-        self.criterion.choices = [SelectChoice("", "Choose a criterion")] + [
-            SelectChoice(c.id, f"AC {c.id} {c.text}") for c in unit.criteria
-            if c.id not in claimed]
-
-
-class ResponseForm(FlaskForm):
-    """The learner's answer to an assessor's record."""
-
-    response = RadioField(
-        "Is this an accurate record?",
-        validators=[DataRequired(message="Choose confirm or dispute.")],
-        choices=[SelectChoice("confirmed", "Yes: I confirm this is an accurate record"),
-                 SelectChoice("disputed", "No: I dispute it")])
-    comment = TextAreaField(
-        "Comment", validators=[Length(max=5000)],
-        description="Needed if you dispute the record: say what is wrong or missing.")
-    submit = SubmitField("Send my answer")
-
-    def validate_comment(self, field):
-        if self.response.data == "disputed" and not (field.data or "").strip():
-            raise ValidationError("Say what is wrong with the record when you dispute it.")
-
-
-def criterion_key(criterion_id: str) -> str:
-    return criterion_id.replace(".", "_")
 
 
 def record_form(unit: Unit, method: Method, fixed: set[str] = frozenset(), formdata=None,
@@ -124,7 +69,7 @@ def record_form(unit: Unit, method: Method, fixed: set[str] = frozenset(), formd
             ok = super().validate(extra_validators)
             ticked = 0
             for c in unit.criteria:
-                key = criterion_key(c.id)
+                key = field_key(c.id)
                 box, notes = self[f"seen_{key}"], self[f"notes_{key}"]
                 if c.id in fixed or box.data:
                     ticked += 1
@@ -138,12 +83,12 @@ def record_form(unit: Unit, method: Method, fixed: set[str] = frozenset(), formd
             return ok
 
         def observed(self) -> dict[str, str]:
-            return {c.id: self[f"notes_{criterion_key(c.id)}"].data.strip()
+            return {c.id: self[f"notes_{field_key(c.id)}"].data.strip()
                     for c in unit.criteria
-                    if c.id in fixed or self[f"seen_{criterion_key(c.id)}"].data}
+                    if c.id in fixed or self[f"seen_{field_key(c.id)}"].data}
 
     for c in unit.criteria:
-        key = criterion_key(c.id)
+        key = field_key(c.id)
         setattr(RecordForm, f"seen_{key}", BooleanField(
             f"AC {c.id} {c.text}", render_kw={"disabled": True} if c.id in fixed else {}))
         setattr(RecordForm, f"notes_{key}", TextAreaField(

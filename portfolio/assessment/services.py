@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, time
 
 from .. import audit
-from ..access import Action, can
+from ..access import Action, can, ensure_unlocked
 from ..errors import DomainError, Locked, NotAllowed
 from ..evidence.services import StaleEdit, check_criteria
 from ..evidence.versions import record_version, refresh_claims
@@ -28,7 +28,6 @@ from ..models import (
     utcnow,
 )
 from ..notify import link_to, notify
-from ..signing import ensure_unlocked
 from ..spec import Unit
 
 

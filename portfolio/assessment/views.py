@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..access import Action, get_portfolio
+from ..evidence.forms import AddClaimForm, DecisionForm, ResponseForm, field_key
 from ..evidence.services import StaleEdit
 from ..evidence.views import load_evidence, render_detail
 from ..extensions import db
@@ -11,7 +12,7 @@ from ..models import Claim
 from ..saving import saving
 from ..units import get_unit
 from . import bp
-from .forms import AddClaimForm, DecisionForm, ResponseForm, criterion_key, record_form
+from .forms import record_form
 from .services import RecordFields, add_claim, record_decision, respond_to_record, save_record
 
 
@@ -107,7 +108,7 @@ def new_record(portfolio_id: int, method_key: str):
             form.form_errors.append(saved.error)
     return render_template("assessment/record_form.html", form=form, portfolio=portfolio,
                            unit=unit, method=method, evidence=None, fixed=set(),
-                           key=criterion_key), status
+                           key=field_key), status
 
 
 @bp.route("/evidence/<int:evidence_id>/record", methods=["GET", "POST"])
@@ -125,8 +126,8 @@ def amend_record(evidence_id: int):
             "questions_md": evidence.questions_md, "account_md": evidence.account_md,
             "version": evidence.version}
     for c in evidence.claims:
-        data[f"seen_{criterion_key(c.criterion_id)}"] = True
-        data[f"notes_{criterion_key(c.criterion_id)}"] = c.rationale
+        data[f"seen_{field_key(c.criterion_id)}"] = True
+        data[f"notes_{field_key(c.criterion_id)}"] = c.rationale
     form = record_form(unit, method, fixed,
                        formdata=request.form if request.method == "POST" else None, data=data)
     status = 200
@@ -145,4 +146,4 @@ def amend_record(evidence_id: int):
             form.form_errors.append(saved.error)
     return render_template("assessment/record_form.html", form=form, portfolio=portfolio,
                            unit=unit, method=method, evidence=evidence, fixed=fixed,
-                           key=criterion_key), status
+                           key=field_key), status

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit, home_for
-from ..eqa.services import access_ended
+from ..access import access_ended
 from ..extensions import db
 from . import bp
 from .forms import LoginForm

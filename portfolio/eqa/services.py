@@ -20,7 +20,7 @@ from .. import audit
 from ..auth.services import MIN_PASSWORD_LENGTH, find_user, hash_password
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
-from ..models import AuditEvent, EqaGrant, Portfolio, Role, User, current_grants, utcnow
+from ..models import AuditEvent, EqaGrant, Portfolio, Role, User, utcnow
 from ..notify import absolute, link_to, queue_mail
 
 MAX_DAYS = 90
@@ -39,11 +39,6 @@ ALLOWED_POSTS = {"auth.login", "auth.logout", "export.verify", "eqa.invitation"}
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def access_ended(user: User, now: datetime | None = None) -> bool:
-    """An EQA whose every grant has expired or been revoked: they may no longer sign in."""
-    return user.role == Role.EQA and not current_grants(user, now)
 
 
 def grant_access(*, name: str, email: str, organisation: str, portfolios: list[Portfolio],

@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from ..access import CentreAction, require
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import EqaGrant, Portfolio, Role, utcnow
@@ -24,8 +25,7 @@ from .services import (
 
 
 def _require_admin() -> None:
-    if current_user.role != Role.ADMIN:
-        abort(403)
+    require(CentreAction.MANAGE_EQA)
 
 
 @bp.route("/admin/eqa", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     MultipleFileField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -126,3 +127,55 @@ def claims_form(unit: Unit, fixed: dict[str, str], rewordable: set[str] = frozen
                               validators=[Length(max=5000)],
                               render_kw=why))
     return ClaimsForm(formdata=formdata, data=data)
+
+
+# The assessor's and the learner's answers on the evidence page (posted to assessment views).
+
+
+class DecisionForm(FlaskForm):
+    outcome = RadioField(
+        "Decision", validators=[DataRequired(message="Choose accept or refer.")],
+        choices=[SelectChoice("accepted", "Accept: this evidence meets the criterion"),
+                 SelectChoice("referred", "Refer: something is missing")])
+    feedback = TextAreaField(
+        "Feedback to the learner", validators=[Length(max=5000)],
+        description="Needed when you refer: say what is missing and what would meet it.")
+    submit = SubmitField("Record decision")
+
+    def validate_feedback(self, field):
+        if self.outcome.data == "referred" and not (field.data or "").strip():
+            raise ValidationError("Say what is missing when you refer a claim.")
+
+
+class AddClaimForm(FlaskForm):
+    """The assessor tags evidence to a criterion the learner missed."""
+
+    criterion = SelectField("Criterion", validators=[DataRequired(message="Choose a criterion.")])
+    rationale = TextAreaField(
+        "Where and how this evidence meets it", validators=[DataRequired(
+            message="Say where and how the evidence meets the criterion."), Length(max=5000)],
+        description="The learner sees that you added this claim, and why.")
+    submit = SubmitField("Add claim")
+
+    def set_criteria(self, unit: Unit, claimed: set[str]) -> None:
+        self.criterion.choices = [SelectChoice("", "Choose a criterion")] + [
+            SelectChoice(c.id, f"AC {c.id} {c.text}") for c in unit.criteria
+            if c.id not in claimed]
+
+
+class ResponseForm(FlaskForm):
+    """The learner's answer to an assessor's record."""
+
+    response = RadioField(
+        "Is this an accurate record?",
+        validators=[DataRequired(message="Choose confirm or dispute.")],
+        choices=[SelectChoice("confirmed", "Yes: I confirm this is an accurate record"),
+                 SelectChoice("disputed", "No: I dispute it")])
+    comment = TextAreaField(
+        "Comment", validators=[Length(max=5000)],
+        description="Needed if you dispute the record: say what is wrong or missing.")
+    submit = SubmitField("Send my answer")
+
+    def validate_comment(self, field):
+        if self.response.data == "disputed" and not (field.data or "").strip():
+            raise ValidationError("Say what is wrong with the record when you dispute it.")

@@ -15,11 +15,11 @@ from typing import BinaryIO
 from sqlalchemy import select
 
 from .. import audit
+from ..access import ensure_unlocked
 from ..errors import DomainError, InvalidUpload, Locked
 from ..extensions import db
 from ..models import Claim, Evidence, EvidenceFile, Portfolio, User, utcnow
 from ..notify import link_to, notify
-from ..signing import ensure_unlocked
 from ..spec import Unit
 from ..storage import EvidenceStore, StagedFile, TooLarge
 from ..uploads import display_name, inspect

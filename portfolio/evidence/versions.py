@@ -6,21 +6,14 @@ import json
 
 from ..changes import Changes, compare
 from ..extensions import db
+from ..facts import evidence_fields
 from ..models import Evidence, EvidenceVersion, User
 
 
 def snapshot(evidence: Evidence) -> dict:
     """The content a decision judges: fields, file hashes and the claims' rationales."""
     return {
-        "title": evidence.title,
-        "method": evidence.method,
-        "dated": evidence.dated.isoformat(),
-        "context": evidence.context or "",
-        "account_md": evidence.account_md or "",
-        "place": evidence.place or "",
-        "start_time": evidence.start_time.strftime("%H:%M") if evidence.start_time else None,
-        "duration_minutes": evidence.duration_minutes,
-        "questions_md": evidence.questions_md or "",
+        **evidence_fields(evidence),
         "files": [{"sha256": f.sha256, "name": f.filename, "type": f.mime_type, "size": f.size}
                   for f in evidence.files],
         "rationales": {c.criterion_id: c.rationale for c in evidence.claims},

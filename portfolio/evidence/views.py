@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import audit
-from ..access import Action, can, check, get_portfolio
+from ..access import Action, check, get_portfolio, page_flags
 from ..changes import compare
 from ..errors import DomainError, Locked
 from ..extensions import db
@@ -16,7 +16,15 @@ from ..saving import saving
 from ..units import get_unit
 from ..uploads import KINDS
 from . import bp
-from .forms import ConfirmForm, EvidenceForm, claims_form, field_key
+from .forms import (
+    AddClaimForm,
+    ConfirmForm,
+    DecisionForm,
+    EvidenceForm,
+    ResponseForm,
+    claims_form,
+    field_key,
+)
 from .services import (
     EvidenceFields,
     StaleEdit,
@@ -129,13 +137,10 @@ def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form
     learner missed. For the learner, on an assessor's record: confirm or dispute it. `failed`
     maps a claim id to a submitted decision form that did not validate, shown with its errors.
     """
-    from ..assessment.forms import AddClaimForm, DecisionForm, ResponseForm
-
     portfolio = evidence.portfolio
     unit = get_unit(portfolio.unit_id)
-    # A signed-off portfolio is locked: the page shows everything and offers no changes.
-    can_judge = can(current_user, Action.JUDGE, portfolio) and not portfolio.locked
-    can_edit = can(current_user, Action.EDIT_EVIDENCE, portfolio) and not portfolio.locked
+    flags = page_flags(current_user, portfolio)
+    can_judge, can_edit = flags.judge, flags.edit
     forms = {}
     if can_judge:
         forms = {c.id: (failed or {}).get(c.id) or DecisionForm(prefix=f"claim{c.id}",

@@ -23,11 +23,12 @@ from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..audit import READS
 from ..coverage import Coverage
 from ..extensions import db
+from ..facts import coverage_for, portfolio_state, samples_of, signature_statuses
 from ..models import AuditEvent, Claim, Decision, Evidence, Portfolio
-from ..portfolios.services import READS, coverage_for
-from ..signing import digest_of, portfolio_state, statuses
+from ..signing import digest_of
 from ..spec import Unit
 from ..text import sanitize_html
 from ..uploads import CSV, DOCX, EML, JPEG, KINDS, PDF, PNG, TEXT, display_name
@@ -167,10 +168,8 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
                                     parts))
     numbers = {b.evidence.id: b.number for b in blocks}
     state = portfolio_state(portfolio)
-    signatures = statuses(portfolio, state)
+    signatures = signature_statuses(portfolio, state)
     counts, recent = _audit_summary(portfolio)
-    from ..iqa.services import samples_of  # iqa's views import the export jobs
-
     samples = [s for s in reversed(samples_of(portfolio)) if s.completed]
     title = f"{portfolio.learner.name}: {unit.name}"
     html = render_template(

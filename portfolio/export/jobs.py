@@ -92,8 +92,8 @@ def pack_portfolios(job: ExportJob) -> list[Portfolio]:
 
 
 def _make_pack(job: ExportJob, progress) -> Path:
-    from ..iqa.pack import write_pack
     from ..units import all_units
+    from .pack import write_pack
 
     portfolios = pack_portfolios(job)
     folder = Path(current_app.config["EXPORT_DIR"]) / "packs"

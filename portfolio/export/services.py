@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date
 from pathlib import Path
 
 from flask import current_app
 
 from .. import audit
+from ..facts import current_digest
 from ..models import Portfolio, User
-from ..signing import current_digest
+from ..text import slug
 from ..units import get_unit
 from .document import build
 from .keys import CentreKeys, centre_keys
@@ -28,11 +27,6 @@ def keys() -> CentreKeys:
 
 def stylesheet() -> Path:
     return Path(current_app.static_folder) / "export.css"
-
-
-def slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower() or "x"
 
 
 def export_name(portfolio: Portfolio, unit_id: str, digest: str, today: date) -> str:

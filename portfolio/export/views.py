@@ -8,16 +8,26 @@ from flask import (
     current_app,
     redirect,
     render_template,
+    request,
     send_file,
     url_for,
 )
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from .. import audit
-from ..access import Action, can, get_portfolio
+from ..access import (
+    Action,
+    CentreAction,
+    can,
+    get_portfolio,
+    may,
+    require,
+    visible_portfolios_query,
+)
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
-from ..models import ExportJob, Role
+from ..models import ExportJob, Portfolio, Role, Sample
 from . import jobs
 from .forms import VerifyForm
 from .services import verify_file
@@ -40,8 +50,8 @@ def _job(job_id: int) -> ExportJob:
     if job is None:
         abort(404)
     if job.kind == "pack":  # a sample pack is its maker's, an IQA or admin
-        if job.requested_by_id != current_user.id or current_user.role not in (Role.IQA,
-                                                                                Role.ADMIN):
+        if job.requested_by_id != current_user.id or not may(current_user,
+                                                             CentreAction.MAKE_PACK):
             abort(404)
     else:
         get_portfolio(job.portfolio_id, Action.EXPORT)
@@ -99,8 +109,7 @@ def download_zip(job_id: int):
 @login_required
 def verify():
     """Check a portfolio PDF: for IQAs, admins and EQAs."""
-    if current_user.role not in (Role.IQA, Role.ADMIN, Role.EQA):
-        abort(403)
+    require(CentreAction.VERIFY_PDF)
     form = VerifyForm()
     result, hidden = None, False
     if form.validate_on_submit():
@@ -119,3 +128,30 @@ def verify():
     return render_template("export/verify.html", form=form, result=result,
                            hidden=hidden), (
         422 if form.errors else 200)
+
+
+@bp.route("/quality/pack", methods=["GET", "POST"])
+@login_required
+def pack():
+    """The EQA sample pack, for an IQA (their portfolios) or an admin (any)."""
+    require(CentreAction.MAKE_PACK)
+    query = visible_portfolios_query(current_user)
+    if current_user.role == Role.IQA:
+        query = query.where(Portfolio.iqa_id == current_user.id)
+    portfolios = db.session.scalars(query).all()
+    sampled = set(db.session.scalars(select(Sample.portfolio_id).where(
+        Sample.completed_at.is_not(None))))
+    form = ConfirmForm()
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        wanted = {int(v) for v in request.form.getlist("portfolio") if v.isdigit()}
+        chosen = [p for p in portfolios if p.id in wanted]
+        if not chosen:
+            error = "Choose at least one portfolio for the pack."
+        else:
+            job = jobs.start_pack(chosen, current_user)
+            return redirect(url_for(".job", job_id=job.id))
+    elif request.method == "POST":
+        abort(400)
+    return render_template("export/pack.html", portfolios=portfolios, sampled=sampled,
+                           form=form, error=error), 422 if error else 200

@@ -3,7 +3,7 @@
 Every change here writes an audit event in the caller's transaction and tells the person who
 has to act. The rules:
 - Only the portfolio's IQA samples it, and never one they assessed (any decision, record or
-  sign-off of theirs on it).
+  sign-off of theirs on it): access.ensure_may_sample.
 - A sample record agrees or disagrees with every current assessment decision; a disagreement
   says why; "action required" needs at least one action and a due date.
 - The assessor answers each action. A countersignature needs a completed sample that upheld
@@ -20,13 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
-from ..access import Action, can
+from ..access import Action, can, conflicts, ensure_may_sample
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
+from ..facts import current_digest, load_facts, samples_of
 from ..models import (
     AssessorRisk,
     Decision,
-    Evidence,
     Portfolio,
     RiskRating,
     Role,
@@ -34,31 +34,13 @@ from ..models import (
     SampleAction,
     SampleCheck,
     SampleOutcome,
-    Signature,
-    SignatureKind,
     User,
     utcnow,
 )
 from ..notify import link_to, notify
-from ..portfolios.services import load_facts
 from ..sampling import INTERIM, SUMMATIVE, Candidate, Plan, propose
-from ..signing import current_digest
 from ..spec import Unit
 from ..text import csv_text
-
-
-def assessed_by(user: User, portfolio: Portfolio) -> bool:
-    """Did `user` take part in assessing this portfolio? Then they may not quality-assure it."""
-    return portfolio.assessor_id == user.id or portfolio.id in _conflicts(user, [portfolio.id])
-
-
-def ensure_may_sample(user: User, portfolio: Portfolio) -> None:
-    if not can(user, Action.SAMPLE, portfolio):
-        raise NotAllowed("Only the portfolio's IQA can sample it.")
-    if assessed_by(user, portfolio):
-        raise NotAllowed("You took part in assessing this portfolio, so you cannot sample it: "
-                         "an IQA never quality-assures their own assessment decisions. An "
-                         "administrator can assign another IQA (Administration, Change).")
 
 
 def stage_of(portfolio: Portfolio) -> str:
@@ -130,7 +112,7 @@ def plan_for(iqa: User, units: dict[str, Unit]) -> PlanView:
     # What counts this period: samples still planned, and those planned since it began.
     in_plan = {s.portfolio_id for s in samples if s.counts_since(since)}
     facts = load_facts(ids)
-    conflicts = _conflicts(iqa, ids)
+    conflicted = conflicts(iqa, ids)
     candidates: dict[int, Candidate] = {}
     for p in portfolios:
         unit = units.get(p.unit_id)
@@ -146,7 +128,7 @@ def plan_for(iqa: User, units: dict[str, Unit]) -> PlanView:
             assessor=p.assessor.name, stage=stage_of(p),
             methods=frozenset(methods[c.evidence_id] for c in judged),
             outcomes=frozenset(outcomes), decisions=len(judged),
-            in_plan=p.id in in_plan, conflict=p.id in conflicts)
+            in_plan=p.id in in_plan, conflict=p.id in conflicted)
     risks = {r.assessor_id: r for r in db.session.scalars(select(AssessorRisk))}
     method_names: dict[str, str] = {}
     outcome_names: dict[str, str] = {}
@@ -168,22 +150,6 @@ def period_start() -> datetime:
     """The start of the current sampling period: SAMPLING_PERIOD_MONTHS back from now."""
     months = current_app.config.get("SAMPLING_PERIOD_MONTHS", 12)
     return utcnow() - timedelta(days=round(months * 365.25 / 12))
-
-
-def _conflicts(iqa: User, ids: list[int]) -> set[int]:
-    """Portfolios among `ids` this IQA took part in assessing (a decision, an assessor's
-    record or a sign-off of theirs): three queries for all."""
-    if not ids:
-        return set()
-    out = set(db.session.scalars(
-        select(Evidence.portfolio_id).join(Evidence.claims).join(Decision)
-        .where(Evidence.portfolio_id.in_(ids), Decision.assessor_id == iqa.id)))
-    out |= set(db.session.scalars(select(Evidence.portfolio_id).where(
-        Evidence.portfolio_id.in_(ids), Evidence.author_id == iqa.id)))
-    out |= set(db.session.scalars(select(Signature.portfolio_id).where(
-        Signature.portfolio_id.in_(ids), Signature.signer_id == iqa.id,
-        Signature.kind == SignatureKind.SIGN_OFF.value)))
-    return out
 
 
 def add_to_plan(portfolio: Portfolio, *, actor: User, reason: str = "") -> Sample:
@@ -216,12 +182,6 @@ def remove_from_plan(sample: Sample, *, actor: User) -> None:
 def open_sample(portfolio: Portfolio) -> Sample | None:
     return db.session.scalar(select(Sample).where(Sample.portfolio_id == portfolio.id,
                                                   Sample.completed_at.is_(None)))
-
-
-def samples_of(portfolio: Portfolio) -> list[Sample]:
-    return list(db.session.scalars(
-        select(Sample).where(Sample.portfolio_id == portfolio.id)
-        .order_by(Sample.planned_at.desc(), Sample.id.desc())))
 
 
 # ---- the sample record --------------------------------------------------------------------

@@ -15,20 +15,20 @@ from sqlalchemy import select
 from .. import audit
 from ..access import (
     Action,
+    CentreAction,
     can,
     check,
     eqa_portfolio_ids,
     get_portfolio,
+    may,
     may_see_plan,
-    visible_portfolios_query,
 )
 from ..errors import DomainError, NotAllowed
 from ..evidence.forms import ConfirmForm
-from ..export import jobs
-from ..export.services import slug
 from ..extensions import db
-from ..models import Portfolio, RiskRating, Role, Sample, SampleAction, User
+from ..models import RiskRating, Role, Sample, SampleAction, User
 from ..saving import saving
+from ..text import slug
 from ..units import all_units
 from . import bp
 from .forms import AddForm, AnswerForm, RiskForm, SampleForm
@@ -51,7 +51,7 @@ def _plan_iqa() -> User | None:
     (None: there is none). Everyone else: 403."""
     if current_user.role == Role.IQA:
         return current_user
-    if current_user.role not in (Role.ADMIN, Role.EQA):
+    if not may(current_user, CentreAction.READ_ANY_PLAN):
         abort(403)
     iqas = _iqas_for_viewer()
     wanted = request.args.get("iqa", type=int)
@@ -66,7 +66,7 @@ def _no_plan():
 
 
 def _iqas_for_viewer() -> list[User]:
-    if current_user.role not in (Role.ADMIN, Role.EQA):
+    if not may(current_user, CentreAction.READ_ANY_PLAN):
         return []
     iqas = db.session.scalars(select(User).where(User.role == Role.IQA).order_by(User.name))
     return [u for u in iqas if may_see_plan(current_user, u)]
@@ -138,8 +138,9 @@ def rate(assessor_id: int):
 def add():
     """Add one portfolio (hand-picked or proposed), or every proposal at once."""
     form = AddForm()
-    if not form.validate_on_submit() or current_user.role != Role.IQA:
-        abort(400 if current_user.role == Role.IQA else 403)
+    keeps_plan = may(current_user, CentreAction.KEEP_PLAN)
+    if not form.validate_on_submit() or not keeps_plan:
+        abort(400 if keeps_plan else 403)
     if request.form.get("all"):
         view = plan_for(current_user, all_units())
         chosen = [(p.candidate.portfolio_id, "; ".join(p.reasons)) for p in view.plan.proposals]
@@ -250,31 +251,3 @@ def answer(action_id: int):
     else:
         flash(" ".join(e for errors in form.errors.values() for e in errors), "danger")
     return redirect(url_for(".sample", sample_id=sample.id) + f"#action-{action.id}")
-
-
-@bp.route("/pack", methods=["GET", "POST"])
-@login_required
-def pack():
-    """The EQA sample pack, for an IQA (their portfolios) or an admin (any)."""
-    if current_user.role not in (Role.IQA, Role.ADMIN):
-        abort(403)
-    query = visible_portfolios_query(current_user)
-    if current_user.role == Role.IQA:
-        query = query.where(Portfolio.iqa_id == current_user.id)
-    portfolios = db.session.scalars(query).all()
-    sampled = set(db.session.scalars(select(Sample.portfolio_id).where(
-        Sample.completed_at.is_not(None))))
-    form = ConfirmForm()
-    error = None
-    if request.method == "POST" and form.validate_on_submit():
-        wanted = {int(v) for v in request.form.getlist("portfolio") if v.isdigit()}
-        chosen = [p for p in portfolios if p.id in wanted]
-        if not chosen:
-            error = "Choose at least one portfolio for the pack."
-        else:
-            job = jobs.start_pack(chosen, current_user)
-            return redirect(url_for("export.job", job_id=job.id))
-    elif request.method == "POST":
-        abort(400)
-    return render_template("iqa/pack.html", portfolios=portfolios, sampled=sampled,
-                           form=form, error=error), 422 if error else 200

@@ -1,5 +1,5 @@
-"""Portfolio facts for coverage and the caseload: a fixed number of queries for any number of
-portfolios."""
+"""The caseload: each portfolio's progress and what needs doing, a fixed number of queries for
+any number of portfolios."""
 
 from __future__ import annotations
 
@@ -8,87 +8,12 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from ..coverage import AWAITING, REFERRED, ClaimFact, Coverage, EvidenceFact, compute_coverage
+from ..audit import READS
+from ..coverage import AWAITING, REFERRED, Coverage
 from ..extensions import db
-from ..models import (
-    AuditEvent,
-    Claim,
-    Decision,
-    Evidence,
-    EvidenceResponse,
-    Portfolio,
-    Sample,
-    SampleAction,
-)
+from ..facts import coverages_for
+from ..models import AuditEvent, Portfolio, Sample, SampleAction
 from ..spec import Unit
-
-
-def load_facts(portfolio_ids: list[int]) -> dict[int, tuple[list[EvidenceFact], list[ClaimFact]]]:
-    """Evidence and claims per portfolio, each claim with its state: four queries.
-
-    A claim's state is its latest decision if that judged the evidence's current version;
-    otherwise (never judged, or revised since) it is awaiting assessment.
-    """
-    facts: dict[int, tuple[list, list]] = {pid: ([], []) for pid in portfolio_ids}
-    if not portfolio_ids:
-        return facts
-    versions: dict[int, int] = {}
-    evidence_rows = db.session.execute(
-        select(Evidence.id, Evidence.portfolio_id, Evidence.title, Evidence.method,
-               Evidence.dated, Evidence.version)
-        .where(Evidence.portfolio_id.in_(portfolio_ids))
-        .order_by(Evidence.dated, Evidence.id))
-    for row in evidence_rows:
-        versions[row.id] = row.version
-        facts[row.portfolio_id][0].append(
-            EvidenceFact(id=row.id, title=row.title, method=row.method, dated=row.dated))
-    latest: dict[int, tuple[str, str, int]] = {}
-    decision_rows = db.session.execute(
-        select(Decision.claim_id, Decision.outcome, Decision.feedback, Decision.evidence_version)
-        .join(Claim).join(Evidence)
-        .where(Evidence.portfolio_id.in_(portfolio_ids))
-        .order_by(Decision.decided_at, Decision.id))
-    for row in decision_rows:  # later rows overwrite earlier
-        latest[row.claim_id] = (row.outcome, row.feedback, row.evidence_version)
-    disputes: dict[int, str] = {}
-    response_rows = db.session.execute(
-        select(EvidenceResponse.evidence_id, EvidenceResponse.evidence_version,
-               EvidenceResponse.response, EvidenceResponse.comment)
-        .join(Evidence).where(Evidence.portfolio_id.in_(portfolio_ids))
-        .order_by(EvidenceResponse.created_at, EvidenceResponse.id))
-    for row in response_rows:  # the latest answer to the current version counts
-        if row.evidence_version == versions.get(row.evidence_id):
-            disputes[row.evidence_id] = row.comment if row.response == "disputed" else ""
-    claim_rows = db.session.execute(
-        select(Claim.id, Claim.evidence_id, Claim.criterion_id, Evidence.portfolio_id)
-        .join(Evidence).where(Evidence.portfolio_id.in_(portfolio_ids)))
-    for row in claim_rows:
-        decision = latest.get(row.id)
-        if decision is not None and decision[2] == versions[row.evidence_id]:
-            state, feedback = decision[0], decision[1]
-        else:
-            state, feedback = AWAITING, ""
-        facts[row.portfolio_id][1].append(ClaimFact(
-            evidence_id=row.evidence_id, criterion_id=row.criterion_id, state=state,
-            feedback=feedback, resubmitted=decision is not None and state == AWAITING,
-            dispute=disputes.get(row.evidence_id, "")))
-    return facts
-
-
-def coverage_for(portfolio: Portfolio, unit: Unit, today: date) -> Coverage:
-    evidence, claims = load_facts([portfolio.id])[portfolio.id]
-    return compute_coverage(unit, evidence, claims, today)
-
-
-def coverages_for(portfolios: list[Portfolio], units: dict[str, Unit],
-                  today: date) -> dict[int, Coverage | None]:
-    """Coverage for many portfolios at once (None where the unit's spec is not loaded)."""
-    facts = load_facts([p.id for p in portfolios])
-    out: dict[int, Coverage | None] = {}
-    for p in portfolios:
-        unit = units.get(p.unit_id)
-        out[p.id] = compute_coverage(unit, *facts[p.id], today) if unit else None
-    return out
 
 
 @dataclass(frozen=True)
@@ -124,12 +49,6 @@ class CaseloadRow:
         """Something only the assessor can move on: claims to judge, a dispute, a sign-off,
         an IQA action."""
         return bool(self.awaiting or self.disputed or self.ready or self.iqa_actions)
-
-
-# Reads, downloads and quality assurance are not activity on the learner's portfolio.
-READS = ("evidence.file_downloaded", "eqa.viewed", "eqa.granted", "portfolio.exported",
-         "portfolio.export_downloaded", "portfolio.verified", "audit.exported",
-         "sample_pack.made")
 
 
 def open_iqa_actions(portfolio_ids: list[int]) -> dict[int, tuple[int, date]]:

@@ -16,14 +16,14 @@ import json
 from datetime import date
 
 from .. import audit
-from ..access import Action, can
+from ..access import Action, can, ensure_may_sample
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
-from ..iqa.services import countersign_problem, ensure_may_sample
+from ..facts import coverage_for, portfolio_state, signature_statuses
+from ..iqa.services import countersign_problem
 from ..models import Portfolio, Signature, SignatureKind, User, utcnow
 from ..notify import link_to, notify
-from ..portfolios.services import coverage_for
-from ..signing import digest_of, portfolio_state, statuses
+from ..signing import digest_of
 from ..spec import Unit
 
 STATEMENTS = {
@@ -46,7 +46,7 @@ def _same_name(typed: str, user: User) -> bool:
 
 
 def current_kinds(portfolio: Portfolio, state: dict) -> set[str]:
-    return {s.signature.kind for s in statuses(portfolio, state) if s.current}
+    return {s.signature.kind for s in signature_statuses(portfolio, state) if s.current}
 
 
 def sign(portfolio: Portfolio, unit: Unit, kind: str, typed_name: str, confirmed: bool, *,

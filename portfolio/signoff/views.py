@@ -3,14 +3,14 @@ from datetime import date
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..access import Action, can, get_portfolio
+from ..access import Action, can, get_portfolio, page_flags
 from ..errors import NotAllowed
 from ..evidence.forms import ConfirmForm
+from ..facts import coverage_for, portfolio_state, signature_statuses
 from ..iqa.services import countersign_problem
 from ..models import SignatureKind
-from ..portfolios.services import coverage_for
 from ..saving import saving
-from ..signing import digest_of, portfolio_state, statuses
+from ..signing import digest_of
 from ..units import get_unit
 from . import bp
 from .forms import ReopenForm, SignForm
@@ -32,7 +32,7 @@ def _kinds_for(portfolio) -> list[SignatureKind]:
 def _page(portfolio, sign_form=None, reopen_form=None, status=200):
     unit = get_unit(portfolio.unit_id)
     state = portfolio_state(portfolio)
-    listed = statuses(portfolio, state)
+    listed = signature_statuses(portfolio, state)
     current = {s.signature.kind for s in listed if s.current}
     forms = {}
     kinds = _kinds_for(portfolio)
@@ -50,7 +50,7 @@ def _page(portfolio, sign_form=None, reopen_form=None, status=200):
         listed=listed, current=current, forms=forms, statements=STATEMENTS,
         kinds=SignatureKind, coverage=coverage_for(portfolio, unit, date.today()),
         reopen_form=(reopen_form or ReopenForm(formdata=None))
-        if portfolio.locked and can(current_user, Action.REOPEN, portfolio) else None), status
+        if page_flags(current_user, portfolio).reopen else None), status
 
 
 @bp.route("/portfolios/<int:portfolio_id>/signatures", methods=["GET", "POST"])

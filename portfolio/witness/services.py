@@ -17,13 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
-from ..access import Action, can
+from ..access import Action, can, ensure_unlocked
 from ..errors import DomainError, NotAllowed
 from ..evidence.versions import record_version
 from ..extensions import db
 from ..models import Evidence, Portfolio, User, WitnessRequest, utcnow
 from ..notify import absolute, link_to, notify, queue_mail
-from ..signing import ensure_unlocked
 from ..spec import Unit
 
 METHOD = "witness_testimony"

@@ -12,16 +12,16 @@ from pathlib import Path
 from flask import current_app
 
 from .. import audit
+from ..facts import current_digest, samples_of
+from ..iqa.services import plan_csv, plan_for, records_csv
 from ..models import Portfolio, User, utcnow
-from ..signing import current_digest
-from .services import plan_csv, plan_for, records_csv, samples_of
+from ..text import slug
+from .services import export_portfolio
 
 
 def signed_pdf(portfolio: Portfolio, *, actor: User, today: date) -> tuple[Path, str]:
     """The portfolio's signed PDF as it stands (an earlier export of the same digest, or a new
     one), and that digest."""
-    from ..export.services import export_portfolio, slug  # export imports the sign-off rules
-
     digest = current_digest(portfolio)
     folder = Path(current_app.config["EXPORT_DIR"])
     pattern = f"{slug(portfolio.learner.name)}_{slug(portfolio.unit_id)}_*_{digest[:12]}.pdf"
@@ -34,8 +34,6 @@ def signed_pdf(portfolio: Portfolio, *, actor: User, today: date) -> tuple[Path,
 
 def write_pack(portfolios: list[Portfolio], target: Path, *, actor: User, units: dict,
                today: date, progress=lambda step, percent: None) -> Path:
-    from ..export.services import slug
-
     manifest = {"made_at": utcnow().isoformat(), "made_by": actor.email,
                 "centre": current_app.config["CENTRE_NAME"], "files": []}
     chosen = {p.id for p in portfolios}

@@ -1,0 +1,157 @@
+"""Reading a portfolio's facts from the database, for the pure core and for every blueprint.
+
+Everything here only reads. It sits below the blueprints (they all import it; it imports
+none of them), so the coverage, the digest and the samples of a portfolio are read one way:
+- `load_facts` / `coverage_for` / `coverages_for`: evidence and claims for `coverage.py`, a
+  fixed number of queries for any number of portfolios;
+- `portfolio_state` / `current_digest` / `signature_statuses`: what a signature vouches for,
+  for `signing.py`;
+- `samples_of`: a portfolio's IQA samples, newest first.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .coverage import AWAITING, ClaimFact, Coverage, EvidenceFact, compute_coverage
+from .extensions import db
+from .models import Claim, Decision, Evidence, EvidenceResponse, Portfolio, Sample
+from .signing import SignatureStatus, digest_of, statuses
+from .spec import Unit
+
+
+def load_facts(portfolio_ids: list[int]) -> dict[int, tuple[list[EvidenceFact], list[ClaimFact]]]:
+    """Evidence and claims per portfolio, each claim with its state: four queries.
+
+    A claim's state is its latest decision if that judged the evidence's current version;
+    otherwise (never judged, or revised since) it is awaiting assessment.
+    """
+    facts: dict[int, tuple[list, list]] = {pid: ([], []) for pid in portfolio_ids}
+    if not portfolio_ids:
+        return facts
+    versions: dict[int, int] = {}
+    evidence_rows = db.session.execute(
+        select(Evidence.id, Evidence.portfolio_id, Evidence.title, Evidence.method,
+               Evidence.dated, Evidence.version)
+        .where(Evidence.portfolio_id.in_(portfolio_ids))
+        .order_by(Evidence.dated, Evidence.id))
+    for row in evidence_rows:
+        versions[row.id] = row.version
+        facts[row.portfolio_id][0].append(
+            EvidenceFact(id=row.id, title=row.title, method=row.method, dated=row.dated))
+    latest: dict[int, tuple[str, str, int]] = {}
+    decision_rows = db.session.execute(
+        select(Decision.claim_id, Decision.outcome, Decision.feedback, Decision.evidence_version)
+        .join(Claim).join(Evidence)
+        .where(Evidence.portfolio_id.in_(portfolio_ids))
+        .order_by(Decision.decided_at, Decision.id))
+    for row in decision_rows:  # later rows overwrite earlier
+        latest[row.claim_id] = (row.outcome, row.feedback, row.evidence_version)
+    disputes: dict[int, str] = {}
+    response_rows = db.session.execute(
+        select(EvidenceResponse.evidence_id, EvidenceResponse.evidence_version,
+               EvidenceResponse.response, EvidenceResponse.comment)
+        .join(Evidence).where(Evidence.portfolio_id.in_(portfolio_ids))
+        .order_by(EvidenceResponse.created_at, EvidenceResponse.id))
+    for row in response_rows:  # the latest answer to the current version counts
+        if row.evidence_version == versions.get(row.evidence_id):
+            disputes[row.evidence_id] = row.comment if row.response == "disputed" else ""
+    claim_rows = db.session.execute(
+        select(Claim.id, Claim.evidence_id, Claim.criterion_id, Evidence.portfolio_id)
+        .join(Evidence).where(Evidence.portfolio_id.in_(portfolio_ids)))
+    for row in claim_rows:
+        decision = latest.get(row.id)
+        if decision is not None and decision[2] == versions[row.evidence_id]:
+            state, feedback = decision[0], decision[1]
+        else:
+            state, feedback = AWAITING, ""
+        facts[row.portfolio_id][1].append(ClaimFact(
+            evidence_id=row.evidence_id, criterion_id=row.criterion_id, state=state,
+            feedback=feedback, resubmitted=decision is not None and state == AWAITING,
+            dispute=disputes.get(row.evidence_id, "")))
+    return facts
+
+
+def coverage_for(portfolio: Portfolio, unit: Unit, today: date) -> Coverage:
+    evidence, claims = load_facts([portfolio.id])[portfolio.id]
+    return compute_coverage(unit, evidence, claims, today)
+
+
+def coverages_for(portfolios: list[Portfolio], units: dict[str, Unit],
+                  today: date) -> dict[int, Coverage | None]:
+    """Coverage for many portfolios at once (None where the unit's spec is not loaded)."""
+    facts = load_facts([p.id for p in portfolios])
+    out: dict[int, Coverage | None] = {}
+    for p in portfolios:
+        unit = units.get(p.unit_id)
+        out[p.id] = compute_coverage(unit, *facts[p.id], today) if unit else None
+    return out
+
+
+def evidence_fields(e: Evidence) -> dict:
+    """An item's own fields as plain data: one serialisation for its versions and the digest."""
+    return {
+        "title": e.title, "method": e.method, "dated": e.dated.isoformat(),
+        "context": e.context or "", "account_md": e.account_md or "",
+        "place": e.place or "",
+        "start_time": e.start_time.strftime("%H:%M") if e.start_time else None,
+        "duration_minutes": e.duration_minutes, "questions_md": e.questions_md or "",
+    }
+
+
+def portfolio_state(portfolio: Portfolio) -> dict:
+    """Everything a signature vouches for, as plain sorted data (ids, never row order): each
+    evidence item's content, file hashes and version, every claim and every decision, the
+    learner's answers to assessors' records, and every witness statement with its signature."""
+    items = db.session.scalars(
+        select(Evidence).where(Evidence.portfolio_id == portfolio.id)
+        .options(selectinload(Evidence.files), selectinload(Evidence.responses),
+                 selectinload(Evidence.witness),
+                 selectinload(Evidence.claims).selectinload(Claim.decisions))
+        .order_by(Evidence.id)).all()
+    evidence = {}
+    for e in items:
+        evidence[str(e.id)] = {
+            **evidence_fields(e),
+            "author_id": e.author_id, "version": e.version,
+            "files": sorted(f.sha256 for f in e.files),
+            "claims": {c.criterion_id: {
+                "rationale": c.rationale, "created_by_id": c.created_by_id,
+                "decisions": [{"id": d.id, "outcome": d.outcome, "feedback": d.feedback,
+                               "assessor_id": d.assessor_id,
+                               "evidence_version": d.evidence_version,
+                               "decided_at": d.decided_at.isoformat()}
+                              for d in c.decisions]}
+                for c in e.claims},
+            "responses": [{"id": r.id, "response": r.response, "comment": r.comment,
+                           "evidence_version": r.evidence_version} for r in e.responses],
+            "witness": None if e.witness is None else {
+                "name": e.witness.witness_name, "job_title": e.witness.job_title,
+                "relationship": e.witness.relationship_to_learner,
+                "email": e.witness.witness_email,
+                "verification_contact": e.witness.verification_contact,
+                "not_relative": e.witness.not_relative, "signed_name": e.witness.signed_name,
+                "signed_at": e.witness.used_at.isoformat() if e.witness.used_at else None},
+        }
+    return {"portfolio": portfolio.id, "unit": portfolio.unit_id,
+            "learner_id": portfolio.learner_id, "evidence": evidence}
+
+
+def current_digest(portfolio: Portfolio) -> str:
+    return digest_of(portfolio_state(portfolio))
+
+
+def signature_statuses(portfolio: Portfolio, state: dict | None = None) -> list[SignatureStatus]:
+    """Every signature on the portfolio, each current or superseded and why."""
+    return statuses(portfolio.signatures,
+                    state if state is not None else portfolio_state(portfolio))
+
+
+def samples_of(portfolio: Portfolio) -> list[Sample]:
+    """The portfolio's IQA samples, newest first."""
+    return list(db.session.scalars(
+        select(Sample).where(Sample.portfolio_id == portfolio.id)
+        .order_by(Sample.planned_at.desc(), Sample.id.desc())))
