@@ -9,7 +9,10 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from . import Decision, Portfolio, User, UTCDateTime, utcnow
+from .accounts import User
+from .assessment import Decision
+from .base import UTCDateTime, utcnow
+from .portfolios import Portfolio
 
 
 class RiskRating(StrEnum):

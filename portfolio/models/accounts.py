@@ -1,0 +1,53 @@
+"""People and their roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    LEARNER = "learner"
+    ASSESSOR = "assessor"
+    IQA = "iqa"
+    ADMIN = "admin"
+    EQA = "eqa"  # external: read-only, named portfolios, until the grant expires
+
+    @property
+    def label(self) -> str:
+        return {"iqa": "IQA (internal quality assurer)",
+                "eqa": "EQA (external quality assurer)"}.get(self.value,
+                                                              self.value.capitalize())
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

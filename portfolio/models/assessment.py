@@ -1,0 +1,83 @@
+"""Claims of evidence against criteria, and the assessor's decisions on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .accounts import User
+from .base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .portfolios import Evidence
+
+
+class ClaimOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    REFERRED = "referred"
+
+
+class Claim(db.Model):
+    """One evidence item tagged to one criterion, with the learner's rationale."""
+
+    __tablename__ = "claim"
+    __table_args__ = (UniqueConstraint("evidence_id", "criterion_id",
+                                       name="uq_claim_evidence_criterion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(16))
+    rationale: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    evidence: Mapped[Evidence] = relationship(back_populates="claims")
+    created_by: Mapped[User] = relationship()
+    decisions: Mapped[list[Decision]] = relationship(
+        back_populates="claim", cascade="all, delete-orphan",
+        order_by="(Decision.decided_at, Decision.id)")
+
+    @property
+    def latest_decision(self) -> Decision | None:
+        return self.decisions[-1] if self.decisions else None
+
+    @property
+    def state(self) -> str:
+        """awaiting, accepted or referred: the latest decision, if it judged this version."""
+        d = self.latest_decision
+        if d is None or d.evidence_version != self.evidence.version:
+            return "awaiting"
+        return d.outcome
+
+    @property
+    def added_by_assessor(self) -> bool:
+        return self.created_by_id != self.evidence.portfolio.learner_id
+
+
+class Decision(db.Model):
+    """An assessor's judgement of a claim. Appended, never overwritten."""
+
+    __tablename__ = "decision"
+    __table_args__ = (
+        CheckConstraint(f"outcome IN {tuple(o.value for o in ClaimOutcome)}",
+                        name="outcome_known"),
+        CheckConstraint("outcome = 'accepted' OR length(feedback) > 0",
+                        name="referral_has_feedback"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The evidence version judged: a later revision sends the claim back for assessment.
+    evidence_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    claim: Mapped[Claim] = relationship(back_populates="decisions")
+    assessor: Mapped[User] = relationship()
