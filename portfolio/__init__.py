@@ -34,7 +34,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         app.config.update(test_config)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    # user_module_prefix: new migrations name our column types as portfolio.models.X, as the
+    # existing ones do, wherever the type now lives in the package.
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     user_module_prefix="portfolio.models.")
     login_manager.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)
