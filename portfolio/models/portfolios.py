@@ -231,6 +231,9 @@ class WitnessRequest(db.Model):
     job_title: Mapped[str] = mapped_column(String(120))
     relationship_to_learner: Mapped[str] = mapped_column(String(200))
     activity: Mapped[str] = mapped_column(Text)  # what the learner asks them to describe
+    # Which of the unit's witness-written methods (author = "witness" in the spec).
+    method: Mapped[str] = mapped_column(String(64), default="witness_testimony",
+                                        server_default="witness_testimony")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,11 +1,13 @@
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 
 class WitnessRequestForm(FlaskForm):
+    # Shown only when the unit has more than one witness method (choices set by the view).
+    method = SelectField("Kind of witness", validate_choice=True)
     name = StringField("Witness’s full name", validators=[DataRequired(), Length(max=120)])
     email = StringField("Their email address", validators=[DataRequired(), Email(
         message="Give a working email address."), Length(max=254)])

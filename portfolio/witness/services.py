@@ -25,8 +25,6 @@ from ..models import Evidence, Portfolio, User, WitnessRequest, utcnow
 from ..notify import absolute, link_to, notify, queue_mail
 from ..spec import Unit
 
-METHOD = "witness_testimony"
-
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -39,6 +37,7 @@ class WitnessDetails:
     job_title: str
     relationship: str
     activity: str
+    method: str = ""  # one of the unit's witness methods; the first when empty
 
 
 def request_testimony(portfolio: Portfolio, unit: Unit, details: WitnessDetails, *,
@@ -48,15 +47,18 @@ def request_testimony(portfolio: Portfolio, unit: Unit, details: WitnessDetails,
     if not can(actor, Action.EDIT_EVIDENCE, portfolio):
         raise NotAllowed("Only the learner asks their witnesses.")
     ensure_unlocked(portfolio)
-    if METHOD not in unit.methods:
-        raise DomainError("This unit does not take witness testimony.")
+    method = details.method or next((m.key for m in unit.methods_by("witness")), "")
+    if method not in {m.key for m in unit.methods_by("witness")}:
+        raise DomainError("This unit does not take witness testimony."
+                          if not unit.methods_by("witness") else
+                          "Choose the kind of witness from the list.")
     token = secrets.token_urlsafe(32)
     days = current_app.config.get("WITNESS_LINK_DAYS", 14)
     request = WitnessRequest(
         portfolio_id=portfolio.id, requested_by_id=actor.id, witness_name=details.name.strip(),
         witness_email=details.email.strip().lower(), job_title=details.job_title.strip(),
         relationship_to_learner=details.relationship.strip(),
-        activity=details.activity.strip(), token_hash=token_hash(token),
+        activity=details.activity.strip(), method=method, token_hash=token_hash(token),
         expires_at=utcnow() + timedelta(days=days))
     db.session.add(request)
     db.session.flush()
@@ -75,6 +77,11 @@ def request_testimony(portfolio: Portfolio, unit: Unit, details: WitnessDetails,
                  witness_request_id=request.id, witness_email=request.witness_email,
                  emailed=emailed, expires_at=request.expires_at)
     return request, link, emailed
+
+
+def _method_name(unit: Unit, key: str) -> str:
+    method = unit.methods.get(key)
+    return method.name if method else "Witness testimony"
 
 
 def witness_rows(portfolio: Portfolio) -> list[tuple[WitnessRequest, str]]:
@@ -137,8 +144,9 @@ def submit_testimony(request: WitnessRequest, unit: Unit, testimony: Testimony,
     if testimony.dated > now.date():
         raise DomainError("The date cannot be in the future.")
     evidence = Evidence(
-        portfolio=portfolio, author_id=None, method=METHOD, dated=testimony.dated,
-        title=f"Witness testimony: {request.witness_name}, {request.job_title}",
+        portfolio=portfolio, author_id=None, method=request.method, dated=testimony.dated,
+        title=f"{_method_name(unit, request.method)}: {request.witness_name}, "
+              f"{request.job_title}",
         context=f"{request.job_title}; {request.relationship_to_learner}. "
                 f"Asked to describe: {request.activity}",
         account_md=testimony.statement.strip())

@@ -27,9 +27,11 @@ def ask(portfolio_id: int):
     portfolio = get_portfolio(portfolio_id, Action.EDIT_EVIDENCE)
     unit = get_unit(portfolio.unit_id)
     form = WitnessRequestForm()
+    form.method.choices = [(m.key, f"{m.name}: {m.description}")
+                           for m in unit.methods_by("witness")]
     if form.validate_on_submit():
         details = WitnessDetails(form.name.data, form.email.data, form.job_title.data,
-                                 form.relationship.data, form.activity.data)
+                                 form.relationship.data, form.activity.data, form.method.data)
         with saving() as saved:
             request, link, emailed = request_testimony(portfolio, unit, details,
                                                        actor=current_user)
