@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import Action, can
+from ..clock import uk_today
 from ..errors import DomainError, NotAllowed
 from ..evidence.versions import record_version
 from ..extensions import db
@@ -135,7 +136,7 @@ def submit_testimony(request: WitnessRequest, unit: Unit, testimony: Testimony,
                           "testimony with you.")
     if not testimony.signed_name.strip() or not testimony.confirmed:
         raise DomainError("Sign by typing your full name and ticking the confirmation.")
-    if testimony.dated > now.date():
+    if testimony.dated > uk_today(now):
         raise DomainError("The date cannot be in the future.")
     evidence = Evidence(
         portfolio=portfolio, author_id=None, method=METHOD, dated=testimony.dated,
