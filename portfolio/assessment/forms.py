@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -17,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..spec import Method, Unit
+from ..validators import NotInFuture
 
 
 class DecisionForm(FlaskForm):
@@ -84,7 +83,7 @@ def record_form(unit: Unit, method: Method, fixed: set[str] = frozenset(), formd
     seen = "observed" if observation else "covered in the discussion"
 
     class RecordForm(FlaskForm):
-        dated = DateField("Date", validators=[DataRequired()])
+        dated = DateField("Date", validators=[DataRequired(), NotInFuture()])
         start_time = TimeField("Start time", validators=[Optional()] if not observation else
                                [DataRequired(message="Give the time of the observation.")])
         duration_minutes = IntegerField(
@@ -115,10 +114,6 @@ def record_form(unit: Unit, method: Method, fixed: set[str] = frozenset(), formd
         note = TextAreaField("Why you are amending the record", validators=[Length(max=5000)],
                              description="The learner is asked to confirm the amended record.")
         submit = SubmitField("Save the record")
-
-        def validate_dated(self, field):
-            if field.data and field.data > date.today():
-                raise ValidationError("The date cannot be in the future.")
 
         def validate(self, extra_validators=None):
             ok = super().validate(extra_validators)

@@ -1,8 +1,8 @@
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
+
+from ..validators import NotInFuture
 
 
 class WitnessRequestForm(FlaskForm):
@@ -28,7 +28,7 @@ class TestimonyForm(FlaskForm):
                                     Length(max=20000)],
         description="In your own words: when and where, what the learner did and said, and "
                     "how the customer responded. Describe; you are not assessing them.")
-    dated = DateField("When you saw it", validators=[DataRequired()])
+    dated = DateField("When you saw it", validators=[DataRequired(), NotInFuture()])
     not_relative = BooleanField("I am not a relative of the learner")
     verification_contact = StringField(
         "Phone number or email for checking", validators=[DataRequired(
@@ -39,10 +39,6 @@ class TestimonyForm(FlaskForm):
         message="Type your full name to sign."), Length(max=120)])
     confirmed = BooleanField("I confirm this statement is true and that I wrote it")
     submit = SubmitField("Sign and send")
-
-    def validate_dated(self, field):
-        if field.data and field.data > date.today():
-            raise ValidationError("The date cannot be in the future.")
 
     def validate_not_relative(self, field):
         if not field.data:

@@ -26,6 +26,7 @@ from ..models import Evidence, Portfolio, User, WitnessRequest, utcnow
 from ..notify import absolute, link_to, notify, queue_mail
 from ..signing import ensure_unlocked
 from ..spec import Unit
+from ..validators import FUTURE_DATE
 
 METHOD = "witness_testimony"
 
@@ -137,7 +138,7 @@ def submit_testimony(request: WitnessRequest, unit: Unit, testimony: Testimony,
     if not testimony.signed_name.strip() or not testimony.confirmed:
         raise DomainError("Sign by typing your full name and ticking the confirmation.")
     if testimony.dated > uk_today(now):
-        raise DomainError("The date cannot be in the future.")
+        raise DomainError(FUTURE_DATE)
     evidence = Evidence(
         portfolio=portfolio, author_id=None, method=METHOD, dated=testimony.dated,
         title=f"Witness testimony: {request.witness_name}, {request.job_title}",
