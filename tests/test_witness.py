@@ -9,8 +9,8 @@ from sqlalchemy import select
 from portfolio.evidence.services import set_claims
 from portfolio.models import AuditEvent, Evidence, Notification, WitnessRequest, utcnow
 from portfolio.signing import current_digest
+from portfolio.tokens import hash_token as token_hash
 from portfolio.units import all_units
-from portfolio.witness.services import token_hash
 
 ASK = {"name": "Sam Carter", "email": "Sam.Carter@northgate.example",
        "job_title": "Team leader, customer relations", "relationship": "My line manager",

@@ -7,8 +7,6 @@ the database alone cannot be used to sign as a witness. A link works once, until
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -26,13 +24,10 @@ from ..models import Evidence, Portfolio, User, WitnessRequest, utcnow
 from ..notify import absolute, link_to, notify, queue_mail
 from ..signing import ensure_unlocked
 from ..spec import Unit
+from ..tokens import hash_token, new_token
 from ..validators import FUTURE_DATE
 
 METHOD = "witness_testimony"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -53,13 +48,13 @@ def request_testimony(portfolio: Portfolio, unit: Unit, details: WitnessDetails,
     ensure_unlocked(portfolio)
     if METHOD not in unit.methods:
         raise DomainError("This unit does not take witness testimony.")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     days = current_app.config.get("WITNESS_LINK_DAYS", 14)
     request = WitnessRequest(
         portfolio_id=portfolio.id, requested_by_id=actor.id, witness_name=details.name.strip(),
         witness_email=details.email.strip().lower(), job_title=details.job_title.strip(),
         relationship_to_learner=details.relationship.strip(),
-        activity=details.activity.strip(), token_hash=token_hash(token),
+        activity=details.activity.strip(), token_hash=hash_token(token),
         expires_at=utcnow() + timedelta(days=days))
     db.session.add(request)
     db.session.flush()
@@ -93,7 +88,7 @@ def witness_rows(portfolio: Portfolio) -> list[tuple[WitnessRequest, str]]:
 def find_request(token: str) -> WitnessRequest | None:
     if not token or len(token) > 100:
         return None
-    return db.session.query(WitnessRequest).filter_by(token_hash=token_hash(token)).first()
+    return db.session.query(WitnessRequest).filter_by(token_hash=hash_token(token)).first()
 
 
 def revoke(request: WitnessRequest, *, actor: User) -> None:
