@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import Flask, render_template, request, url_for
 from flask_login import current_user
@@ -13,13 +12,13 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import config, units
+from .clock import UK
 from .errors import DomainError
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 from .storage import EvidenceStore
 from .text import render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
-UK = ZoneInfo("Europe/London")
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:

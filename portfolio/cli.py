@@ -102,8 +102,7 @@ def demo(password: str | None):
 @with_appcontext
 def export(portfolio_id: int, out: Path | None):
     """Export a portfolio to a signed PDF."""
-    from datetime import date
-
+    from .clock import uk_today
     from .export.services import export_portfolio
     from .models import Portfolio
 
@@ -112,7 +111,7 @@ def export(portfolio_id: int, out: Path | None):
         click.echo(f"There is no portfolio {portfolio_id}.", err=True)
         raise SystemExit(1)
     path, refused = export_portfolio(
-        portfolio, actor=None, today=date.today(),
+        portfolio, actor=None, today=uk_today(),
         progress=lambda step, percent: click.echo(f"{percent:3d}%  {step}"))
     db.session.commit()
     if out is not None:

@@ -7,7 +7,7 @@ Idempotent: running it again resets the demo passwords and adds nothing twice.
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from .admin.services import enrol
 from .assessment.services import record_decision
 from .auth.services import create_user, find_user, random_password, set_password
+from .clock import uk_today
 from .evidence.services import EvidenceFields, Upload, add_evidence, check_uploads, set_claims
 from .extensions import db
 from .models import Portfolio, Role, User
@@ -94,9 +95,9 @@ def _add(portfolio, unit, learner, *, title, method, days_ago, context, account,
     store = current_app.extensions["evidence_store"]
     evidence = add_evidence(
         portfolio, unit,
-        EvidenceFields(title=title, method=method, dated=date.today() - timedelta(days=days_ago),
+        EvidenceFields(title=title, method=method, dated=uk_today() - timedelta(days=days_ago),
                        context=context, account_md=account),
-        _files(*files), actor=learner, store=store, submission_key=None, today=date.today())
+        _files(*files), actor=learner, store=store, submission_key=None, today=uk_today())
     set_claims(evidence, unit, claims, actor=learner)
     return evidence
 
@@ -215,7 +216,7 @@ next-day replacement,adviser (within £150),resolved - customer satisfied,Thu 16
 
 
 def _email_thread(days_ago: int) -> bytes:
-    sent = datetime.combine(date.today() - timedelta(days=days_ago), time(11, 2), tzinfo=UTC)
+    sent = datetime.combine(uk_today() - timedelta(days=days_ago), time(11, 2), tzinfo=UTC)
     msg = EmailMessage()
     msg["From"] = "Priya Shah <customer.care@northgate-appliances.example>"
     msg["To"] = "Daniel Hughes <d.hughes@example.com>"

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from portfolio.evidence.services import set_claims
 from portfolio.facts import current_digest
 from portfolio.models import AuditEvent, Evidence, Notification, WitnessRequest, utcnow
+from portfolio.tokens import hash_token as token_hash
 from portfolio.units import all_units
-from portfolio.witness.services import token_hash
 
 ASK = {"name": "Sam Carter", "email": "Sam.Carter@northgate.example",
        "job_title": "Team leader, customer relations", "relationship": "My line manager",
@@ -174,3 +174,24 @@ def test_a_signed_off_portfolio_takes_no_testimony(db, client, portfolios, link)
     db.session.commit()
     response = client.get(link)
     assert response.status_code == 410 and "signed off" in response.text
+
+
+def test_an_expert_witness_uses_the_same_link(db, client, browser, people, portfolios):
+    """Which methods a link can ask for comes from the spec: any method a witness writes."""
+    browser.login(people["learner"])
+    form = client.get(f"/portfolios/{portfolios['own'].id}/witnesses/new").text
+    assert "Kind of witness" in form and "Expert witness" in form
+    url = link_from(ask(browser, portfolios, method="expert_witness").text)
+    browser.client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
+    page = client.get(url.replace("http://localhost", "")).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post(url.replace("http://localhost", ""),
+                data={**SIGN, "csrf_token": token, "dated": "2026-11-12"})
+    testimony = db.session.scalar(select(Evidence))
+    assert testimony.method == "expert_witness"
+    assert testimony.title.startswith("Expert witness: Sam Carter")
+    browser.login(people["learner"])
+    refused = ask(browser, portfolios, method="direct_observation")
+    assert "Choose the kind of witness from the list." in refused.text
+    assert db.session.scalar(select(WitnessRequest).where(
+        WitnessRequest.method == "direct_observation")) is None

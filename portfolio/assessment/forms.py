@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -11,10 +9,11 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..evidence.forms import field_key
 from ..spec import Method, Unit
+from ..validators import NotInFuture
 
 
 def record_form(unit: Unit, method: Method, fixed: set[str] = frozenset(), formdata=None,
@@ -29,7 +28,7 @@ def record_form(unit: Unit, method: Method, fixed: set[str] = frozenset(), formd
     seen = "observed" if observation else "covered in the discussion"
 
     class RecordForm(FlaskForm):
-        dated = DateField("Date", validators=[DataRequired()])
+        dated = DateField("Date", validators=[DataRequired(), NotInFuture()])
         start_time = TimeField("Start time", validators=[Optional()] if not observation else
                                [DataRequired(message="Give the time of the observation.")])
         duration_minutes = IntegerField(
@@ -60,10 +59,6 @@ def record_form(unit: Unit, method: Method, fixed: set[str] = frozenset(), formd
         note = TextAreaField("Why you are amending the record", validators=[Length(max=5000)],
                              description="The learner is asked to confirm the amended record.")
         submit = SubmitField("Save the record")
-
-        def validate_dated(self, field):
-            if field.data and field.data > date.today():
-                raise ValidationError("The date cannot be in the future.")
 
         def validate(self, extra_validators=None):
             ok = super().validate(extra_validators)

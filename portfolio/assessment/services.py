@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..notify import link_to, notify
 from ..spec import Unit
+from ..validators import FUTURE_DATE
 
 
 def _evidence_link(evidence: Evidence, claim: Claim | None = None) -> str:
@@ -136,7 +137,7 @@ def _check_record(unit: Unit, fields: RecordFields, observed: dict[str, str],
     if method is None or method.author != "assessor":
         raise DomainError("Choose one of the assessor's record types.")
     if fields.dated > today:
-        raise DomainError("The date cannot be in the future.")
+        raise DomainError(FUTURE_DATE)
     if not observed:
         raise DomainError("Tick at least one criterion the record covers.")
     check_criteria(unit, observed, "Say what you saw or heard for AC {}.")

@@ -1,9 +1,8 @@
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..access import Action, get_portfolio
+from ..clock import uk_today
 from ..evidence.forms import AddClaimForm, DecisionForm, ResponseForm, field_key
 from ..evidence.services import StaleEdit
 from ..evidence.views import load_evidence, render_detail
@@ -92,7 +91,7 @@ def new_record(portfolio_id: int, method_key: str):
     if method is None or method.author != "assessor":
         abort(404)
     form = record_form(unit, method, formdata=request.form if request.method == "POST" else None,
-                       data={"dated": date.today()})
+                       data={"dated": uk_today()})
     status = 200
     if request.method == "POST":
         status = 422
@@ -100,7 +99,7 @@ def new_record(portfolio_id: int, method_key: str):
             with saving() as saved:
                 evidence = save_record(portfolio, unit, _fields(form, method.key),
                                        form.observed(), assessor=current_user,
-                                       today=date.today())
+                                       today=uk_today())
             if saved.ok:
                 flash(f"Saved “{evidence.title}”. {portfolio.learner.name} has been asked to "
                       "confirm it is accurate.", "success")
@@ -137,7 +136,7 @@ def amend_record(evidence_id: int):
             # A stale form goes to the error page, which shows back everything typed.
             with saving(reraise=(StaleEdit,)) as saved:
                 save_record(portfolio, unit, _fields(form, method.key), form.observed(),
-                            assessor=current_user, today=date.today(), evidence=evidence,
+                            assessor=current_user, today=uk_today(), evidence=evidence,
                             expected_version=form.version.data, note=form.note.data or "")
             if saved.ok:
                 flash(f"Saved as version {evidence.version}. {portfolio.learner.name} has been "

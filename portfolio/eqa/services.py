@@ -9,7 +9,6 @@ reading pages even if a view forgot to check.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -22,6 +21,7 @@ from ..errors import DomainError, NotAllowed
 from ..extensions import db
 from ..models import AuditEvent, EqaGrant, Portfolio, Role, User, utcnow
 from ..notify import absolute, link_to, queue_mail
+from ..tokens import hash_token, new_token
 
 MAX_DAYS = 90
 
@@ -37,8 +37,6 @@ ALLOWED_ENDPOINTS = {
 ALLOWED_POSTS = {"auth.login", "auth.logout", "export.verify", "eqa.invitation"}
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def grant_access(*, name: str, email: str, organisation: str, portfolios: list[Portfolio],
@@ -64,10 +62,10 @@ def grant_access(*, name: str, email: str, organisation: str, portfolios: list[P
         db.session.flush()
         audit.record("user.created", actor=actor, summary=f"Created EQA account {email}",
                      user_id=user.id, role=Role.EQA.value)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     grant = EqaGrant(eqa_id=user.id, organisation=organisation.strip(), granted_by_id=actor.id,
                      expires_at=utcnow() + timedelta(days=days),
-                     invite_token_hash=token_hash(token))
+                     invite_token_hash=hash_token(token))
     grant.portfolios = list(portfolios)
     db.session.add(grant)
     db.session.flush()
@@ -96,7 +94,7 @@ def invite_days() -> int:
 
 def find_invitation(token: str) -> EqaGrant | None:
     return db.session.scalar(select(EqaGrant).where(
-        EqaGrant.invite_token_hash == token_hash(token)))
+        EqaGrant.invite_token_hash == hash_token(token)))
 
 
 def invitation_problem(grant: EqaGrant | None, now: datetime) -> str | None:

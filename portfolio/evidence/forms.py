@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -19,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..spec import Unit
 from ..uploads import ACCEPT_ATTRIBUTE, ACCEPTED_DESCRIPTION
+from ..validators import NotInFuture
 
 
 class EvidenceForm(FlaskForm):
@@ -27,7 +26,7 @@ class EvidenceForm(FlaskForm):
         description="A short name you and your assessor will recognise, for example "
                     "“Refund complaint: email thread with Mrs Patel”.")
     method = SelectField("Evidence method", validators=[DataRequired()])
-    dated = DateField("Date of the work", validators=[DataRequired()],
+    dated = DateField("Date of the work", validators=[DataRequired(), NotInFuture()],
                       description="When the work happened, not when you upload it.")
     context = TextAreaField(
         "Workplace context", validators=[Length(max=2000)],
@@ -59,10 +58,6 @@ class EvidenceForm(FlaskForm):
         self.files.render_kw = {**self.files.render_kw, "data-max-bytes":
                                 current_app.config["MAX_UPLOAD_BYTES"],
                                 "data-max-files": count}
-
-    def validate_dated(self, field):
-        if field.data and field.data > date.today():
-            raise ValidationError("The date cannot be in the future.")
 
     def uploads(self):
         """The files actually chosen (browsers send one empty part when none is)."""

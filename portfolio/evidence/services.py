@@ -23,6 +23,7 @@ from ..notify import link_to, notify
 from ..spec import Unit
 from ..storage import EvidenceStore, StagedFile, TooLarge
 from ..uploads import display_name, inspect
+from ..validators import FUTURE_DATE
 from .versions import record_version, refresh_claims
 
 
@@ -94,7 +95,7 @@ def _validate(unit: Unit, fields: EvidenceFields, today: date) -> None:
     if method is None or method.author != "learner":
         raise DomainError("Choose one of the evidence methods you can add yourself.")
     if fields.dated > today:
-        raise DomainError("The evidence date cannot be in the future.")
+        raise DomainError(FUTURE_DATE)
 
 
 def _attach(evidence: Evidence, files: list[CheckedFile], *, actor: User,

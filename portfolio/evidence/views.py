@@ -1,5 +1,4 @@
 import secrets
-from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -9,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..access import Action, check, get_portfolio, page_flags
 from ..changes import compare
+from ..clock import uk_today
 from ..errors import DomainError, Locked
 from ..extensions import db
 from ..models import Claim, Decision, Evidence, EvidenceFile, EvidenceVersion
@@ -93,7 +93,7 @@ def new(portfolio_id: int):
     form = EvidenceForm(unit=unit)
     if request.method == "GET":
         form.submission_key.data = secrets.token_urlsafe(24)
-        form.dated.data = date.today()
+        form.dated.data = uk_today()
     if form.validate_on_submit():
         key = form.submission_key.data or None
         earlier = find_submission(key) if key else None
@@ -103,7 +103,7 @@ def new(portfolio_id: int):
         try:
             files = _checked_files(form)
             evidence = add_evidence(portfolio, unit, _fields(form), files, actor=current_user,
-                                    store=_store(), submission_key=key, today=date.today())
+                                    store=_store(), submission_key=key, today=uk_today())
         except DomainError as exc:
             flash(str(exc), "danger")
         else:
@@ -218,7 +218,7 @@ def edit(evidence_id: int):
             files = _checked_files(form)
             changed = update_evidence(evidence, unit, _fields(form), files,
                                       expected_version=form.version.data or 0,
-                                      actor=current_user, store=_store(), today=date.today(),
+                                      actor=current_user, store=_store(), today=uk_today(),
                                       note=form.note.data or "")
         if not saved.ok:
             flash(saved.error, "danger")

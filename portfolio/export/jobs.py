@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import threading
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from ..clock import uk_today
 from ..extensions import db
 from ..models import ExportJob, Portfolio, User, utcnow
 from .services import export_portfolio
@@ -62,7 +63,7 @@ def run(job_id: int) -> None:
             path = _make_pack(job, progress)
         else:
             path, _refused = export_portfolio(job.portfolio, actor=job.requested_by,
-                                              today=date.today(), progress=progress)
+                                              today=uk_today(), progress=progress)
             job.digest = path.stem.rsplit("_", 1)[-1]
         job.file_name, job.status, job.step, job.percent = path.name, "done", "Done", 100
     except Exception as exc:
@@ -98,10 +99,10 @@ def _make_pack(job: ExportJob, progress) -> Path:
     portfolios = pack_portfolios(job)
     folder = Path(current_app.config["EXPORT_DIR"]) / "packs"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"eqa-sample-pack-{date.today().isoformat()}-{job.id}.zip"
+    target = folder / f"eqa-sample-pack-{uk_today().isoformat()}-{job.id}.zip"
     part = target.with_suffix(".part")
     write_pack(portfolios, part, actor=job.requested_by, units=all_units(),
-               today=date.today(), progress=progress)
+               today=uk_today(), progress=progress)
     part.replace(target)
     return target
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import Action, can, conflicts, ensure_may_sample
+from ..clock import uk_today
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
 from ..facts import current_digest, load_facts, samples_of
@@ -308,7 +309,7 @@ def countersign_problem(portfolio: Portfolio, digest: str) -> str | None:
 
 def plan_csv(view: PlanView, visible: set[int] | None = None) -> str:
     """The plan as CSV: targets per assessor, then each sample (only `visible` ones if given)."""
-    rows: list[list] = [["Sampling plan", view.iqa.name, utcnow().date().isoformat(),
+    rows: list[list] = [["Sampling plan", view.iqa.name, uk_today().isoformat(),
                          "period from", view.since.date().isoformat()], [],
                         ["Assessor", "Risk rating", "Reasons", "Target %", "Portfolios",
                          "Target", "In plan", "Target met"]]

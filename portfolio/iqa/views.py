@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask import (
     Response,
     abort,
@@ -23,6 +21,7 @@ from ..access import (
     may,
     may_see_plan,
 )
+from ..clock import uk_today
 from ..errors import DomainError, NotAllowed
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
@@ -109,7 +108,7 @@ def plan_download():
     audit.record("plan.downloaded", actor=current_user,
                  summary=f"Downloaded {iqa.name}'s sampling plan as CSV", iqa_id=iqa.id)
     db.session.commit()
-    name = f"sampling-plan-{slug(iqa.name)}-{date.today().isoformat()}.csv"  # ASCII only
+    name = f"sampling-plan-{slug(iqa.name)}-{uk_today().isoformat()}.csv"  # ASCII only
     return Response(text, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -209,7 +208,7 @@ def _sample_page(sample: Sample, form=None, answers=None, status=200):
         answer_forms={a.id: AnswerForm(formdata=None, prefix=f"a{a.id}")
                       for a in sample.actions if a.responded_at is None
                       and current_user.id == portfolio.assessor_id},
-        confirm=ConfirmForm(), today=date.today()), status
+        confirm=ConfirmForm(), today=uk_today()), status
 
 
 @bp.route("/samples/<int:sample_id>", methods=["GET", "POST"])
@@ -230,7 +229,7 @@ def sample(sample_id: int):
         actions = (form.actions.data or "").splitlines()
         with saving(reraise=(NotAllowed,)) as saved:
             complete_sample(sample, answers, form.outcome.data, form.feedback.data, actions,
-                            form.due.data, actor=current_user, today=date.today())
+                            form.due.data, actor=current_user, today=uk_today())
         if saved.ok:
             flash("Sample recorded. The assessor has been told.", "success")
             return redirect(url_for(".sample", sample_id=sample.id))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..access import Action, get_portfolio
+from ..clock import uk_today
 from ..extensions import db
 from ..models import AuditEvent
 from ..text import csv_text
@@ -67,7 +68,7 @@ def audit_page(portfolio):
             [e.created_at.isoformat(), e.actor_email, e.action, e.summary, e.detail_json]
             for e in rows])
         name = (f"audit-portfolio-{portfolio.id}" if portfolio else "audit-centre") + \
-            f"-{date.today().isoformat()}.csv"
+            f"-{uk_today().isoformat()}.csv"
         return Response(text, mimetype="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{name}"'})
     events = db.session.scalars(query.limit(PAGE)).all()

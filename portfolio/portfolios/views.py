@@ -1,10 +1,9 @@
-from datetime import UTC, date, datetime
-
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from ..access import Action, get_portfolio, page_flags, visible_portfolios_query
+from ..clock import uk_now, uk_today
 from ..coverage import AWAITING
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
@@ -25,7 +24,7 @@ def index():
     portfolios = db.session.scalars(query).all()
     if current_user.role == Role.LEARNER and len(portfolios) == 1:
         return redirect(url_for(".detail", portfolio_id=portfolios[0].id))
-    rows = caseload(portfolios, all_units(), datetime.now(UTC))
+    rows = caseload(portfolios, all_units(), uk_now())
     return render_template("portfolios/index.html", rows=rows)
 
 
@@ -34,7 +33,7 @@ def index():
 def detail(portfolio_id: int):
     portfolio = get_portfolio(portfolio_id, Action.VIEW)
     unit = get_unit(portfolio.unit_id)
-    coverage = coverage_for(portfolio, unit, date.today())
+    coverage = coverage_for(portfolio, unit, uk_today())
     flags = page_flags(current_user, portfolio)
     return render_template("portfolios/detail.html", portfolio=portfolio, unit=unit,
                            coverage=coverage, to_judge=coverage.claims_in(AWAITING),

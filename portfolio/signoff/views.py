@@ -1,9 +1,8 @@
-from datetime import date
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..access import Action, can, get_portfolio, page_flags
+from ..clock import uk_today
 from ..errors import NotAllowed
 from ..evidence.forms import ConfirmForm
 from ..facts import coverage_for, portfolio_state, signature_statuses
@@ -48,7 +47,7 @@ def _page(portfolio, sign_form=None, reopen_form=None, status=200):
         "signoff/page.html", portfolio=portfolio, unit=unit, digest=digest_of(state),
         not_sampled=not_sampled, confirm=ConfirmForm(),
         listed=listed, current=current, forms=forms, statements=STATEMENTS,
-        kinds=SignatureKind, coverage=coverage_for(portfolio, unit, date.today()),
+        kinds=SignatureKind, coverage=coverage_for(portfolio, unit, uk_today()),
         reopen_form=(reopen_form or ReopenForm(formdata=None))
         if page_flags(current_user, portfolio).reopen else None), status
 
@@ -64,7 +63,7 @@ def page(portfolio_id: int):
         with saving(reraise=(NotAllowed,)) as saved:
             signature = sign(portfolio, get_unit(portfolio.unit_id), form.kind.data,
                              form.typed_name.data, form.confirmed.data, signer=current_user,
-                             today=date.today())
+                             today=uk_today())
         if saved.ok:
             flash(f"Signed: {signature.label}."
                   + (" The portfolio is now locked." if signature.kind == "sign_off" else ""),

@@ -1,13 +1,14 @@
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
+from ..validators import NotInFuture
+
 
 class WitnessRequestForm(FlaskForm):
     # Shown only when the unit has more than one witness method (choices set by the view).
-    method = SelectField("Kind of witness", validate_choice=True)
+    # Not sent: the first of them (the service checks the choice).
+    method = SelectField("Kind of witness", validate_choice=False)
     name = StringField("Witness’s full name", validators=[DataRequired(), Length(max=120)])
     email = StringField("Their email address", validators=[DataRequired(), Email(
         message="Give a working email address."), Length(max=254)])
@@ -30,7 +31,7 @@ class TestimonyForm(FlaskForm):
                                     Length(max=20000)],
         description="In your own words: when and where, what the learner did and said, and "
                     "how the customer responded. Describe; you are not assessing them.")
-    dated = DateField("When you saw it", validators=[DataRequired()])
+    dated = DateField("When you saw it", validators=[DataRequired(), NotInFuture()])
     not_relative = BooleanField("I am not a relative of the learner")
     verification_contact = StringField(
         "Phone number or email for checking", validators=[DataRequired(
@@ -41,10 +42,6 @@ class TestimonyForm(FlaskForm):
         message="Type your full name to sign."), Length(max=120)])
     confirmed = BooleanField("I confirm this statement is true and that I wrote it")
     submit = SubmitField("Sign and send")
-
-    def validate_dated(self, field):
-        if field.data and field.data > date.today():
-            raise ValidationError("The date cannot be in the future.")
 
     def validate_not_relative(self, field):
         if not field.data:

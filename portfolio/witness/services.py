@@ -7,8 +7,6 @@ the database alone cannot be used to sign as a witness. A link works once, until
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,16 +16,15 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import Action, can, ensure_unlocked
+from ..clock import uk_today
 from ..errors import DomainError, NotAllowed
 from ..evidence.versions import record_version
 from ..extensions import db
 from ..models import Evidence, Portfolio, User, WitnessRequest, utcnow
 from ..notify import absolute, link_to, notify, queue_mail
 from ..spec import Unit
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+from ..tokens import hash_token, new_token
+from ..validators import FUTURE_DATE
 
 
 @dataclass(frozen=True)
@@ -52,13 +49,13 @@ def request_testimony(portfolio: Portfolio, unit: Unit, details: WitnessDetails,
         raise DomainError("This unit does not take witness testimony."
                           if not unit.methods_by("witness") else
                           "Choose the kind of witness from the list.")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     days = current_app.config.get("WITNESS_LINK_DAYS", 14)
     request = WitnessRequest(
         portfolio_id=portfolio.id, requested_by_id=actor.id, witness_name=details.name.strip(),
         witness_email=details.email.strip().lower(), job_title=details.job_title.strip(),
         relationship_to_learner=details.relationship.strip(),
-        activity=details.activity.strip(), method=method, token_hash=token_hash(token),
+        activity=details.activity.strip(), method=method, token_hash=hash_token(token),
         expires_at=utcnow() + timedelta(days=days))
     db.session.add(request)
     db.session.flush()
@@ -97,7 +94,7 @@ def witness_rows(portfolio: Portfolio) -> list[tuple[WitnessRequest, str]]:
 def find_request(token: str) -> WitnessRequest | None:
     if not token or len(token) > 100:
         return None
-    return db.session.query(WitnessRequest).filter_by(token_hash=token_hash(token)).first()
+    return db.session.query(WitnessRequest).filter_by(token_hash=hash_token(token)).first()
 
 
 def revoke(request: WitnessRequest, *, actor: User) -> None:
@@ -141,8 +138,8 @@ def submit_testimony(request: WitnessRequest, unit: Unit, testimony: Testimony,
                           "testimony with you.")
     if not testimony.signed_name.strip() or not testimony.confirmed:
         raise DomainError("Sign by typing your full name and ticking the confirmation.")
-    if testimony.dated > now.date():
-        raise DomainError("The date cannot be in the future.")
+    if testimony.dated > uk_today(now):
+        raise DomainError(FUTURE_DATE)
     evidence = Evidence(
         portfolio=portfolio, author_id=None, method=request.method, dated=testimony.dated,
         title=f"{_method_name(unit, request.method)}: {request.witness_name}, "

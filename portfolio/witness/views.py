@@ -1,9 +1,8 @@
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..access import Action, can, get_portfolio
+from ..clock import uk_today
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import WitnessRequest, utcnow
@@ -78,7 +77,7 @@ def testimony(token: str):
     unit = get_unit(portfolio.unit_id)
     form = TestimonyForm()
     if not form.is_submitted():
-        form.dated.data = date.today()
+        form.dated.data = uk_today()
     if form.validate_on_submit():
         with saving() as saved:
             submit_testimony(request, unit, Testimony(

@@ -1,0 +1,20 @@
+"""One-time link tokens (witness testimony, EQA invitation).
+
+A token is 32 random bytes (256 bits) from `secrets`, URL-safe; only its sha256 is stored, so
+the database alone cannot be used to follow a link. No Flask and no database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+
+def new_token() -> str:
+    """A fresh token for a link, shown or emailed once."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """What is stored for a token and looked up when the link is followed: 64 hex digits."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
