@@ -3,23 +3,72 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 
 from .extensions import db
 from .models import AuditEvent, Portfolio, User
 
+
+class AuditAction(StrEnum):
+    """Every kind of audit event, in one place (the value is what the trail stores)."""
+
+    AUDIT_EXPORTED = "audit.exported"
+    AUTH_LOGIN = "auth.login"
+    CLAIM_ADDED_BY_ASSESSOR = "claim.added_by_assessor"
+    CLAIMS_CHANGED = "claims.changed"
+    DECISION_ACCEPTED = "decision.accepted"
+    DECISION_REFERRED = "decision.referred"
+    EQA_GRANTED = "eqa.granted"
+    EQA_INVITATION_ACCEPTED = "eqa.invitation_accepted"
+    EQA_REVOKED = "eqa.revoked"
+    EQA_VIEWED = "eqa.viewed"
+    EVIDENCE_ADDED = "evidence.added"
+    EVIDENCE_CHANGED = "evidence.changed"
+    EVIDENCE_DELETED = "evidence.deleted"
+    EVIDENCE_FILE_DOWNLOADED = "evidence.file_downloaded"
+    EVIDENCE_FILE_REMOVED = "evidence.file_removed"
+    EVIDENCE_RESUBMITTED = "evidence.resubmitted"
+    IQA_RISK_RATED = "iqa.risk_rated"
+    PLAN_DOWNLOADED = "plan.downloaded"
+    PORTFOLIO_ENROLLED = "portfolio.enrolled"
+    PORTFOLIO_EXPORT_DOWNLOADED = "portfolio.export_downloaded"
+    PORTFOLIO_EXPORTED = "portfolio.exported"
+    PORTFOLIO_REASSIGNED = "portfolio.reassigned"
+    PORTFOLIO_REOPENED = "portfolio.reopened"
+    PORTFOLIO_VERIFIED = "portfolio.verified"
+    RECORD_ADDED = "record.added"
+    RECORD_AMENDED = "record.amended"
+    RECORD_CONFIRMED = "record.confirmed"
+    RECORD_DISPUTED = "record.disputed"
+    SAMPLE_ACTION_ANSWERED = "sample.action_answered"
+    SAMPLE_COMPLETED = "sample.completed"
+    SAMPLE_PLANNED = "sample.planned"
+    SAMPLE_REMOVED = "sample.removed"
+    SAMPLE_PACK_MADE = "sample_pack.made"
+    SIGNATURE_COUNTERSIGN = "signature.countersign"
+    SIGNATURE_DECLARATION = "signature.declaration"
+    SIGNATURE_SIGN_OFF = "signature.sign_off"
+    USER_CREATED = "user.created"
+    USER_PASSWORD_SET = "user.password_set"  # noqa: S105 (an event name, not a password)
+    WITNESS_REQUESTED = "witness.requested"
+    WITNESS_REVOKED = "witness.revoked"
+    WITNESS_SIGNED = "witness.signed"
+
+
 # Reads, downloads and quality assurance are not activity on the learner's portfolio.
-READS = ("evidence.file_downloaded", "eqa.viewed", "eqa.granted", "portfolio.exported",
-         "portfolio.export_downloaded", "portfolio.verified", "audit.exported",
-         "sample_pack.made")
+READS = tuple(a.value for a in (
+    AuditAction.EVIDENCE_FILE_DOWNLOADED, AuditAction.EQA_VIEWED, AuditAction.EQA_GRANTED,
+    AuditAction.PORTFOLIO_EXPORTED, AuditAction.PORTFOLIO_EXPORT_DOWNLOADED,
+    AuditAction.PORTFOLIO_VERIFIED, AuditAction.AUDIT_EXPORTED, AuditAction.SAMPLE_PACK_MADE))
 
 
-def record(action: str, *, actor: User | None, portfolio: Portfolio | None = None,
+def record(action: AuditAction | str, *, actor: User | None, portfolio: Portfolio | None = None,
            portfolio_id: int | None = None, summary: str = "", **detail) -> AuditEvent:
     """Add an audit event to the session; it is saved with the change it describes.
 
     `portfolio_id` names a portfolio without loading it (for example a page an EQA viewed)."""
     event = AuditEvent(
-        action=action,
+        action=AuditAction(action).value,  # an unknown action is a ValueError, not a new kind
         actor_id=actor.id if actor else None,
         actor_email=actor.email if actor else "",
         portfolio_id=portfolio.id if portfolio else portfolio_id,

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..access import assessed_by
+from ..audit import AuditAction
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Portfolio, Role, Sample, User
@@ -26,7 +27,7 @@ def enrol(learner: User, unit: Unit, assessor: User, iqa: User, *, actor: User |
                           iqa_id=iqa.id)
     db.session.add(portfolio)
     db.session.flush()
-    audit.record("portfolio.enrolled", actor=actor, portfolio=portfolio,
+    audit.record(AuditAction.PORTFOLIO_ENROLLED, actor=actor, portfolio=portfolio,
                  summary=f"Enrolled {learner.email} on {unit.name}", unit_id=unit.id,
                  assessor=assessor.email, iqa=iqa.email)
     return portfolio
@@ -64,7 +65,7 @@ def reassign(portfolio: Portfolio, assessor: User, iqa: User, *, actor: User) ->
         sample.iqa_id = iqa.id
     db.session.flush()
     db.session.expire(portfolio, ["assessor", "iqa"])
-    audit.record("portfolio.reassigned", actor=actor, portfolio=portfolio,
+    audit.record(AuditAction.PORTFOLIO_REASSIGNED, actor=actor, portfolio=portfolio,
                  summary=f"Assessor {assessor.email}, IQA {iqa.email} (were "
                          f"{before['assessor']}, {before['iqa']})",
                  before=before, after={"assessor": assessor.email, "iqa": iqa.email},

@@ -12,6 +12,7 @@ from datetime import date, time
 
 from .. import audit
 from ..access import Action, can, ensure_unlocked
+from ..audit import AuditAction
 from ..errors import DomainError, Locked, NotAllowed
 from ..evidence.services import StaleEdit, check_criteria
 from ..evidence.versions import record_version, refresh_claims
@@ -104,7 +105,7 @@ def add_claim(evidence: Evidence, unit: Unit, criterion_id: str, rationale: str,
     evidence.claims.append(claim)
     db.session.flush()
     refresh_claims(evidence)
-    audit.record("claim.added_by_assessor", actor=assessor, portfolio=portfolio,
+    audit.record(AuditAction.CLAIM_ADDED_BY_ASSESSOR, actor=assessor, portfolio=portfolio,
                  summary=f"Assessor added AC {criterion_id} to “{evidence.title}”",
                  claim_id=claim.id, evidence_id=evidence.id, criterion_id=criterion_id,
                  rationale=rationale)
@@ -166,7 +167,7 @@ def save_record(portfolio: Portfolio, unit: Unit, fields: RecordFields,
     if evidence is None:
         evidence = Evidence(portfolio=portfolio, author_id=assessor.id, context="", **values)
         db.session.add(evidence)
-        action, verb = "record.added", "recorded"
+        action, verb = AuditAction.RECORD_ADDED, "recorded"
     else:
         if evidence.author_id != assessor.id:
             raise Locked("Only the assessor who wrote this record can amend it.")
@@ -183,7 +184,7 @@ def save_record(portfolio: Portfolio, unit: Unit, fields: RecordFields,
             setattr(evidence, key, value)
         evidence.version += 1
         evidence.updated_at = utcnow()
-        action, verb = "record.amended", "amended"
+        action, verb = AuditAction.RECORD_AMENDED, "amended"
     existing = {c.criterion_id: c for c in evidence.claims}
     for criterion_id, notes in sorted(observed.items()):
         claim = existing.get(criterion_id)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
+from ..audit import AuditAction
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Role, User
@@ -53,7 +54,7 @@ def create_user(*, email: str, name: str, role: str, password: str,
                 password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
-    audit.record("user.created", actor=actor, summary=f"Created {role} account {email}",
+    audit.record(AuditAction.USER_CREATED, actor=actor, summary=f"Created {role} account {email}",
                  user_id=user.id, role=role)
     return user
 
@@ -62,5 +63,6 @@ def set_password(user: User, password: str, *, actor: User | None) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
     user.password_hash = hash_password(password)
-    audit.record("user.password_set", actor=actor, summary=f"Password set for {user.email}",
+    audit.record(AuditAction.USER_PASSWORD_SET, actor=actor,
+                 summary=f"Password set for {user.email}",
                  user_id=user.id)

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit, home_for
 from ..access import access_ended
+from ..audit import AuditAction
 from ..extensions import db
 from . import bp
 from .forms import LoginForm
@@ -40,7 +41,7 @@ def login():
             return render_template("auth/login.html", form=form), 403
         session.clear()  # no session fixation: a new session for the signed-in user
         login_user(user)
-        audit.record("auth.login", actor=user, summary=f"{user.email} signed in")
+        audit.record(AuditAction.AUTH_LOGIN, actor=user, summary=f"{user.email} signed in")
         db.session.commit()
         return redirect(safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form)

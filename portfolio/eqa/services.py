@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import audit
+from ..audit import AuditAction
 from ..auth.services import MIN_PASSWORD_LENGTH, find_user, hash_password
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
@@ -60,7 +61,7 @@ def grant_access(*, name: str, email: str, organisation: str, portfolios: list[P
                     password_hash=hash_password(secrets.token_urlsafe(32)))
         db.session.add(user)
         db.session.flush()
-        audit.record("user.created", actor=actor, summary=f"Created EQA account {email}",
+        audit.record(AuditAction.USER_CREATED, actor=actor, summary=f"Created EQA account {email}",
                      user_id=user.id, role=Role.EQA.value)
     token = new_token()
     grant = EqaGrant(eqa_id=user.id, organisation=organisation.strip(), granted_by_id=actor.id,
@@ -77,12 +78,12 @@ def grant_access(*, name: str, email: str, organisation: str, portfolios: list[P
         f"{'' if len(portfolios) == 1 else 's'} ({names}) until "
         f"{grant.expires_at:%d %B %Y}. Set your password here (the link works once, for "
         f"{invite_days()} days):\n\n  {link}\n\nThen sign in with your email address.\n")
-    audit.record("eqa.granted", actor=actor,
+    audit.record(AuditAction.EQA_GRANTED, actor=actor,
                  summary=f"Granted {user.name} ({email}) read-only access to {names} for "
                          f"{days} days", grant_id=grant.id, eqa_id=user.id,
                  portfolios=[p.id for p in portfolios], expires_at=grant.expires_at)
     for p in portfolios:
-        audit.record("eqa.granted", actor=actor, portfolio=p,
+        audit.record(AuditAction.EQA_GRANTED, actor=actor, portfolio=p,
                      summary=f"EQA {user.name} ({grant.organisation or email}) may read this "
                              f"portfolio until {grant.expires_at:%d %B %Y}", grant_id=grant.id)
     return grant, link, emailed
@@ -123,7 +124,7 @@ def accept_invitation(grant: EqaGrant, password: str, confirm: str, *, now: date
         raise DomainError("The two passwords are different.")
     grant.eqa.password_hash = hash_password(password)
     grant.invite_used_at = now
-    audit.record("eqa.invitation_accepted", actor=grant.eqa,
+    audit.record(AuditAction.EQA_INVITATION_ACCEPTED, actor=grant.eqa,
                  summary=f"{grant.eqa.email} set a password from the invitation",
                  grant_id=grant.id)
     return grant.eqa
@@ -135,20 +136,20 @@ def revoke(grant: EqaGrant, *, actor: User) -> None:
     if grant.revoked_at is not None:
         raise DomainError("This access is already withdrawn.")
     grant.revoked_at = utcnow()
-    audit.record("eqa.revoked", actor=actor,
+    audit.record(AuditAction.EQA_REVOKED, actor=actor,
                  summary=f"Withdrew {grant.eqa.name}'s access", grant_id=grant.id)
 
 
 def log_view(user: User, *, method: str, path: str, endpoint: str | None, status: int,
              portfolio_id: int | None) -> None:
     """One audit event per page or file an EQA opens (or is refused)."""
-    audit.record("eqa.viewed", actor=user, portfolio_id=portfolio_id,
+    audit.record(AuditAction.EQA_VIEWED, actor=user, portfolio_id=portfolio_id,
                  summary=f"{method} {path} ({status})", endpoint=endpoint or "", status=status)
 
 
 def views_of(grant: EqaGrant) -> list[AuditEvent]:
     return list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "eqa.viewed",
+        select(AuditEvent).where(AuditEvent.action == AuditAction.EQA_VIEWED.value,
                                  AuditEvent.actor_id == grant.eqa_id,
                                  AuditEvent.created_at >= grant.created_at)
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(500)))

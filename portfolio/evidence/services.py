@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..access import ensure_unlocked
+from ..audit import AuditAction
 from ..errors import DomainError, InvalidUpload, Locked
 from ..extensions import db
 from ..models import Claim, Evidence, EvidenceFile, Portfolio, User, utcnow
@@ -134,7 +135,7 @@ def add_evidence(portfolio: Portfolio, unit: Unit, fields: EvidenceFields,
         _attach(evidence, files, actor=actor, store=store)
         db.session.flush()
         record_version(evidence, actor=actor)
-        audit.record("evidence.added", actor=actor, portfolio=portfolio,
+        audit.record(AuditAction.EVIDENCE_ADDED, actor=actor, portfolio=portfolio,
                      summary=f"Added evidence “{evidence.title}”", evidence_id=evidence.id,
                      method=evidence.method, dated=evidence.dated, files=_file_summary(files))
         return evidence
@@ -160,7 +161,7 @@ def ensure_editable(evidence: Evidence, actor: User) -> None:
 def _resubmitted(evidence: Evidence, *, actor: User, note: str) -> None:
     """A judged item changed: its claims go back for assessment; tell the assessor."""
     portfolio = evidence.portfolio
-    audit.record("evidence.resubmitted", actor=actor, portfolio=portfolio,
+    audit.record(AuditAction.EVIDENCE_RESUBMITTED, actor=actor, portfolio=portfolio,
                  summary=f"Resubmitted “{evidence.title}” as version {evidence.version}",
                  evidence_id=evidence.id, version=evidence.version, note=note)
     notify(portfolio.assessor,
@@ -207,7 +208,7 @@ def update_evidence(evidence: Evidence, unit: Unit, fields: EvidenceFields,
         for key, value in after.items():
             setattr(evidence, key, value)
         _attach(evidence, files, actor=actor, store=store)
-        audit.record("evidence.changed", actor=actor, portfolio=evidence.portfolio,
+        audit.record(AuditAction.EVIDENCE_CHANGED, actor=actor, portfolio=evidence.portfolio,
                      summary=f"Changed evidence “{evidence.title}”", evidence_id=evidence.id,
                      changed=changed, files_added=_file_summary(files),
                      version=evidence.version + 1)
@@ -223,7 +224,7 @@ def remove_file(evidence_file: EvidenceFile, *, actor: User) -> None:
         raise DomainError("This is the only content of the evidence: add an account or another "
                           "file first, or delete the evidence instead.")
     evidence.files.remove(evidence_file)
-    audit.record("evidence.file_removed", actor=actor, portfolio=evidence.portfolio,
+    audit.record(AuditAction.EVIDENCE_FILE_REMOVED, actor=actor, portfolio=evidence.portfolio,
                  summary=f"Removed “{evidence_file.filename}” from “{evidence.title}”",
                  evidence_id=evidence.id, sha256=evidence_file.sha256,
                  version=evidence.version + 1)
@@ -237,7 +238,7 @@ def delete_evidence(evidence: Evidence, *, actor: User) -> None:
         raise Locked("This evidence has been assessed, so it is kept with its decisions. "
                      "Revise it instead, or add new evidence.")
     portfolio = evidence.portfolio
-    audit.record("evidence.deleted", actor=actor, portfolio=portfolio,
+    audit.record(AuditAction.EVIDENCE_DELETED, actor=actor, portfolio=portfolio,
                  summary=f"Deleted evidence “{evidence.title}”", evidence_id=evidence.id,
                  title=evidence.title, method=evidence.method,
                  claims=[c.criterion_id for c in evidence.claims],
@@ -318,7 +319,7 @@ def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor:
               "removed": sorted(removed)}
     if any(result.values()):
         db.session.flush()
-        audit.record("claims.changed", actor=actor, portfolio=evidence.portfolio,
+        audit.record(AuditAction.CLAIMS_CHANGED, actor=actor, portfolio=evidence.portfolio,
                      summary=f"Claims on “{evidence.title}”: "
                              + "; ".join(f"{k} {', '.join(v)}" for k, v in result.items() if v),
                      evidence_id=evidence.id, **result)

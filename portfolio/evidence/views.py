@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import Action, check, get_portfolio, page_flags
+from ..audit import AuditAction
 from ..changes import compare
 from ..clock import uk_today
 from ..errors import DomainError, Locked
@@ -317,7 +318,8 @@ def _send(evidence: Evidence, sha256: str, filename: str, mime_type: str):
         current_app.logger.error("evidence file %s missing from the store", sha256)
         abort(503, description="This file is missing from the evidence store. An administrator "
                                "has been told; the record of it is safe.")
-    audit.record("evidence.file_downloaded", actor=current_user, portfolio=evidence.portfolio,
+    audit.record(AuditAction.EVIDENCE_FILE_DOWNLOADED, actor=current_user,
+                 portfolio=evidence.portfolio,
                  summary=f"Opened “{filename}”", evidence_id=evidence.id, sha256=sha256)
     db.session.commit()
     response = send_file(path, mimetype=mime_type, as_attachment=True,

@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import current_app
 
 from .. import audit
+from ..audit import AuditAction
 from ..facts import current_digest, samples_of
 from ..iqa.services import plan_csv, plan_for, records_csv
 from ..models import Portfolio, User, utcnow
@@ -61,7 +62,7 @@ def write_pack(portfolios: list[Portfolio], target: Path, *, actor: User, units:
         add("sample-records.csv", records_csv(samples).encode("utf-8"))
         z.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
     for p in portfolios:
-        audit.record("sample_pack.made", actor=actor, portfolio=p,
+        audit.record(AuditAction.SAMPLE_PACK_MADE, actor=actor, portfolio=p,
                      summary=f"Included in an EQA sample pack of {len(portfolios)} "
                              f"portfolio{'' if len(portfolios) == 1 else 's'}",
                      portfolios=sorted(chosen))

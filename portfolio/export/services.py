@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import current_app
 
 from .. import audit
+from ..audit import AuditAction
 from ..facts import current_digest
 from ..models import Portfolio, User
 from ..text import slug
@@ -49,7 +50,7 @@ def export_portfolio(portfolio: Portfolio, *, actor: User | None, today: date,
     tmp = path.with_suffix(".part")
     tmp.write_bytes(pdf)
     tmp.replace(path)
-    audit.record("portfolio.exported", actor=actor, portfolio=portfolio,
+    audit.record(AuditAction.PORTFOLIO_EXPORTED, actor=actor, portfolio=portfolio,
                  summary=f"Exported the signed PDF ({len(pdf):,} bytes)", file=path.name,
                  digest=doc.digest, refused=refused[:20])
     progress("Done", 100)

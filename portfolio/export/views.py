@@ -25,6 +25,7 @@ from ..access import (
     require,
     visible_portfolios_query,
 )
+from ..audit import AuditAction
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import ExportJob, Portfolio, Role, Sample
@@ -66,7 +67,8 @@ def job(job_id: int):
 
 def _download(job: ExportJob, path: Path, name: str, mimetype: str, what: str):
     for portfolio in [job.portfolio] if job.portfolio else jobs.pack_portfolios(job):
-        audit.record("portfolio.export_downloaded", actor=current_user, portfolio=portfolio,
+        audit.record(AuditAction.PORTFOLIO_EXPORT_DOWNLOADED, actor=current_user,
+                     portfolio=portfolio,
                      summary=f"Downloaded the {what} {name}", file=name, job_id=job.id)
     db.session.commit()
     response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name,
@@ -116,7 +118,7 @@ def verify():
         data = form.file.data.read(current_app.config["MAX_UPLOAD_BYTES"] * 10 + 1)
         result = verify_file(data)
         verification, portfolio, current = result
-        audit.record("portfolio.verified", actor=current_user, portfolio=portfolio,
+        audit.record(AuditAction.PORTFOLIO_VERIFIED, actor=current_user, portfolio=portfolio,
                      summary=f"Checked {form.file.data.filename}: "
                              + ("verified" if verification.ok else "NOT verified"),
                      digest=verification.digest)

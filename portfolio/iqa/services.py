@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import Action, can, conflicts, ensure_may_sample
+from ..audit import AuditAction
 from ..clock import uk_today
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
@@ -78,7 +79,7 @@ def set_risk(assessor: User, rating: str, reasons: str, *, actor: User) -> Asses
         db.session.add(risk)
     risk.rating, risk.reasons, risk.set_by_id, risk.set_at = rating.value, reasons, actor.id, \
         utcnow()
-    audit.record("iqa.risk_rated", actor=actor,
+    audit.record(AuditAction.IQA_RISK_RATED, actor=actor,
                  summary=f"Rated {assessor.name}: {rating.label} ({reasons})",
                  assessor_id=assessor.id, rating=rating.value, before=before, reasons=reasons)
     return risk
@@ -163,7 +164,7 @@ def add_to_plan(portfolio: Portfolio, *, actor: User, reason: str = "") -> Sampl
                     reason=reason.strip() or "Added by the IQA")
     db.session.add(sample)
     db.session.flush()
-    audit.record("sample.planned", actor=actor, portfolio=portfolio,
+    audit.record(AuditAction.SAMPLE_PLANNED, actor=actor, portfolio=portfolio,
                  summary=f"Added to the sampling plan ({sample.stage}): {sample.reason}",
                  sample_id=sample.id, stage=sample.stage)
     return sample
@@ -174,7 +175,7 @@ def remove_from_plan(sample: Sample, *, actor: User) -> None:
         raise NotAllowed("Only the portfolio's IQA can change its plan.")
     if sample.completed:
         raise DomainError("This sample is recorded; a completed sample record stays on file.")
-    audit.record("sample.removed", actor=actor, portfolio=sample.portfolio,
+    audit.record(AuditAction.SAMPLE_REMOVED, actor=actor, portfolio=sample.portfolio,
                  summary="Taken out of the sampling plan before sampling",
                  sample_id=sample.id, reason=sample.reason)
     db.session.delete(sample)
@@ -254,7 +255,7 @@ def complete_sample(sample: Sample, checks: dict[int, CheckInput], outcome: str,
     sample.completed_at = utcnow()
     sample.digest = current_digest(portfolio)
     db.session.flush()
-    audit.record("sample.completed", actor=actor, portfolio=portfolio,
+    audit.record(AuditAction.SAMPLE_COMPLETED, actor=actor, portfolio=portfolio,
                  summary=f"Sampled ({sample.stage}): {outcome.label}; agreed with "
                          f"{len(decisions) - len(disagreed)} of {len(decisions)} decisions"
                          + (f"; {len(actions)} action(s) due {due.isoformat()}"
@@ -280,7 +281,7 @@ def answer_action(action: SampleAction, response: str, *, actor: User) -> None:
     if action.responded_at is not None:
         raise DomainError("This action is already answered.")
     action.response, action.responded_at, action.responded_by_id = response, utcnow(), actor.id
-    audit.record("sample.action_answered", actor=actor, portfolio=portfolio,
+    audit.record(AuditAction.SAMPLE_ACTION_ANSWERED, actor=actor, portfolio=portfolio,
                  summary=f"Answered the IQA's action “{action.text}”: {response}",
                  sample_id=action.sample_id, action_id=action.id)
     notify(action.sample.iqa, f"{actor.name} answered your action on "

@@ -21,6 +21,7 @@ from ..access import (
     may,
     may_see_plan,
 )
+from ..audit import AuditAction
 from ..clock import uk_today
 from ..errors import DomainError, NotAllowed
 from ..evidence.forms import ConfirmForm
@@ -105,7 +106,7 @@ def plan_download():
     if iqa is None:
         return _no_plan()
     text = plan_csv(plan_for(iqa, all_units()), visible=_visible_ids())
-    audit.record("plan.downloaded", actor=current_user,
+    audit.record(AuditAction.PLAN_DOWNLOADED, actor=current_user,
                  summary=f"Downloaded {iqa.name}'s sampling plan as CSV", iqa_id=iqa.id)
     db.session.commit()
     name = f"sampling-plan-{slug(iqa.name)}-{uk_today().isoformat()}.csv"  # ASCII only

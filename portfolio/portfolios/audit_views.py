@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..access import Action, get_portfolio
+from ..audit import AuditAction
 from ..clock import uk_today
 from ..extensions import db
 from ..models import AuditEvent
@@ -60,7 +61,7 @@ def audit_page(portfolio):
     query, chosen = _filtered(portfolio.id if portfolio else None, request.args)
     if request.args.get("format") == "csv":
         rows = db.session.scalars(query).all()
-        audit.record("audit.exported", actor=current_user, portfolio=portfolio,
+        audit.record(AuditAction.AUDIT_EXPORTED, actor=current_user, portfolio=portfolio,
                      summary=f"Downloaded the audit trail ({len(rows)} events) as CSV",
                      filters={k: str(v or "") for k, v in chosen.items()})
         db.session.commit()

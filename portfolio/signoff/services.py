@@ -17,6 +17,7 @@ from datetime import date
 
 from .. import audit
 from ..access import Action, can, ensure_may_sample
+from ..audit import AuditAction
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
 from ..facts import coverage_for, portfolio_state, signature_statuses
@@ -136,7 +137,7 @@ def reopen(portfolio: Portfolio, reason: str, *, actor: User) -> None:
             withdrawn.append(sig.id)
     portfolio.locked_at = None
     db.session.flush()
-    audit.record("portfolio.reopened", actor=actor, portfolio=portfolio,
+    audit.record(AuditAction.PORTFOLIO_REOPENED, actor=actor, portfolio=portfolio,
                  summary=f"Reopened: {reason}", reason=reason, withdrawn=withdrawn)
     link = link_to("signoff.page", portfolio_id=portfolio.id)
     for person in {portfolio.learner, portfolio.assessor, portfolio.iqa} - {actor}:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import Action, can, ensure_unlocked
+from ..audit import AuditAction
 from ..clock import uk_today
 from ..errors import DomainError, NotAllowed
 from ..evidence.versions import record_version
@@ -68,7 +69,7 @@ def request_testimony(portfolio: Portfolio, unit: Unit, details: WitnessDetails,
         f"  {request.activity}\n\nPlease describe what you saw, in your own words, here "
         f"(the link works once and expires in {days} days; you do not need an account):\n\n"
         f"  {link}\n\nThank you,\n{current_app.config['CENTRE_NAME']}\n")
-    audit.record("witness.requested", actor=actor, portfolio=portfolio,
+    audit.record(AuditAction.WITNESS_REQUESTED, actor=actor, portfolio=portfolio,
                  summary=f"Asked {request.witness_name} ({request.job_title}) for a testimony"
                          + (" by email" if emailed else "; link shown to the learner to pass on"),
                  witness_request_id=request.id, witness_email=request.witness_email,
@@ -106,7 +107,7 @@ def revoke(request: WitnessRequest, *, actor: User) -> None:
         raise DomainError(f"This link is already {state}.")
     request.revoked_at, request.revoked_by_id = utcnow(), actor.id
     db.session.flush()
-    audit.record("witness.revoked", actor=actor, portfolio=portfolio,
+    audit.record(AuditAction.WITNESS_REVOKED, actor=actor, portfolio=portfolio,
                  summary=f"Revoked the witness link for {request.witness_name}",
                  witness_request_id=request.id)
 
@@ -155,7 +156,7 @@ def submit_testimony(request: WitnessRequest, unit: Unit, testimony: Testimony,
     request.signed_name = " ".join(testimony.signed_name.split())
     db.session.flush()
     record_version(evidence, actor=None, note=f"Signed by {request.signed_name}")
-    audit.record("witness.signed", actor=None, portfolio=portfolio,
+    audit.record(AuditAction.WITNESS_SIGNED, actor=None, portfolio=portfolio,
                  summary=f"{request.signed_name} signed a witness testimony",
                  witness_request_id=request.id, evidence_id=evidence.id,
                  witness_email=request.witness_email,
