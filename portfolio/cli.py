@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from .extensions import db
 from .models import Role
 from .spec import SpecError, load_unit, load_units
+from .units import pin_unpinned
 
 
 def init_app(app: Flask) -> None:
@@ -29,6 +30,11 @@ def init_app(app: Flask) -> None:
 def init_db():
     """Create or upgrade the database schema (Alembic migrations)."""
     upgrade()
+    # Portfolios enrolled before unit versions were kept are judged on the current files.
+    pinned = pin_unpinned()
+    db.session.commit()
+    if pinned:
+        click.echo(f"Recorded the unit version of {pinned} portfolio(s).")
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 

@@ -1,16 +1,24 @@
 """Coverage: which criteria a portfolio meets, and why each of the others is a gap.
 
 Pure domain core. Plain facts in (the unit, evidence items, claims with their latest decision,
-today's date), plain results out. Imports nothing from Flask or the database, so the rules
-are tested directly and every page, export and sign-off shares one answer.
+the day to judge on, and the sign-off day if signed), plain results out. Imports nothing from
+Flask or the database, so the rules are tested directly and every page, export, command and
+sign-off shares one answer.
 
-The unit's rules (VARCS, from the spec):
-- a criterion is met by an accepted claim whose evidence method the unit allows for the
-  criterion's kind; for performance criteria that means workplace performance evidence
-  (simulation is not allowed): other methods can support the claim but never meet it;
-- evidence dated before the currency window is not current and meets nothing;
-- an assessor's record (observation, discussion) the learner disputes meets nothing until
-  the dispute is settled.
+The rules (VARCS), all from the unit's spec:
+- Valid: an accepted claim meets a criterion only if its evidence method is one the criterion
+  lists in `meets`; a method in `supports` supports it but never meets it; any other method
+  does not count towards it.
+- Sufficient: a criterion can ask for `min_evidence` separate accepted items, and for a range
+  (e.g. telephone, email, face to face) that the accepted claims' confirmed range items cover
+  between them; a learning outcome can require a method at least once (an observation).
+- Current: evidence dated before the currency window meets nothing. The window is judged at
+  the decision's date for a judged claim, at the sign-off date for a signed-off portfolio
+  (so a signed portfolio keeps the verdict it was signed with, whatever the day), and on the
+  day itself for a claim still awaiting. An accepted claim that has aged out since its
+  decision still counts while the portfolio is in progress, flagged: sign-off judges it again.
+- Reliable: an assessor's record the learner disputes meets nothing until settled.
+- A claim the assessor withdrew stays visible and counts for nothing.
 """
 
 from __future__ import annotations
@@ -20,19 +28,22 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from .spec import Criterion, Outcome, Unit
+from .coverage_words import hint, method_list, outcome_gap_reason, reasons_for, rule_of
+from .spec import MEETS, Criterion, Outcome, Unit
 
 AWAITING = "awaiting"
 ACCEPTED = "accepted"
 REFERRED = "referred"
+WITHDRAWN = "withdrawn"
 
 # Criterion statuses, from best to worst. A criterion not met takes the first that applies.
 MET = "met"
 IN_ASSESSMENT = "awaiting"
 REFERRED_BACK = "referred"
 DISPUTED = "disputed"
+NEEDS_MORE = "needs_more"
 NOT_CURRENT = "not_current"
-NEEDS_WORKPLACE = "needs_workplace"
+NEEDS_WORKPLACE = "needs_workplace"  # only evidence that supports (or does not count)
 NO_EVIDENCE = "no_evidence"
 
 STATUS_LABELS = {
@@ -40,11 +51,11 @@ STATUS_LABELS = {
     IN_ASSESSMENT: "Awaiting assessment",
     REFERRED_BACK: "Referred",
     DISPUTED: "Record disputed",
+    NEEDS_MORE: "More evidence needed",
     NOT_CURRENT: "Evidence out of date",
-    NEEDS_WORKPLACE: "Needs workplace evidence",
+    NEEDS_WORKPLACE: "Supporting evidence only",
     NO_EVIDENCE: "No evidence yet",
 }
-
 
 @dataclass(frozen=True)
 class EvidenceFact:
@@ -52,6 +63,7 @@ class EvidenceFact:
     title: str
     method: str
     dated: date
+    answer: str = ""  # the learner's answer to this version: confirmed, disputed or none
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,9 @@ class ClaimFact:
     feedback: str = ""
     resubmitted: bool = False  # awaiting again after the evidence was revised
     dispute: str = ""  # the learner's comment, if they dispute this assessor's record
+    decided_on: date | None = None  # the day of the latest decision (UK)
+    range_items: tuple[str, ...] = ()  # confirmed by the assessor if judged, else claimed
+    withdrawn: str = ""  # the assessor's reason, if they withdrew the claim
 
 
 @dataclass(frozen=True)
@@ -72,15 +87,28 @@ class ClaimView:
     criterion_id: str
     state: str
     feedback: str
-    can_meet: bool  # the method is one the unit accepts as meeting this criterion's kind
-    current: bool  # dated inside the currency window
+    role: str  # meets, supports or not_evidence: what its method can do for the criterion
+    current: bool  # dated inside the currency window, judged on its reference day
     resubmitted: bool = False
     dispute: str = ""
+    decided_on: date | None = None
+    range_items: tuple[str, ...] = ()
+    withdrawn: str = ""
+    aged_out: bool = False  # accepted while current, out of the window by the day judged
+    window_from: date | None = None  # the earliest date that was current for this claim
+
+    @property
+    def can_meet(self) -> bool:
+        return self.role == MEETS
 
     @property
     def counts(self) -> bool:
         """Would meet the criterion once accepted (or does, if accepted)."""
-        return self.can_meet and self.current and not self.dispute
+        return self.can_meet and self.current and not self.dispute and not self.withdrawn
+
+    @property
+    def meets(self) -> bool:
+        return self.counts and self.state == ACCEPTED
 
 
 @dataclass(frozen=True)
@@ -90,6 +118,8 @@ class CriterionCoverage:
     reasons: tuple[str, ...]
     hint: str
     claims: tuple[ClaimView, ...]
+    warnings: tuple[str, ...] = ()  # met, but worth acting on before sign-off
+    covered: tuple[str, ...] = ()  # range items the accepted evidence covers (labels)
 
     @property
     def met(self) -> bool:
@@ -99,12 +129,18 @@ class CriterionCoverage:
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
 
+    @property
+    def meeting(self) -> tuple[ClaimView, ...]:
+        """The accepted claims this criterion rests on."""
+        return tuple(c for c in self.claims if c.meets)
+
 
 @dataclass(frozen=True)
 class OutcomeProgress:
     outcome: Outcome
     met: int
     total: int
+    gaps: tuple[str, ...] = ()  # the outcome's own rules still unmet (required methods)
 
     @property
     def percent(self) -> int:
@@ -118,6 +154,8 @@ class Coverage:
     outcomes: tuple[OutcomeProgress, ...]
     evidence: tuple[EvidenceFact, ...]  # every item, claimed or not, oldest first
     window_start: date
+    judged_on: date
+    signed_on: date | None = None
 
     @property
     def met(self) -> int:
@@ -128,12 +166,19 @@ class Coverage:
         return len(self.criteria)
 
     @property
+    def outcome_gaps(self) -> tuple[str, ...]:
+        return tuple(g for o in self.outcomes for g in o.gaps)
+
+    @property
     def complete(self) -> bool:
-        """Every criterion met: ready for the assessor's sign-off."""
-        return self.met == self.total
+        """Every criterion met and every outcome rule kept: ready for the assessor's sign-off."""
+        return self.met == self.total and not self.outcome_gaps
 
     def claims_in(self, state: str) -> int:
-        return sum(v.state == state for v in self._cells.values())
+        return sum(v.state == state and not v.withdrawn for v in self._cells.values())
+
+    def claims_where(self, state: str) -> list[ClaimView]:
+        return [v for v in self._cells.values() if v.state == state and not v.withdrawn]
 
     @property
     def resubmitted(self) -> int:
@@ -143,6 +188,17 @@ class Coverage:
     def disputed(self) -> int:
         """Assessor's records the learner disputes (counted once per record)."""
         return len({v.evidence.id for v in self._cells.values() if v.dispute})
+
+    @property
+    def unanswered_records(self) -> list[EvidenceFact]:
+        """Assessor's records whose current version the learner has not confirmed."""
+        return [e for e in self.evidence
+                if self.unit.methods.get(e.method) is not None
+                and self.unit.methods[e.method].author == "assessor" and e.answer != "confirmed"]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(w for c in self.criteria for w in c.warnings)
 
     @property
     def gaps(self) -> tuple[CriterionCoverage, ...]:
@@ -168,109 +224,98 @@ def months_before(day: date, months: int) -> date:
 
 
 def compute_coverage(unit: Unit, evidence: list[EvidenceFact], claims: list[ClaimFact],
-                     today: date) -> Coverage:
-    """Per-criterion status, reasons and hints, and progress per learning outcome."""
+                     today: date, signed_on: date | None = None) -> Coverage:
+    """Per-criterion status, reasons and hints, and progress per learning outcome.
+
+    `today` is the day to judge on; `signed_on`, the day of the portfolio's current sign-off,
+    fixes the currency of everything at that day."""
     by_id = {e.id: e for e in evidence}
-    window_start = months_before(today, unit.rules.currency_window_months)
+    months = unit.rules.currency_window_months
+    window_start = months_before(today, months)
     per_criterion: dict[str, list[ClaimView]] = {c.id: [] for c in unit.criteria}
     for claim in claims:
         ev = by_id.get(claim.evidence_id)
         if ev is None or claim.criterion_id not in per_criterion:
             continue  # a claim on a criterion the unit no longer has cannot count
         criterion = unit.criterion(claim.criterion_id)
+        reference = signed_on or (claim.decided_on if claim.state in (ACCEPTED, REFERRED)
+                                  and claim.decided_on else today)
+        window_from = months_before(reference, months)
+        current = ev.dated >= window_from
         per_criterion[claim.criterion_id].append(ClaimView(
             evidence=ev, criterion_id=claim.criterion_id, state=claim.state,
-            feedback=claim.feedback,
-            can_meet=ev.method in unit.rules.methods_that_meet(criterion.kind),
-            current=ev.dated >= window_start,
-            resubmitted=claim.resubmitted, dispute=claim.dispute,
+            feedback=claim.feedback, role=criterion.role_of(ev.method), current=current,
+            resubmitted=claim.resubmitted, dispute=claim.dispute, decided_on=claim.decided_on,
+            range_items=claim.range_items, withdrawn=claim.withdrawn, window_from=window_from,
+            aged_out=(signed_on is None and claim.state == ACCEPTED and current
+                      and ev.dated < window_start),
         ))
     results = tuple(_judge(unit, c, tuple(per_criterion[c.id]), window_start)
                     for c in unit.criteria)
-    progress = tuple(
-        OutcomeProgress(outcome=o, total=len(o.criteria),
-                        met=sum(r.met for r in results if r.criterion.outcome == o.number))
-        for o in unit.outcomes)
+    progress = tuple(_progress(unit, o, results) for o in unit.outcomes)
     ordered = tuple(sorted(evidence, key=lambda e: (e.dated, e.id)))
     return Coverage(unit=unit, criteria=results, outcomes=progress, evidence=ordered,
-                    window_start=window_start)
+                    window_start=window_start, judged_on=today, signed_on=signed_on)
+
+
+def _progress(unit: Unit, outcome: Outcome, results: tuple[CriterionCoverage, ...]):
+    mine = [r for r in results if r.criterion.outcome == outcome.number]
+    used = {v.evidence.method for r in mine for v in r.claims if v.meets}
+    gaps = tuple(outcome_gap_reason(unit, outcome, m) for m in outcome.required_methods
+                 if m not in used)
+    return OutcomeProgress(outcome=outcome, total=len(mine), met=sum(r.met for r in mine),
+                           gaps=gaps)
 
 
 def _judge(unit: Unit, criterion: Criterion, claims: tuple[ClaimView, ...],
            window_start: date) -> CriterionCoverage:
-    hint = _hint(unit, criterion)
+    active = [c for c in claims if not c.withdrawn]
+    meeting = [c for c in active if c.meets]
+    rng = unit.range_of(criterion)
+    covered = set()
+    for c in meeting:
+        covered |= set(c.range_items)
+    covered_labels = tuple(rng.labels(covered)) if rng else ()
+    enough = len(meeting) >= criterion.min_evidence
+    needed = (criterion.range_min or len(rng.items)) if rng else 0
+    range_ok = rng is None or len(set(rng.items) & covered) >= needed
+    warnings = tuple(
+        f"AC {criterion.id}: “{c.evidence.title}” (dated {c.evidence.dated:%d %B %Y}) has "
+        f"fallen out of the {unit.rules.currency_window_months}-month currency window since "
+        f"it was accepted: sign-off needs evidence dated on or after {window_start:%d %B %Y}."
+        for c in meeting if c.aged_out)
 
     def result(status: str, reasons: list[str]) -> CriterionCoverage:
         return CriterionCoverage(criterion=criterion, status=status, reasons=tuple(reasons),
-                                 hint=hint, claims=claims)
+                                 hint=hint(unit, criterion), claims=claims, warnings=warnings,
+                                 covered=covered_labels)
 
-    if any(c.counts and c.state == ACCEPTED for c in claims):
+    if meeting and enough and range_ok:
         return result(MET, [])
-    if not claims:
-        return result(NO_EVIDENCE, ["No evidence yet."])
-
-    reasons: list[str] = []
-    counting = [c for c in claims if c.counts]
+    counting = [c for c in active if c.counts]
     awaiting = [c for c in counting if c.state == AWAITING]
     referred = [c for c in counting if c.state == REFERRED]
-    disputed = [c for c in claims if c.dispute and c.can_meet and c.current]
-    stale = [c for c in claims if c.can_meet and not c.current]
-    for c in awaiting:
-        reasons.append(f"Awaiting assessment: “{c.evidence.title}”.")
-    for c in referred:
-        feedback = c.feedback or "no feedback given"
-        reasons.append(f"Referred (“{c.evidence.title}”): {feedback}")
-    for c in disputed:
-        reasons.append(f"The learner disputes the record “{c.evidence.title}”: {c.dispute} "
-                       "It counts once the assessor amends it and the learner confirms.")
-    for c in stale:
-        reasons.append(
-            f"“{c.evidence.title}” is dated {c.evidence.dated:%d %B %Y}, older than the "
-            f"{unit.rules.currency_window_months}-month currency window "
-            f"(evidence must be dated on or after {window_start:%d %B %Y}).")
-    if not any(c.can_meet for c in claims):
-        reasons.append(_supporting_only(unit, criterion, claims))
-    if not reasons:  # only claims that stand judged as not meeting it
-        reasons.append("No accepted evidence that meets it yet.")
-
+    disputed = [c for c in active if c.dispute and c.can_meet and c.current]
+    stale = [c for c in active if c.can_meet and not c.current]
+    reasons = reasons_for(unit, criterion, claims, active, awaiting, referred, disputed, stale,
+                          meeting, covered, window_start)
     if awaiting:
         status = IN_ASSESSMENT
     elif referred:
         status = REFERRED_BACK
     elif disputed:
         status = DISPUTED
+    elif meeting:
+        status = NEEDS_MORE
     elif stale:
         status = NOT_CURRENT
+    elif not active:
+        status = NO_EVIDENCE
     else:
         status = NEEDS_WORKPLACE
     return result(status, reasons)
 
 
-def _method_name(unit: Unit, key: str) -> str:
-    method = unit.methods.get(key)
-    return method.name.lower() if method else key.replace("_", " ")
-
-
-def _supporting_only(unit: Unit, criterion: Criterion, claims: tuple[ClaimView, ...]) -> str:
-    used = sorted({_method_name(unit, c.evidence.method) for c in claims})
-    allowed = unit.rules.methods_that_meet(criterion.kind)
-    # Name the methods the guidance suggests first; fall back to every allowed method.
-    suggested = [m for m in criterion.usual_methods if m in allowed] or sorted(allowed)
-    names = [_method_name(unit, m) for m in suggested]
-    such_as = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-    if criterion.kind == "performance":
-        need = (f"this performance criterion needs workplace evidence such as {such_as}; "
-                "simulation is not allowed")
-    else:
-        need = f"this criterion needs evidence such as {such_as}"
-    return f"Only {' and '.join(used)} so far: it can support the claim, but {need}."
-
-
-def _hint(unit: Unit, criterion: Criterion) -> str:
-    usual = [unit.methods[m].name for m in criterion.usual_methods if m in unit.methods]
-    parts = []
-    if usual:
-        parts.append("Usually evidenced by " + ", ".join(usual).lower().capitalize() + ".")
-    if criterion.guidance:
-        parts.append(criterion.guidance)
-    return " ".join(parts)
+__all__ = ["ACCEPTED", "AWAITING", "REFERRED", "WITHDRAWN", "ClaimFact", "ClaimView",
+           "Coverage", "CriterionCoverage", "EvidenceFact", "OutcomeProgress",
+           "compute_coverage", "method_list", "months_before", "rule_of"]

@@ -11,11 +11,14 @@ none of them), so the coverage, the digest and the samples of a portfolio are re
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .clock import uk_today
 from .coverage import AWAITING, ClaimFact, Coverage, EvidenceFact, compute_coverage
 from .extensions import db
 from .models import Claim, Decision, Evidence, EvidenceResponse, Portfolio, Sample
@@ -27,7 +30,9 @@ def load_facts(portfolio_ids: list[int]) -> dict[int, tuple[list[EvidenceFact], 
     """Evidence and claims per portfolio, each claim with its state: four queries.
 
     A claim's state is its latest decision if that judged the evidence's current version;
-    otherwise (never judged, or revised since) it is awaiting assessment.
+    otherwise (never judged, or revised since) it is awaiting assessment. Its range items are
+    those the assessor confirmed with that decision, or the learner's while it awaits; its
+    decision day is the UK date of that decision.
     """
     facts: dict[int, tuple[list, list]] = {pid: ([], []) for pid in portfolio_ids}
     if not portfolio_ids:
@@ -42,15 +47,18 @@ def load_facts(portfolio_ids: list[int]) -> dict[int, tuple[list[EvidenceFact], 
         versions[row.id] = row.version
         facts[row.portfolio_id][0].append(
             EvidenceFact(id=row.id, title=row.title, method=row.method, dated=row.dated))
-    latest: dict[int, tuple[str, str, int]] = {}
+    latest: dict[int, tuple] = {}
     decision_rows = db.session.execute(
-        select(Decision.claim_id, Decision.outcome, Decision.feedback, Decision.evidence_version)
+        select(Decision.claim_id, Decision.outcome, Decision.feedback, Decision.evidence_version,
+               Decision.decided_at, Decision.range_json)
         .join(Claim).join(Evidence)
         .where(Evidence.portfolio_id.in_(portfolio_ids))
         .order_by(Decision.decided_at, Decision.id))
     for row in decision_rows:  # later rows overwrite earlier
-        latest[row.claim_id] = (row.outcome, row.feedback, row.evidence_version)
+        latest[row.claim_id] = (row.outcome, row.feedback, row.evidence_version,
+                                uk_today(row.decided_at), row.range_json)
     disputes: dict[int, str] = {}
+    answers: dict[int, str] = {}
     response_rows = db.session.execute(
         select(EvidenceResponse.evidence_id, EvidenceResponse.evidence_version,
                EvidenceResponse.response, EvidenceResponse.comment)
@@ -59,35 +67,54 @@ def load_facts(portfolio_ids: list[int]) -> dict[int, tuple[list[EvidenceFact], 
     for row in response_rows:  # the latest answer to the current version counts
         if row.evidence_version == versions.get(row.evidence_id):
             disputes[row.evidence_id] = row.comment if row.response == "disputed" else ""
+            answers[row.evidence_id] = row.response
     claim_rows = db.session.execute(
-        select(Claim.id, Claim.evidence_id, Claim.criterion_id, Evidence.portfolio_id)
+        select(Claim.id, Claim.evidence_id, Claim.criterion_id, Claim.range_json,
+               Claim.withdrawn_reason, Claim.withdrawn_at, Evidence.portfolio_id)
         .join(Evidence).where(Evidence.portfolio_id.in_(portfolio_ids)))
     for row in claim_rows:
         decision = latest.get(row.id)
         if decision is not None and decision[2] == versions[row.evidence_id]:
-            state, feedback = decision[0], decision[1]
+            state, feedback, decided_on, items = decision[0], decision[1], decision[3], \
+                decision[4]
         else:
-            state, feedback = AWAITING, ""
+            state, feedback, decided_on, items = AWAITING, "", None, row.range_json
         facts[row.portfolio_id][1].append(ClaimFact(
             evidence_id=row.evidence_id, criterion_id=row.criterion_id, state=state,
             feedback=feedback, resubmitted=decision is not None and state == AWAITING,
-            dispute=disputes.get(row.evidence_id, "")))
+            dispute=disputes.get(row.evidence_id, ""), decided_on=decided_on,
+            range_items=tuple(json.loads(items or "[]")),
+            withdrawn=(row.withdrawn_reason or "withdrawn") if row.withdrawn_at else ""))
+    for evidence_list, _ in facts.values():  # the learner's answer to each record's version
+        evidence_list[:] = [replace(e, answer=answers.get(e.id, "")) for e in evidence_list]
     return facts
 
 
-def coverage_for(portfolio: Portfolio, unit: Unit, today: date) -> Coverage:
+def signed_on(portfolio: Portfolio) -> date | None:
+    """The UK day of the portfolio's sign-off, while it stands (the portfolio is locked)."""
+    return uk_today(portfolio.locked_at) if portfolio.locked_at else None
+
+
+def coverage_for(portfolio: Portfolio, unit: Unit, today: date, *,
+                 at_sign_off: bool = False) -> Coverage:
+    """The verdict on `today`; a signed-off portfolio keeps the one it was signed with.
+
+    `at_sign_off`: judge as if signed off today (what a sign-off now would rest on)."""
     evidence, claims = load_facts([portfolio.id])[portfolio.id]
-    return compute_coverage(unit, evidence, claims, today)
+    return compute_coverage(unit, evidence, claims, today,
+                            signed_on=today if at_sign_off else signed_on(portfolio))
 
 
-def coverages_for(portfolios: list[Portfolio], units: dict[str, Unit],
+def coverages_for(portfolios: list[Portfolio], units: dict[int, Unit | None],
                   today: date) -> dict[int, Coverage | None]:
-    """Coverage for many portfolios at once (None where the unit's spec is not loaded)."""
+    """Coverage for many portfolios at once; `units` maps each portfolio id to its unit
+    version (None where it is not loaded, and then so is its coverage)."""
     facts = load_facts([p.id for p in portfolios])
     out: dict[int, Coverage | None] = {}
     for p in portfolios:
-        unit = units.get(p.unit_id)
-        out[p.id] = compute_coverage(unit, *facts[p.id], today) if unit else None
+        unit = units.get(p.id)
+        out[p.id] = (compute_coverage(unit, *facts[p.id], today, signed_on=signed_on(p))
+                     if unit else None)
     return out
 
 
@@ -118,14 +145,7 @@ def portfolio_state(portfolio: Portfolio) -> dict:
             **evidence_fields(e),
             "author_id": e.author_id, "version": e.version,
             "files": sorted(f.sha256 for f in e.files),
-            "claims": {c.criterion_id: {
-                "rationale": c.rationale, "created_by_id": c.created_by_id,
-                "decisions": [{"id": d.id, "outcome": d.outcome, "feedback": d.feedback,
-                               "assessor_id": d.assessor_id,
-                               "evidence_version": d.evidence_version,
-                               "decided_at": d.decided_at.isoformat()}
-                              for d in c.decisions]}
-                for c in e.claims},
+            "claims": {c.criterion_id: _claim_state(c) for c in e.claims},
             "responses": [{"id": r.id, "response": r.response, "comment": r.comment,
                            "evidence_version": r.evidence_version} for r in e.responses],
             "witness": None if e.witness is None else {
@@ -137,7 +157,30 @@ def portfolio_state(portfolio: Portfolio) -> dict:
                 "signed_at": e.witness.used_at.isoformat() if e.witness.used_at else None},
         }
     return {"portfolio": portfolio.id, "unit": portfolio.unit_id,
-            "learner_id": portfolio.learner_id, "evidence": evidence}
+            "unit_version": portfolio.unit_version, "learner_id": portfolio.learner_id,
+            "evidence": evidence}
+
+
+def _claim_state(c: Claim) -> dict:
+    """A claim as a signature vouches for it. Range items and a withdrawal appear only when
+    there are any, so the state of a claim without them reads as it always has."""
+    state = {"rationale": c.rationale, "created_by_id": c.created_by_id,
+             "decisions": [_decision_state(d) for d in c.decisions]}
+    if c.range_items:
+        state["range"] = c.range_items
+    if c.withdrawn_at is not None:
+        state["withdrawn"] = {"at": c.withdrawn_at.isoformat(), "reason": c.withdrawn_reason,
+                              "by_id": c.withdrawn_by_id}
+    return state
+
+
+def _decision_state(d: Decision) -> dict:
+    state = {"id": d.id, "outcome": d.outcome, "feedback": d.feedback,
+             "assessor_id": d.assessor_id, "evidence_version": d.evidence_version,
+             "decided_at": d.decided_at.isoformat()}
+    if d.range_items:
+        state["range"] = d.range_items
+    return state
 
 
 def current_digest(portfolio: Portfolio) -> str:

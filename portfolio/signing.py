@@ -31,6 +31,10 @@ def digest_of(state: dict) -> str:
 def what_changed(signed: dict, now: dict) -> list[str]:
     """The differences between a signed state and the current one, in words."""
     out: list[str] = []
+    if signed.get("unit_version", "") != now.get("unit_version", signed.get("unit_version", "")):
+        out.append(f"Moved to another version of the unit "
+                   f"({signed.get('unit_version', '')[:12] or 'unrecorded'} → "
+                   f"{now['unit_version'][:12]}).")
     before, after = signed.get("evidence", {}), now.get("evidence", {})
     for key in sorted(set(before) | set(after), key=int):
         old, new = before.get(key), after.get(key)
@@ -56,6 +60,11 @@ def what_changed(signed: dict, now: dict) -> list[str]:
                     out.append(f"AC {cid} on “{title}”: {d['outcome']}.")
                 if was["rationale"] != now_claim["rationale"]:
                     out.append(f"AC {cid} on “{title}”: claim reworded.")
+                if now_claim.get("withdrawn") and not was.get("withdrawn"):
+                    out.append(f"AC {cid} on “{title}”: claim withdrawn "
+                               f"({now_claim['withdrawn']['reason']}).")
+                if was.get("range", []) != now_claim.get("range", []):
+                    out.append(f"AC {cid} on “{title}”: range items changed.")
         if len(new["responses"]) > len(old["responses"]):
             latest = new["responses"][-1]
             out.append(f"“{title}”: the learner {latest['response']} the record.")
@@ -71,18 +80,28 @@ class SignatureStatus:
     changes: tuple[str, ...]  # why it is superseded (empty when current)
 
 
+def comparable(state: dict, signed: dict) -> dict:
+    """`state` as a signature made before unit versions were recorded would have seen it:
+    such a signature vouched for everything but the version, so it is compared without it."""
+    if "unit_version" in signed or "unit_version" not in state:
+        return state
+    return {k: v for k, v in state.items() if k != "unit_version"}
+
+
 def statuses(signatures: list[Signature], state: dict) -> list[SignatureStatus]:
     """Each signature (oldest first) current or superseded against `state`, and why."""
-    digest = digest_of(state)
     out = []
     for sig in signatures:
+        signed = json.loads(sig.state_json)
+        now = comparable(state, signed)
+        changed = sig.digest != digest_of(now)
         if sig.withdrawn_at is not None:
             reasons = [f"The portfolio was reopened: {sig.withdrawn_reason}"]
-            if sig.digest != digest:
-                reasons += what_changed(json.loads(sig.state_json), state)
+            if changed:
+                reasons += what_changed(signed, now)
             out.append(SignatureStatus(sig, False, tuple(reasons)))
-        elif sig.digest != digest:
-            changes = what_changed(json.loads(sig.state_json), state) or ["Changed since."]
+        elif changed:
+            changes = what_changed(signed, now) or ["Changed since."]
             out.append(SignatureStatus(sig, False, tuple(changes)))
         else:
             out.append(SignatureStatus(sig, True, ()))

@@ -92,22 +92,34 @@ def portfolios(db, people):
 def make_evidence(db):
     def make(portfolio: Portfolio, title="Email to customer", method="product_evidence",
              dated: date | None = None, claims: dict[str, str | None] | None = None,
-             account="An account.") -> Evidence:
-        """claims: criterion id -> None (awaiting), 'accepted', or 'referred'."""
+             account="An account.", ranges: dict[str, list[str]] | None = None,
+             by_assessor: bool = False, confirmed: bool = False) -> Evidence:
+        """claims: criterion id -> None (awaiting), 'accepted', or 'referred'; ranges: the
+        range items claimed (and confirmed with the decision). by_assessor: an assessor's
+        record; confirmed: the learner has confirmed it."""
+        import json
+
+        from portfolio.models import EvidenceResponse
+
+        author = portfolio.assessor_id if by_assessor else portfolio.learner_id
         ev = Evidence(portfolio_id=portfolio.id, title=title, method=method,
                       dated=dated or date.today(), context="", account_md=account,
-                      author_id=portfolio.learner_id)
+                      author_id=author)
         db.session.add(ev)
         db.session.flush()
         for cid, outcome in (claims or {}).items():
-            claim = Claim(criterion_id=cid, rationale="Paragraph 2.",
-                          created_by_id=portfolio.learner_id)
+            claim = Claim(criterion_id=cid, rationale="Paragraph 2.", created_by_id=author)
+            claim.range_items = (ranges or {}).get(cid, [])
             ev.claims.append(claim)
             if outcome:
                 claim.decisions.append(Decision(
                     outcome=outcome, assessor_id=portfolio.assessor_id,
-                    feedback="" if outcome == "accepted" else "Say more about the cause."))
-        record_version(ev, actor=db.session.get(User, portfolio.learner_id))
+                    feedback="" if outcome == "accepted" else "Say more about the cause.",
+                    range_json=json.dumps(claim.range_items)))
+        if confirmed:
+            ev.responses.append(EvidenceResponse(evidence_version=1, response="confirmed",
+                                                 learner_id=portfolio.learner_id))
+        record_version(ev, actor=db.session.get(User, author))
         db.session.commit()
         return ev
     return make

@@ -53,8 +53,10 @@ def test_every_action_writes_an_audit_event(app, db, people, portfolios):
                                                  "", "Account."), everything,
                          assessor=assessor, today=TODAY)
     respond_to_record(record, unit, "confirmed", "", learner=learner)
-    for claim in evidence.claims:
-        record_decision(claim, "accepted", "", assessor=assessor)
+    for claim in evidence.claims:  # the assessor confirms the channels the email shows
+        record_decision(claim, "accepted", "", assessor=assessor, unit=unit,
+                        range_items=["email", "telephone"] if claim.criterion_id == "2.3"
+                        else None)
     sign(own, unit, "declaration", "Learner", True, signer=learner, today=TODAY)
     sign(own, unit, "sign_off", "Assessor", True, signer=assessor, today=TODAY)
     uphold_sample(own, people["iqa"])

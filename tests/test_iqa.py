@@ -8,7 +8,7 @@ import zipfile
 from datetime import date, timedelta
 
 import pytest
-from helpers import uphold_sample
+from helpers import make_complete, uphold_sample
 from sqlalchemy import select
 
 from portfolio.errors import DomainError, NotAllowed
@@ -24,8 +24,6 @@ from portfolio.signoff.services import sign
 from portfolio.units import all_units
 
 TODAY = date.today()
-ALL = {c: "accepted" for c in ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "2.1",
-                               "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9"]}
 
 
 @pytest.fixture
@@ -157,7 +155,7 @@ def test_sampling_through_the_pages(db, client, browser, people, judged):
 def test_countersigning_needs_an_upheld_sample_of_the_portfolio_as_signed_off(
         db, people, portfolios, make_evidence):
     own = portfolios["own"]
-    make_evidence(own, title="Complaint file", claims=ALL)
+    make_complete(own, make_evidence)
     unit = all_units()["unit-40"]
     iqa = people["iqa"]
     sign(own, unit, "declaration", "Learner", True, signer=people["learner"], today=TODAY)
@@ -180,7 +178,7 @@ def test_countersigning_needs_an_upheld_sample_of_the_portfolio_as_signed_off(
 def test_a_sample_of_an_older_state_does_not_allow_countersigning(db, people, portfolios,
                                                                    make_evidence):
     own = portfolios["own"]
-    ev = make_evidence(own, title="Complaint file", claims=ALL)
+    ev = make_complete(own, make_evidence)
     unit = all_units()["unit-40"]
     uphold_sample(own, people["iqa"])  # interim
     ev.account_md = "Changed after the sample."
@@ -189,7 +187,8 @@ def test_a_sample_of_an_older_state_does_not_allow_countersigning(db, people, po
     record_version(ev, actor=people["learner"])
     for claim in ev.claims:
         claim.decisions.append(Decision(outcome="accepted", assessor_id=people["assessor"].id,
-                                        evidence_version=ev.version))
+                                        evidence_version=ev.version,
+                                        range_json=json.dumps(claim.range_items)))
     db.session.commit()
     sign(own, unit, "declaration", "Learner", True, signer=people["learner"], today=TODAY)
     sign(own, unit, "sign_off", "Assessor", True, signer=people["assessor"], today=TODAY)

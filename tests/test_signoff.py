@@ -5,7 +5,7 @@ import io
 from datetime import date
 
 import pytest
-from helpers import uphold_sample
+from helpers import make_complete, uphold_sample
 from sqlalchemy import select
 
 from portfolio.assessment.services import record_decision, save_record
@@ -25,15 +25,13 @@ from portfolio.signoff.services import reopen, sign
 from portfolio.units import all_units
 
 UNIT = "unit-40"
-ALL = {c: "accepted" for c in ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "2.1",
-                               "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9"]}
 TODAY = date.today()
 
 
 @pytest.fixture
 def complete(portfolios, make_evidence):
     """The learner's portfolio with every criterion met."""
-    make_evidence(portfolios["own"], title="Complaint file", claims=ALL)
+    make_complete(portfolios["own"], make_evidence)
     return portfolios["own"]
 
 

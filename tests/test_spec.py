@@ -61,7 +61,6 @@ def test_unit_40_methods_and_rules(unit40):
                                    "witness_testimony", "expert_witness", "product_evidence",
                                    "reflective_account", "questions_and_answers", "rpl"}
     rules = unit40.rules
-    assert rules.simulation_allowed is False
     assert rules.performance_methods == {"direct_observation", "product_evidence",
                                          "witness_testimony", "expert_witness"}
     assert "reflective_account" not in rules.performance_methods

@@ -1,4 +1,4 @@
-"""Enrolments: a learner on a unit, with an assessor and an IQA."""
+"""Enrolments: a learner on a unit (at its current version), with an assessor and an IQA."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Portfolio, Role, Sample, User
 from ..notify import link_to, notify
 from ..spec import Unit
+from ..units import pin
 
 
 def enrol(learner: User, unit: Unit, assessor: User, iqa: User, *, actor: User | None) -> Portfolio:
@@ -25,12 +26,40 @@ def enrol(learner: User, unit: Unit, assessor: User, iqa: User, *, actor: User |
         raise DomainError(f"{learner.name} is already enrolled on {unit.name}.")
     portfolio = Portfolio(learner_id=learner.id, unit_id=unit.id, assessor_id=assessor.id,
                           iqa_id=iqa.id)
+    pin(portfolio, unit)
     db.session.add(portfolio)
     db.session.flush()
     audit.record(AuditAction.PORTFOLIO_ENROLLED, actor=actor, portfolio=portfolio,
                  summary=f"Enrolled {learner.email} on {unit.name}", unit_id=unit.id,
-                 assessor=assessor.email, iqa=iqa.email)
+                 unit_version=unit.version, assessor=assessor.email, iqa=iqa.email)
     return portfolio
+
+
+def move_to_version(portfolio: Portfolio, unit: Unit, *, actor: User) -> None:
+    """Judge the portfolio against another version of its unit (the current file's, as a rule).
+
+    Only an administrator moves a portfolio, never a signed-off one (reopen it first): every
+    signature on it is superseded by the move, since the digest covers the unit version."""
+    if actor.role != Role.ADMIN:
+        raise DomainError("Only an administrator moves a portfolio to another unit version.")
+    if unit.id != portfolio.unit_id:
+        raise DomainError("That is a version of another unit.")
+    if portfolio.locked:
+        raise DomainError("This portfolio is signed off: reopen it first, giving a reason, then "
+                          "move it to the new version.")
+    before = portfolio.unit_version
+    if before == unit.version:
+        raise DomainError("The portfolio is already judged against this version.")
+    pin(portfolio, unit)
+    db.session.flush()
+    audit.record(AuditAction.PORTFOLIO_UNIT_MOVED, actor=actor, portfolio=portfolio,
+                 summary=f"Moved to version {unit.version[:12]} of {unit.name} (was "
+                         f"{before[:12] or 'unrecorded'})",
+                 unit_id=unit.id, before=before, after=unit.version)
+    link = link_to("portfolios.detail", portfolio_id=portfolio.id)
+    for person in (portfolio.learner, portfolio.assessor):
+        notify(person, f"{portfolio.learner.name}'s portfolio is now judged against the latest "
+               f"version of {unit.name}: check the gaps again.", link=link, portfolio=portfolio)
 
 
 def _check_judges(assessor: User, iqa: User) -> None:

@@ -7,6 +7,7 @@ and leave the commit to the caller.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, time
 
@@ -45,26 +46,39 @@ def _require_judge(user: User, portfolio: Portfolio) -> None:
 
 
 def record_decision(claim: Claim, outcome: str, feedback: str, *, assessor: User,
-                    tell_learner: bool = True) -> Decision:
+                    tell_learner: bool = True, range_items: list[str] | None = None,
+                    unit: Unit | None = None) -> Decision:
     """Append a decision (accept, or refer with feedback) on the claim's current version.
 
     Only the portfolio's own assessor may judge. Earlier decisions are kept; the latest one
-    counts while the evidence stays at the version it judged.
+    counts while the evidence stays at the version it judged. Where the criterion has a
+    range, the assessor confirms which of its items the evidence covers (`range_items`; by
+    default the learner's); `unit` is the portfolio's unit version, to check them.
     """
     evidence = claim.evidence
     portfolio = evidence.portfolio
     _require_judge(assessor, portfolio)
+    if claim.withdrawn:
+        raise DomainError(f"The claim for AC {claim.criterion_id} was withdrawn: it takes no "
+                          "decision.")
     outcome = ClaimOutcome(outcome)
     feedback = (feedback or "").strip()
     if outcome == ClaimOutcome.REFERRED and not feedback:
         raise DomainError("Say what is missing when you refer a claim.")
+    items = sorted(set(claim.range_items if range_items is None else range_items))
+    if unit is not None:
+        rng = unit.range_of(unit.criterion(claim.criterion_id))
+        allowed = set(rng.items) if rng else set()
+        if set(items) - allowed:
+            raise DomainError(f"AC {claim.criterion_id} has no range item "
+                              f"{', '.join(sorted(set(items) - allowed))}.")
     latest = claim.latest_decision
     if latest is not None and (latest.outcome, latest.feedback, latest.assessor_id,
-                               latest.evidence_version) == (
-            outcome.value, feedback, assessor.id, evidence.version):
+                               latest.evidence_version, latest.range_items) == (
+            outcome.value, feedback, assessor.id, evidence.version, items):
         return latest  # the same decision sent twice (a double click): history stays clean
     decision = Decision(outcome=outcome.value, feedback=feedback, assessor_id=assessor.id,
-                        evidence_version=evidence.version)
+                        evidence_version=evidence.version, range_json=json.dumps(items))
     claim.decisions.append(decision)
     db.session.flush()
     audit.record(f"decision.{outcome.value}", actor=assessor, portfolio=portfolio,
@@ -82,6 +96,33 @@ def record_decision(claim: Claim, outcome: str, feedback: str, *, assessor: User
         notify(portfolio.learner, message, link=_evidence_link(evidence, claim),
                portfolio=portfolio)
     return decision
+
+
+def withdraw_claim(claim: Claim, reason: str, *, assessor: User) -> None:
+    """The assessor takes a claim out of the judgement instead of deciding it, saying why.
+
+    The claim stays on the evidence and in the portfolio, marked withdrawn; it counts for
+    nothing and the PDF shows it as withdrawn. Sign-off needs every claim judged or withdrawn.
+    """
+    evidence = claim.evidence
+    portfolio = evidence.portfolio
+    _require_judge(assessor, portfolio)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Give the reason for withdrawing the claim: the learner sees it.")
+    if claim.withdrawn:
+        raise DomainError(f"The claim for AC {claim.criterion_id} is already withdrawn.")
+    claim.withdrawn_at, claim.withdrawn_reason, claim.withdrawn_by_id = utcnow(), reason, \
+        assessor.id
+    db.session.flush()
+    audit.record(AuditAction.CLAIM_WITHDRAWN, actor=assessor, portfolio=portfolio,
+                 summary=f"AC {claim.criterion_id} on “{evidence.title}” withdrawn: {reason}",
+                 claim_id=claim.id, evidence_id=evidence.id, criterion_id=claim.criterion_id,
+                 reason=reason, state_before=claim.latest_decision.outcome
+                 if claim.latest_decision else "awaiting")
+    notify(portfolio.learner, f"{assessor.name} withdrew your claim of AC {claim.criterion_id} "
+           f"on “{evidence.title}”: {_short(reason)}", link=_evidence_link(evidence, claim),
+           portfolio=portfolio)
 
 
 def _short(text: str, limit: int = 160) -> str:

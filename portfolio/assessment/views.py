@@ -9,7 +9,7 @@ from ..evidence.views import load_evidence, render_detail
 from ..extensions import db
 from ..models import Claim
 from ..saving import saving
-from ..units import get_unit
+from ..units import unit_for
 from . import bp
 from .forms import record_form
 from .services import RecordFields, add_claim, record_decision, respond_to_record, save_record
@@ -40,7 +40,7 @@ def decide(claim_id: int):
 @login_required
 def add(evidence_id: int):
     evidence = load_evidence(evidence_id, Action.JUDGE)
-    unit = get_unit(evidence.portfolio.unit_id)
+    unit = unit_for(evidence.portfolio)
     form = AddClaimForm()
     form.set_criteria(unit, {c.criterion_id for c in evidence.claims})
     if form.validate_on_submit():
@@ -59,7 +59,7 @@ def add(evidence_id: int):
 @login_required
 def respond(evidence_id: int):
     evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
-    unit = get_unit(evidence.portfolio.unit_id)
+    unit = unit_for(evidence.portfolio)
     form = ResponseForm()
     if form.validate_on_submit():
         with saving() as saved:
@@ -86,7 +86,7 @@ def _fields(form, method_key: str) -> RecordFields:
 @login_required
 def new_record(portfolio_id: int, method_key: str):
     portfolio = get_portfolio(portfolio_id, Action.JUDGE)
-    unit = get_unit(portfolio.unit_id)
+    unit = unit_for(portfolio)
     method = unit.methods.get(method_key)
     if method is None or method.author != "assessor":
         abort(404)
@@ -115,7 +115,7 @@ def new_record(portfolio_id: int, method_key: str):
 def amend_record(evidence_id: int):
     evidence = load_evidence(evidence_id, Action.JUDGE)
     portfolio = evidence.portfolio
-    unit = get_unit(portfolio.unit_id)
+    unit = unit_for(portfolio)
     method = unit.methods.get(evidence.method)
     if method is None or method.author != "assessor" or evidence.author_id != current_user.id:
         abort(404)

@@ -276,9 +276,20 @@ def rewordable(evidence: Evidence, user: User) -> set[str]:
     return {c.criterion_id for c in evidence.claims if c.decisions and c.created_by_id == user.id}
 
 
+def _range_items(unit: Unit, ranges: dict[str, list[str]], criterion_id: str) -> list[str]:
+    """The range items claimed for a criterion, checked against its range."""
+    rng = unit.range_of(unit.criterion(criterion_id))
+    items = sorted(set(ranges.get(criterion_id, [])))
+    unknown = set(items) - (set(rng.items) if rng else set())
+    if unknown:
+        raise DomainError(f"AC {criterion_id} has no range item {', '.join(sorted(unknown))}.")
+    return items
+
+
 def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor: User,
-               note: str = "") -> dict:
-    """Make the evidence's claims match `wanted` (criterion id -> rationale).
+               note: str = "", ranges: dict[str, list[str]] | None = None) -> dict:
+    """Make the evidence's claims match `wanted` (criterion id -> rationale), and `ranges`
+    (criterion id -> the range items this evidence covers, where the criterion has a range).
 
     Judged claims are never removed. Their wording can change only while the evidence is open
     to the learner (a referral), and that is a resubmission: a new version of the item.
@@ -288,6 +299,8 @@ def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor:
     if not may_tag(evidence, unit, actor):
         raise Locked(f"This is {evidence.author_name}’s record: only they choose its criteria.")
     check_criteria(unit, wanted, "Say where and how this evidence meets AC {}.")
+    ranges = ranges or {}
+    items = {cid: _range_items(unit, ranges, cid) for cid in wanted}
     fixed = fixed_claims(evidence, actor)
     open_wording = rewordable(evidence, actor)
     existing = {c.criterion_id: c for c in evidence.claims}
@@ -303,17 +316,24 @@ def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor:
                                  "be reworded.")
                 claim.rationale = wanted[criterion_id]
                 reworded.append(criterion_id)
-            continue
+            if criterion_id in open_wording and items[criterion_id] != claim.range_items:
+                claim.range_items = items[criterion_id]
+                if criterion_id not in reworded:
+                    reworded.append(criterion_id)
+            continue  # a fixed claim's range items are not on the form: they stay
         if criterion_id not in wanted:
             evidence.claims.remove(claim)
             removed.append(criterion_id)
-        elif wanted[criterion_id] != claim.rationale:
+        elif (wanted[criterion_id], items[criterion_id]) != (claim.rationale,
+                                                            claim.range_items):
             claim.rationale = wanted[criterion_id]
+            claim.range_items = items[criterion_id]
             changed.append(criterion_id)
     for criterion_id, rationale in wanted.items():
         if criterion_id not in existing:
-            evidence.claims.append(Claim(criterion_id=criterion_id, rationale=rationale,
-                                         created_by_id=actor.id))
+            claim = Claim(criterion_id=criterion_id, rationale=rationale, created_by_id=actor.id)
+            claim.range_items = items[criterion_id]
+            evidence.claims.append(claim)
             added.append(criterion_id)
     result = {"added": sorted(added), "changed": sorted(changed + reworded),
               "removed": sorted(removed)}

@@ -14,7 +14,7 @@ from ..errors import DomainError, Locked
 from ..extensions import db
 from ..models import Claim, Decision, Evidence, EvidenceFile, EvidenceVersion
 from ..saving import saving
-from ..units import get_unit
+from ..units import unit_for
 from ..uploads import KINDS
 from . import bp
 from .forms import (
@@ -86,7 +86,7 @@ def _checked_files(form: EvidenceForm):
 @login_required
 def new(portfolio_id: int):
     portfolio = get_portfolio(portfolio_id, Action.EDIT_EVIDENCE)
-    unit = get_unit(portfolio.unit_id)
+    unit = unit_for(portfolio)
     if portfolio.locked:
         flash("This portfolio has been signed off, so nothing can be added until it is "
               "reopened.", "warning")
@@ -139,7 +139,7 @@ def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form
     maps a claim id to a submitted decision form that did not validate, shown with its errors.
     """
     portfolio = evidence.portfolio
-    unit = get_unit(portfolio.unit_id)
+    unit = unit_for(portfolio)
     flags = page_flags(current_user, portfolio)
     can_judge, can_edit = flags.judge, flags.edit
     forms = {}
@@ -182,7 +182,7 @@ def version(evidence_id: int, number: int):
                if d.evidence_version == number]
     return render_template("evidence/version.html", evidence=evidence, kept=kept,
                            content=kept.content, previous=previous, changes=changes,
-                           decided=decided, unit=get_unit(evidence.portfolio.unit_id),
+                           decided=decided, unit=unit_for(evidence.portfolio),
                            kinds=KINDS)
 
 
@@ -203,7 +203,7 @@ def version_file(evidence_id: int, number: int, sha256: str):
 @login_required
 def edit(evidence_id: int):
     evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
-    unit = get_unit(evidence.portfolio.unit_id)
+    unit = unit_for(evidence.portfolio)
     try:
         ensure_editable(evidence, current_user)
     except Locked as exc:
@@ -262,7 +262,7 @@ def delete(evidence_id: int):
 @login_required
 def claims(evidence_id: int):
     evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
-    unit = get_unit(evidence.portfolio.unit_id)
+    unit = unit_for(evidence.portfolio)
     if evidence.portfolio.locked:
         flash("This portfolio has been signed off, so its claims cannot change until it is "
               "reopened.", "warning")

@@ -12,7 +12,7 @@ from ..audit import AuditAction
 from ..facts import current_digest
 from ..models import Portfolio, User
 from ..text import slug
-from ..units import get_unit
+from ..units import unit_for
 from .document import build
 from .keys import CentreKeys, centre_keys
 from .pdf import Progress, Verification, _quiet, export_pdf, verify_pdf
@@ -39,7 +39,7 @@ def export_portfolio(portfolio: Portfolio, *, actor: User | None, today: date,
                      progress: Progress = _quiet) -> tuple[Path, list[str]]:
     """Build, render, append, sign; write the file into EXPORT_DIR. Returns its path and the
     URLs the renderer refused. The caller commits (the export is audited)."""
-    unit = get_unit(portfolio.unit_id)
+    unit = unit_for(portfolio)
     progress("Gathering the evidence", 2)
     doc = build(portfolio, unit, today=today, store=current_app.extensions["evidence_store"])
     pdf, refused = export_pdf(doc, portfolio.id, keys(), stylesheet(),

@@ -4,7 +4,8 @@ Split by domain, all re-exported here (import models from `portfolio.models`):
 `base` (UTC column type, `utcnow`), `accounts` (users and roles), `portfolios` (the portfolio,
 its evidence, and witness requests), `assessment` (claims and decisions), `signatures`,
 `quality` (internal and external quality assurance: samples, assessor risk ratings, EQA
-grants), `jobs` (exports) and `records` (notifications and the audit log).
+grants), `jobs` (exports), `records` (notifications and the audit log) and `units` (the text of
+every unit version in use).
 """
 
 from .accounts import Role, User
@@ -33,6 +34,7 @@ from .quality import (
 )
 from .records import AuditEvent, Notification
 from .signatures import Signature, SignatureKind
+from .units import UnitVersion
 
 __all__ = [
     "AssessorRisk",
@@ -59,6 +61,7 @@ __all__ = [
     "Signature",
     "SignatureKind",
     "UTCDateTime",
+    "UnitVersion",
     "User",
     "WitnessRequest",
     "current_grants",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -35,9 +36,16 @@ class Claim(db.Model):
     rationale: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The range items (e.g. channels) the learner says this evidence covers: a JSON list.
+    range_json: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    # The assessor may withdraw a claim instead of judging it: kept, counts for nothing.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     evidence: Mapped[Evidence] = relationship(back_populates="claims")
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
     decisions: Mapped[list[Decision]] = relationship(
         back_populates="claim", cascade="all, delete-orphan",
         order_by="(Decision.decided_at, Decision.id)")
@@ -47,8 +55,23 @@ class Claim(db.Model):
         return self.decisions[-1] if self.decisions else None
 
     @property
+    def range_items(self) -> list[str]:
+        return json.loads(self.range_json or "[]")
+
+    @range_items.setter
+    def range_items(self, items) -> None:
+        self.range_json = json.dumps(sorted(set(items)))
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
     def state(self) -> str:
-        """awaiting, accepted or referred: the latest decision, if it judged this version."""
+        """awaiting, accepted, referred, or withdrawn: the latest decision, if it judged this
+        version, unless the assessor withdrew the claim."""
+        if self.withdrawn_at is not None:
+            return "withdrawn"
         d = self.latest_decision
         if d is None or d.evidence_version != self.evidence.version:
             return "awaiting"
@@ -78,6 +101,12 @@ class Decision(db.Model):
     # The evidence version judged: a later revision sends the claim back for assessment.
     evidence_version: Mapped[int] = mapped_column(default=1, server_default="1")
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The range items the assessor confirms this evidence covers (a JSON list).
+    range_json: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
     claim: Mapped[Claim] = relationship(back_populates="decisions")
     assessor: Mapped[User] = relationship()
+
+    @property
+    def range_items(self) -> list[str]:
+        return json.loads(self.range_json or "[]")

@@ -47,6 +47,8 @@ class Portfolio(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by the assessor's sign-off: nothing in the portfolio may change until reopened.
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The version (sha256 of the spec file's text) of the unit it is judged against.
+    unit_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
     assessor: Mapped[User] = relationship(foreign_keys=[assessor_id])

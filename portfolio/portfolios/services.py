@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 
 from ..audit import READS
+from ..clock import uk_today
 from ..coverage import AWAITING, REFERRED, Coverage
 from ..extensions import db
 from ..facts import coverages_for
@@ -82,22 +83,23 @@ def _aware(value) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def caseload(portfolios: list[Portfolio], units: dict[str, Unit],
+def caseload(portfolios: list[Portfolio], units: dict[int, Unit | None],
              now: datetime) -> list[CaseloadRow]:
     """Portfolios with their progress and what needs doing, most urgent first.
 
     First those waiting on the assessor (most claims to judge first, then the longest
     quiet), then the rest, longest quiet first: a learner who has gone silent needs a call.
-    A fixed number of queries however many learners there are.
+    A fixed number of queries however many learners there are. `units` maps each portfolio
+    id to the unit version it is judged against (units.units_for).
     """
-    coverages = coverages_for(portfolios, units, now.date())
+    coverages = coverages_for(portfolios, units, uk_today(now))
     activity = last_activity([p.id for p in portfolios])
     actions = open_iqa_actions([p.id for p in portfolios])
     rows = []
     for p in portfolios:
         last = activity.get(p.id) or p.created_at
         n, due = actions.get(p.id, (0, None))
-        rows.append(CaseloadRow(portfolio=p, unit=units.get(p.unit_id), coverage=coverages[p.id],
+        rows.append(CaseloadRow(portfolio=p, unit=units.get(p.id), coverage=coverages[p.id],
                                 last_activity=last,
                                 days_idle=(now - last).days if last else None,
                                 iqa_actions=n, iqa_due=due))

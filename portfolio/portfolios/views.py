@@ -9,7 +9,7 @@ from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..facts import coverage_for, samples_of
 from ..models import Portfolio, Role
-from ..units import all_units, get_unit
+from ..units import unit_for, units_for
 from ..witness.services import witness_rows
 from . import bp
 from .services import caseload
@@ -24,7 +24,7 @@ def index():
     portfolios = db.session.scalars(query).all()
     if current_user.role == Role.LEARNER and len(portfolios) == 1:
         return redirect(url_for(".detail", portfolio_id=portfolios[0].id))
-    rows = caseload(portfolios, all_units(), uk_now())
+    rows = caseload(portfolios, units_for(portfolios), uk_now())
     return render_template("portfolios/index.html", rows=rows)
 
 
@@ -32,7 +32,7 @@ def index():
 @login_required
 def detail(portfolio_id: int):
     portfolio = get_portfolio(portfolio_id, Action.VIEW)
-    unit = get_unit(portfolio.unit_id)
+    unit = unit_for(portfolio)
     coverage = coverage_for(portfolio, unit, uk_today())
     flags = page_flags(current_user, portfolio)
     return render_template("portfolios/detail.html", portfolio=portfolio, unit=unit,

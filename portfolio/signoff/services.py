@@ -18,6 +18,7 @@ from datetime import date
 from .. import audit
 from ..access import Action, can, ensure_may_sample
 from ..audit import AuditAction
+from ..coverage import AWAITING, REFERRED, ClaimView, Coverage
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
 from ..facts import coverage_for, portfolio_state, signature_statuses
@@ -44,6 +45,38 @@ def _same_name(typed: str, user: User) -> bool:
     def norm(name: str) -> str:
         return " ".join(name.split()).casefold()
     return norm(typed) == norm(user.name)
+
+
+def _claims(views: list[ClaimView]) -> str:
+    return "; ".join(f"AC {v.criterion_id} on “{v.evidence.title}”" for v in views)
+
+
+def sign_off_problem(coverage: Coverage) -> str | None:
+    """Why the assessor may not sign off yet, judged as at the sign-off, or None.
+
+    Every criterion met and every outcome rule kept, with evidence current on the day; no
+    claim awaiting a decision or standing referred (judge it, or withdraw it with a reason);
+    every assessor's record confirmed by the learner, so the lock never stops them disputing.
+    """
+    problems = []
+    awaiting, referred = coverage.claims_where(AWAITING), coverage.claims_where(REFERRED)
+    if awaiting:
+        problems.append(f"{len(awaiting)} claim(s) still await a decision: {_claims(awaiting)}. "
+                        "Judge them, or withdraw them with a reason.")
+    if referred:
+        problems.append(f"{len(referred)} claim(s) stand referred: {_claims(referred)}. The "
+                        "learner resubmits, or you withdraw them with a reason.")
+    for record in coverage.unanswered_records:
+        answer = "disputes" if record.answer == "disputed" else "has not yet confirmed"
+        problems.append(f"The learner {answer} your record “{record.title}”: it needs their "
+                        "confirmation first.")
+    if coverage.gaps:
+        problems.append("Not every criterion is met yet, judged as at today (still open: AC "
+                        f"{', '.join(c.criterion.id for c in coverage.gaps)}).")
+    problems += list(coverage.outcome_gaps)
+    if not problems:
+        return None
+    return "Not ready for sign-off. " + " ".join(problems)
 
 
 def current_kinds(portfolio: Portfolio, state: dict) -> set[str]:
@@ -78,11 +111,9 @@ def sign(portfolio: Portfolio, unit: Unit, kind: str, typed_name: str, confirmed
         raise DomainError("The portfolio is signed off; it needs reopening before any new "
                           "declaration.")
     if kind == SignatureKind.SIGN_OFF:
-        coverage = coverage_for(portfolio, unit, today)
-        if not coverage.complete:
-            gaps = ", ".join(c.criterion.id for c in coverage.gaps)
-            raise DomainError(f"Not every criterion is met yet (still open: AC {gaps}). Sign "
-                              "off when the portfolio is ready.")
+        problem = sign_off_problem(coverage_for(portfolio, unit, today, at_sign_off=True))
+        if problem:
+            raise DomainError(problem)
         if SignatureKind.DECLARATION not in current:
             raise DomainError("The learner has not declared the evidence their own work since "
                               "it last changed. Ask them to sign the declaration first.")

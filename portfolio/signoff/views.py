@@ -10,7 +10,7 @@ from ..iqa.services import countersign_problem
 from ..models import SignatureKind
 from ..saving import saving
 from ..signing import digest_of
-from ..units import get_unit
+from ..units import unit_for
 from . import bp
 from .forms import ReopenForm, SignForm
 from .services import STATEMENTS, reopen, sign
@@ -29,7 +29,7 @@ def _kinds_for(portfolio) -> list[SignatureKind]:
 
 
 def _page(portfolio, sign_form=None, reopen_form=None, status=200):
-    unit = get_unit(portfolio.unit_id)
+    unit = unit_for(portfolio)
     state = portfolio_state(portfolio)
     listed = signature_statuses(portfolio, state)
     current = {s.signature.kind for s in listed if s.current}
@@ -61,7 +61,7 @@ def page(portfolio_id: int):
     form = SignForm()
     if form.validate_on_submit():
         with saving(reraise=(NotAllowed,)) as saved:
-            signature = sign(portfolio, get_unit(portfolio.unit_id), form.kind.data,
+            signature = sign(portfolio, unit_for(portfolio), form.kind.data,
                              form.typed_name.data, form.confirmed.data, signer=current_user,
                              today=uk_today())
         if saved.ok:

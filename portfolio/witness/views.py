@@ -7,7 +7,7 @@ from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import WitnessRequest, utcnow
 from ..saving import saving
-from ..units import get_unit
+from ..units import unit_for
 from . import bp
 from .forms import TestimonyForm, WitnessRequestForm
 from .services import (
@@ -24,7 +24,7 @@ from .services import (
 @login_required
 def ask(portfolio_id: int):
     portfolio = get_portfolio(portfolio_id, Action.EDIT_EVIDENCE)
-    unit = get_unit(portfolio.unit_id)
+    unit = unit_for(portfolio)
     form = WitnessRequestForm()
     form.method.choices = [(m.key, f"{m.name}: {m.description}")
                            for m in unit.methods_by("witness")]
@@ -74,7 +74,7 @@ def testimony(token: str):
         return render_template("witness/closed.html", reason=state if state != "waiting"
                                else "locked", request=request), 410
     portfolio = request.portfolio
-    unit = get_unit(portfolio.unit_id)
+    unit = unit_for(portfolio)
     form = TestimonyForm()
     if not form.is_submitted():
         form.dated.data = uk_today()
