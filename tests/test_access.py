@@ -115,6 +115,7 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     "portfolios.index": Entry("/portfolios/", get=by_role(learner=302, assessor=200, iqa=200,
                                                           admin=200, eqa=200)),
     "portfolios.detail": Entry("/portfolios/{p}", get=view()),
+    "portfolios.unit": Entry("/portfolios/{p}/unit", get=view()),
     "portfolios.audit_trail": Entry("/portfolios/{p}/audit", get=by_role(
         learner=(403, 404), assessor=(200, 404), iqa=(200, 404), admin=200, eqa=403)),
     # Evidence: everyone on the portfolio reads it; its learner changes it
@@ -130,6 +131,7 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     "evidence.remove": Entry("/evidence/{e}/files/{f2}/remove", post=edit(302)),
     # Assessment: the portfolio's assessor judges; the learner answers their records
     "assessment.decide": Entry("/claims/{k}/decision", post=judge(422)),
+    "assessment.withdraw": Entry("/claims/{k}/withdraw", post=judge(422)),
     "assessment.add": Entry("/evidence/{e}/claims/add", post=judge(422)),
     "assessment.new_record": (
         Entry("/portfolios/{p}/records/new/direct_observation", get=judge(200),
@@ -193,6 +195,8 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     "admin.reassign_portfolio": Entry("/admin/portfolios/{p}/people", get=admin_only(200),
                                       post=admin_only(422)),
     "admin.centre_audit": Entry("/admin/audit", get=admin_only(200)),
+    # (Moves the portfolio to the current unit version, or says it is on it: back to it.)
+    "admin.move_unit_version": Entry("/admin/portfolios/{p}/unit-version", post=admin_only(302)),
     "eqa.grants": Entry("/admin/eqa", get=admin_only(200), post=admin_only(422)),
     "eqa.grant": Entry("/admin/eqa/{g}", get=admin_only(200)),
     "eqa.withdraw": Entry("/admin/eqa/{g}/revoke", post=admin_only(302)),

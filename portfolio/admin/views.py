@@ -5,13 +5,15 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from ..auth.services import create_user, random_password
+from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import Portfolio, Role, User
+from ..portfolios.audit_views import audit_page
 from ..saving import saving
-from ..units import all_units
+from ..units import all_units, get_unit
 from . import bp
 from .forms import EnrolForm, ReassignForm, UserForm
-from .services import enrol, reassign
+from .services import enrol, move_to_version, reassign
 
 
 @bp.route("/")
@@ -95,6 +97,18 @@ def reassign_portfolio(portfolio_id: int):
 @bp.route("/audit")
 def centre_audit():
     """Every audit event in the centre, including those that name no portfolio."""
-    from ..portfolios.audit_views import audit_page
-
     return audit_page(None)
+
+
+@bp.route("/portfolios/<int:portfolio_id>/unit-version", methods=["POST"])
+def move_unit_version(portfolio_id: int):
+    """Judge a portfolio against the current version of its unit's file from now on."""
+    portfolio = db.session.get(Portfolio, portfolio_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with saving() as saved:
+        move_to_version(portfolio, get_unit(portfolio.unit_id), actor=current_user)
+    flash(saved.error or f"{portfolio.learner.name}'s portfolio is now judged against the "
+          "current version of the unit; its earlier signatures are superseded.",
+          "success" if saved.ok else "danger")
+    return redirect(url_for("portfolios.detail", portfolio_id=portfolio.id))

@@ -3,7 +3,7 @@ from flask_login import current_user, login_required
 
 from ..access import Action, get_portfolio
 from ..clock import uk_today
-from ..evidence.forms import AddClaimForm, DecisionForm, ResponseForm, field_key
+from ..evidence.forms import AddClaimForm, DecisionForm, ResponseForm, WithdrawForm, field_key
 from ..evidence.services import StaleEdit
 from ..evidence.views import load_evidence, render_detail
 from ..extensions import db
@@ -12,7 +12,14 @@ from ..saving import saving
 from ..units import unit_for
 from . import bp
 from .forms import record_form
-from .services import RecordFields, add_claim, record_decision, respond_to_record, save_record
+from .services import (
+    RecordFields,
+    add_claim,
+    record_decision,
+    respond_to_record,
+    save_record,
+    withdraw_claim,
+)
 
 
 @bp.route("/claims/<int:claim_id>/decision", methods=["POST"])
@@ -23,10 +30,14 @@ def decide(claim_id: int):
         abort(404)
     evidence = load_evidence(claim.evidence_id, Action.JUDGE)
     form = DecisionForm(prefix=f"claim{claim.id}")
+    unit = unit_for(evidence.portfolio)
+    criterion = unit.criterion(claim.criterion_id)
     if form.validate_on_submit():
         with saving() as saved:
-            decision = record_decision(claim, form.outcome.data, form.feedback.data or "",
-                                       assessor=current_user)
+            decision = record_decision(
+                claim, form.outcome.data, form.feedback.data or "", assessor=current_user,
+                unit=unit, range_items=request.form.getlist(f"claim{claim.id}-range")
+                if criterion.range else None)
         if saved.ok:
             flash(f"Decision recorded for AC {claim.criterion_id}: {decision.outcome}.", "success")
             return redirect(url_for("evidence.detail", evidence_id=evidence.id,
@@ -34,6 +45,26 @@ def decide(claim_id: int):
         form.feedback.errors = [*form.feedback.errors, saved.error]
     # Show the page again with the assessor's typed feedback and the error beside it.
     return render_detail(evidence, failed={claim.id: form}), 422
+
+
+@bp.route("/claims/<int:claim_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(claim_id: int):
+    claim = db.session.get(Claim, claim_id)
+    if claim is None:
+        abort(404)
+    evidence = load_evidence(claim.evidence_id, Action.JUDGE)
+    form = WithdrawForm(prefix=f"w{claim.id}")
+    if form.validate_on_submit():
+        with saving() as saved:
+            withdraw_claim(claim, form.reason.data, assessor=current_user)
+        if saved.ok:
+            flash(f"Withdrawn: the claim of AC {claim.criterion_id} stays on the record and "
+                  "counts for nothing. The learner has been told why.", "success")
+            return redirect(url_for("evidence.detail", evidence_id=evidence.id,
+                                    _anchor=f"claim-{claim.id}"))
+        form.reason.errors = [*form.reason.errors, saved.error]
+    return render_detail(evidence, withdraw_failed={claim.id: form}), 422
 
 
 @bp.route("/evidence/<int:evidence_id>/claims/add", methods=["POST"])

@@ -174,3 +174,15 @@ class ResponseForm(FlaskForm):
     def validate_comment(self, field):
         if self.response.data == "disputed" and not (field.data or "").strip():
             raise ValidationError("Say what is wrong with the record when you dispute it.")
+
+
+class WithdrawForm(FlaskForm):
+    """The assessor takes a claim out of the judgement instead of deciding it."""
+
+    reason = TextAreaField(
+        "Why you are withdrawing this claim",
+        validators=[DataRequired(message="Give the reason: the learner sees it."),
+                    Length(max=2000)],
+        description="For example “the email is a colleague’s reply, not yours”. The claim stays "
+                    "on the record, marked withdrawn, and counts for nothing.")
+    submit = SubmitField("Withdraw the claim")

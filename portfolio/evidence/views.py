@@ -23,6 +23,7 @@ from .forms import (
     DecisionForm,
     EvidenceForm,
     ResponseForm,
+    WithdrawForm,
     claims_form,
     field_key,
 )
@@ -131,7 +132,7 @@ def detail(evidence_id: int):
 
 
 def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form=None,
-                  response_form=None) -> str:
+                  response_form=None, withdraw_failed: dict | None = None) -> str:
     """The evidence page, with what the viewer can do on it.
 
     For the portfolio's assessor: a decision form on each claim and a form to add a claim the
@@ -142,11 +143,19 @@ def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form
     unit = unit_for(portfolio)
     flags = page_flags(current_user, portfolio)
     can_judge, can_edit = flags.judge, flags.edit
-    forms = {}
+    forms, withdraw_forms, ranges = {}, {}, {}
     if can_judge:
         forms = {c.id: (failed or {}).get(c.id) or DecisionForm(prefix=f"claim{c.id}",
                                                                  formdata=None)
-                 for c in evidence.claims}
+                 for c in evidence.claims if not c.withdrawn}
+        withdraw_forms = {c.id: (withdraw_failed or {}).get(c.id)
+                          or WithdrawForm(prefix=f"w{c.id}", formdata=None)
+                          for c in evidence.claims if not c.withdrawn}
+        for c in evidence.claims:  # what the range boxes show: as sent, confirmed or claimed
+            d = c.latest_decision
+            ranges[c.id] = (request.form.getlist(f"claim{c.id}-range") if c.id in (failed or {})
+                            else d.range_items if d and c.state != "awaiting"
+                            else c.range_items)
         if add_claim_form is None:
             add_claim_form = AddClaimForm(formdata=None)
         claimed = {c.criterion_id for c in evidence.claims}
@@ -163,7 +172,8 @@ def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form
         can_delete=mine and not evidence.judged,
         can_tag=can_edit and may_tag(evidence, unit, current_user),
         can_amend=can_judge and is_record and evidence.author_id == current_user.id,
-        decision_forms=forms, add_claim_form=add_claim_form if can_judge else None,
+        decision_forms=forms, withdraw_forms=withdraw_forms, ranges=ranges,
+        add_claim_form=add_claim_form if can_judge else None,
         response_form=response_form if is_record and can_edit else None,
         since=changes_since_decision(evidence), kinds=KINDS, confirm=ConfirmForm())
 
@@ -284,7 +294,8 @@ def claims(evidence_id: int):
     if request.method == "POST":
         if form.validate():
             with saving() as saved:
-                result = set_claims(evidence, unit, form.wanted(), actor=current_user)
+                result = set_claims(evidence, unit, form.wanted(), actor=current_user,
+                                    ranges=_claimed_ranges(unit))
             if not saved.ok:
                 flash(saved.error, "danger")
                 return redirect(url_for(".claims", evidence_id=evidence.id))
@@ -298,9 +309,17 @@ def claims(evidence_id: int):
         status = 422
         flash("Some claims need a sentence on where and how the evidence meets them.", "danger")
     claims_by_criterion = {c.criterion_id: c for c in evidence.claims}
+    ranges = (_claimed_ranges(unit) if request.method == "POST" else
+              {c.criterion_id: c.range_items for c in evidence.claims})
     return render_template("evidence/claims.html", evidence=evidence, unit=unit, form=form,
                            field_key=field_key, fixed=fixed, rewordable=reword,
-                           claims=claims_by_criterion), status
+                           claims=claims_by_criterion, ranges=ranges), status
+
+
+def _claimed_ranges(unit) -> dict[str, list[str]]:
+    """The range items ticked for each criterion that has a range (range_<key> boxes)."""
+    return {c.id: request.form.getlist(f"range_{field_key(c.id)}") for c in unit.criteria
+            if c.range}
 
 
 @bp.route("/evidence/<int:evidence_id>/files/<int:file_id>")
