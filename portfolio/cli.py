@@ -3,6 +3,7 @@ verify."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -10,10 +11,13 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+from .clock import uk_today
+from .coverage_report import as_dict, as_lines
 from .extensions import db
-from .models import Role
+from .facts import coverage_for
+from .models import Portfolio, Role
 from .spec import SpecError, load_unit, load_units
-from .units import pin_unpinned
+from .units import pin_unpinned, unit_for
 
 
 def init_app(app: Flask) -> None:
@@ -23,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(export)
     app.cli.add_command(verify)
+    app.cli.add_command(coverage)
 
 
 @click.command("init-db")
@@ -108,9 +113,7 @@ def demo(password: str | None):
 @with_appcontext
 def export(portfolio_id: int, out: Path | None):
     """Export a portfolio to a signed PDF."""
-    from .clock import uk_today
-    from .export.services import export_portfolio
-    from .models import Portfolio
+    from .export.services import export_portfolio  # WeasyPrint loads only for an export
 
     portfolio = db.session.get(Portfolio, portfolio_id)
     if portfolio is None:
@@ -129,12 +132,36 @@ def export(portfolio_id: int, out: Path | None):
         click.echo(f"Refused while rendering: {url}", err=True)
 
 
+@click.command("coverage")
+@click.argument("portfolio_id", type=int)
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Judge as on this day (YYYY-MM-DD; default today). A signed-off portfolio "
+                   "shows the verdict it was signed with, whatever the day.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts and MIS links).")
+@with_appcontext
+def coverage(portfolio_id: int, on, as_json: bool):
+    """The verdict per criterion: met or not, why, and the evidence it rests on."""
+    portfolio = db.session.get(Portfolio, portfolio_id)
+    if portfolio is None:
+        click.echo(f"There is no portfolio {portfolio_id}.", err=True)
+        raise SystemExit(1)
+    unit = unit_for(portfolio)
+    verdict = coverage_for(portfolio, unit, on.date() if on else uk_today())
+    if as_json:
+        click.echo(json.dumps(as_dict(verdict, portfolio_id=portfolio.id,
+                                      unit_version=portfolio.unit_version), indent=2,
+                              ensure_ascii=False))
+    else:
+        for line in as_lines(verdict, title=f"{portfolio.learner.name}, {unit.name}"):
+            click.echo(line)
+
+
 @click.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def verify(file: Path):
     """Check a portfolio PDF: unaltered since signing? who signed it, when? still current?"""
-    from .export.services import verify_file
+    from .export.services import verify_file  # pyHanko loads only for a check
 
     result, portfolio, current = verify_file(file.read_bytes())
     if not result.ok:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from .coverage_words import hint, method_list, outcome_gap_reason, reasons_for, rule_of
+from .coverage_words import day, hint, method_list, outcome_gap_reason, reasons_for, rule_of
 from .spec import MEETS, Criterion, Outcome, Unit
 
 AWAITING = "awaiting"
@@ -280,9 +280,9 @@ def _judge(unit: Unit, criterion: Criterion, claims: tuple[ClaimView, ...],
     needed = (criterion.range_min or len(rng.items)) if rng else 0
     range_ok = rng is None or len(set(rng.items) & covered) >= needed
     warnings = tuple(
-        f"AC {criterion.id}: “{c.evidence.title}” (dated {c.evidence.dated:%d %B %Y}) has "
+        f"AC {criterion.id}: “{c.evidence.title}” (dated {day(c.evidence.dated)}) has "
         f"fallen out of the {unit.rules.currency_window_months}-month currency window since "
-        f"it was accepted: sign-off needs evidence dated on or after {window_start:%d %B %Y}."
+        f"it was accepted: sign-off needs evidence dated on or after {day(window_start)}."
         for c in meeting if c.aged_out)
 
     def result(status: str, reasons: list[str]) -> CriterionCoverage:

@@ -54,12 +54,16 @@ def outcome_gap_reason(unit: Unit, outcome: Outcome, method: str) -> str:
             "accepted yet.")
 
 
+def day(d: date) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
 def _stale(unit: Unit, c: ClaimView) -> str:
     months = unit.rules.currency_window_months
-    text = (f"“{c.evidence.title}” is dated {c.evidence.dated:%d %B %Y}, older than the "
+    text = (f"“{c.evidence.title}” is dated {day(c.evidence.dated)}, older than the "
             f"{months}-month currency window")
     if c.window_from is not None:
-        text += f" (evidence must be dated on or after {c.window_from:%d %B %Y})"
+        text += f" (evidence must be dated on or after {day(c.window_from)})"
     return text + "."
 
 

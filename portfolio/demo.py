@@ -1,5 +1,6 @@
-"""The demo centre: six accounts, one learner halfway through Unit 40, the assessor rated for
-sampling, and an EQA who may read that learner's portfolio (only) for 30 days.
+"""The demo centre: seven accounts, one learner halfway through Unit 40, one starting, one
+signed off and countersigned (demo_summative), the assessor rated for sampling, and an EQA who
+may read the halfway and the signed-off portfolios (only) for 30 days.
 
 Idempotent: running it again resets the demo passwords and adds nothing twice.
 """
@@ -18,9 +19,12 @@ from .admin.services import enrol
 from .assessment.services import record_decision
 from .auth.services import create_user, find_user, random_password, set_password
 from .clock import uk_today
+from .demo_summative import signed_off
+from .eqa.services import grant_access
 from .evidence.services import EvidenceFields, Upload, add_evidence, check_uploads, set_claims
 from .extensions import db
-from .models import Portfolio, Role, User
+from .iqa.services import set_risk
+from .models import AssessorRisk, Portfolio, Role, User, current_grants
 from .units import all_units
 
 UNIT_ID = "unit-40"
@@ -30,6 +34,7 @@ PEOPLE = [
     ("iqa@demo.test", "Graham Okoye", Role.IQA),
     ("learner@demo.test", "Priya Shah", Role.LEARNER),
     ("learner2@demo.test", "Tom Reilly", Role.LEARNER),
+    ("learner3@demo.test", "Aisha Khan", Role.LEARNER),
     ("eqa@demo.test", "Ruth Adeyemi", Role.EQA),
 ]
 EQA_DAYS = 30
@@ -49,34 +54,36 @@ def seed_demo(password: str | None = None) -> list[tuple[str, str, str]]:
         logins.append((email, role.value, pw))
     unit = all_units()[UNIT_ID]
     assessor, iqa = people["assessor@demo.test"], people["iqa@demo.test"]
-    for email in ("learner@demo.test", "learner2@demo.test"):
+    for email in ("learner@demo.test", "learner2@demo.test", "learner3@demo.test"):
         portfolio = _portfolio(people[email], unit.id)
         if portfolio is None:
             portfolio = enrol(people[email], unit, assessor, iqa, actor=people["admin@demo.test"])
         if email == "learner@demo.test" and not portfolio.evidence:
             _halfway(portfolio, unit, people[email], assessor)
+        if email == "learner3@demo.test" and not portfolio.evidence:
+            signed_off(portfolio, unit, people[email], assessor, iqa, _add)
     _quality(people, unit)
     return logins
 
 
 def _quality(people: dict[str, User], unit) -> None:
-    """A risk rating for the assessor, and a current EQA grant for the halfway portfolio."""
-    from .eqa.services import grant_access
-    from .iqa.services import set_risk
-    from .models import AssessorRisk, current_grants
-
+    """A risk rating for the assessor, and a current EQA grant for the halfway and the
+    signed-off portfolios."""
     assessor, iqa, eqa = (people[e] for e in ("assessor@demo.test", "iqa@demo.test",
                                               "eqa@demo.test"))
     if db.session.scalar(select(AssessorRisk).where(
             AssessorRisk.assessor_id == assessor.id)) is None:
         set_risk(assessor, "under_development", "Qualified last year; first learners on "
                  "Unit 40. Sample half until two summative samples are upheld.", actor=iqa)
-    if not current_grants(eqa):
+    named = [_portfolio(people[e], unit.id) for e in ("learner@demo.test", "learner3@demo.test")]
+    grants = current_grants(eqa)
+    if not grants:
         grant, _link, _emailed = grant_access(
             name=eqa.name, email=eqa.email, organisation="Demo Awarding Body",
-            portfolios=[_portfolio(people["learner@demo.test"], unit.id)], days=EQA_DAYS,
-            actor=people["admin@demo.test"])
+            portfolios=named, days=EQA_DAYS, actor=people["admin@demo.test"])
         grant.invite_used_at = grant.created_at  # the demo sets the password directly
+    elif named[1] not in grants[0].portfolios:  # a demo made before the third learner
+        grants[0].portfolios.append(named[1])
 
 
 def _portfolio(learner: User, unit_id: str) -> Portfolio | None:
@@ -91,14 +98,14 @@ def _files(*named: tuple[str, bytes]):
 
 
 def _add(portfolio, unit, learner, *, title, method, days_ago, context, account, files=(),
-         claims):
+         claims, ranges=None):
     store = current_app.extensions["evidence_store"]
     evidence = add_evidence(
         portfolio, unit,
         EvidenceFields(title=title, method=method, dated=uk_today() - timedelta(days=days_ago),
                        context=context, account_md=account),
         _files(*files), actor=learner, store=store, submission_key=None, today=uk_today())
-    set_claims(evidence, unit, claims, actor=learner)
+    set_claims(evidence, unit, claims, actor=learner, ranges=ranges)
     return evidence
 
 
@@ -155,7 +162,7 @@ def _halfway(portfolio, unit, learner, assessor) -> None:
                    "has been dispatched.",
             "2.7": "Second email: the two options I offered, both within my authority "
                    "(replacement or refund up to £150), and his reply agreeing.",
-        })
+        }, ranges={"2.3": ["email"]})
     _judge(emails, assessor, {
         "2.1": ("accepted", "Cause and implications clearly confirmed with the customer."),
         "2.3": ("accepted", ""),

@@ -83,7 +83,7 @@ def test_learner_adds_evidence_with_a_file_tags_two_criteria_and_the_grid_change
     page.get_by_label("Email address").fill("learner@demo.test")
     page.get_by_label("Password").fill("browser-pass-1")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Progress: 8 of 17 criteria met")).to_be_visible()
+    expect(page.get_by_role("heading", name="Progress: 6 of 17 criteria met")).to_be_visible()
     gap_24 = page.locator("#gap-2\\.4")
     expect(gap_24).to_contain_text("No evidence yet")
     columns_before = page.locator("th.ev-col").count()
@@ -151,7 +151,7 @@ def decide(page, criterion, outcome, feedback=""):
     card.get_by_role("button", name="Record decision").click()
 
 
-def record(page, base, kind, fields, criteria):
+def record(page, base, kind, fields, criteria, channels=()):
     page.goto(f"{base}/portfolios/1")
     page.get_by_role("link", name=f"Record a {kind}").click()
     for label, value in fields.items():
@@ -159,6 +159,8 @@ def record(page, base, kind, fields, criteria):
     for criterion, notes in criteria.items():
         page.get_by_label(re.compile(rf"^AC {re.escape(criterion)} ")).check()
         page.get_by_label(f"What you saw or heard for AC {criterion}").fill(notes)
+    for criterion, channel in channels:  # the range items the assessor saw
+        page.locator(f"#range_{criterion.replace('.', '_')}_{channel}").check()
     page.get_by_role("button", name="Save the record").click()
 
 
@@ -177,7 +179,7 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     expect(page.get_by_role("heading", name="My learners")).to_be_visible()
     first = page.locator("table.caseload tbody tr").first
     expect(first).to_contain_text("Priya Shah")
-    expect(first).to_contain_text("8 of 17")
+    expect(first).to_contain_text("6 of 17")
 
     open_evidence(page, base, "Email exchange with Mr Hughes (complaint ref NHA-20418)")
     decide(page, "2.7", "accepted")
@@ -192,10 +194,13 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
             "Place": "Northgate contact centre, complaints desk",
             "What the learner did": "Priya dealt with Mrs Okafor's complaint about a dented "
                                     "washing machine."},
-           {"2.2": "Owned the case and called back by 3pm as promised.",
+           {"2.1": "Confirmed the dent, its cause (the courier) and the week without a machine.",
+            "2.2": "Owned the case and called back by 3pm as promised.",
+            "2.3": "Acknowledged her frustration on the phone before explaining anything.",
             "2.4": "Explained repair versus replacement to the customer.",
             "2.5": "Explained to her team leader why a replacement cost less.",
-            "2.9": "Followed the data protection check and the complaints procedure."})
+            "2.9": "Followed the data protection check and the complaints procedure."},
+           channels=[("2.3", "telephone")])
     expect(page.get_by_role("status")).to_contain_text("asked to confirm it is accurate")
     record(page, base, "professional discussion",
            {"Duration in minutes": "30",
@@ -206,6 +211,14 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
            {"1.1": "Compared surveys, feedback cards and complaint logs.",
             "1.2": "Repeat faults and delivery complaints prompt a service review.",
             "1.7": "Admitting liability brings compensation costs and legal duties."})
+    # The out-of-date certificate is withdrawn rather than left awaiting: the discussion
+    # covers 1.1, and sign-off needs every claim judged or withdrawn.
+    open_evidence(page, base, "Level 2 Customer Service certificate (RPL)")
+    page.get_by_text("Withdraw the claim of AC 1.1 instead").click()
+    page.get_by_label("Why you are withdrawing this claim").fill(
+        "Older than the 24-month window; the professional discussion covers AC 1.1.")
+    page.get_by_role("button", name="Withdraw the claim").click()
+    expect(page.get_by_role("status")).to_contain_text("counts for nothing")
     sign_out(page)
 
     # The learner hears of it all, confirms both records and answers the referrals.
@@ -276,7 +289,7 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     sign_as("assessor@demo.test", "Dawn Matthews", "Sign the sign-off")
     expect(page.get_by_role("status")).to_contain_text("Signed:")
 
-    # The IQA cannot countersign before sampling; the plan proposes the signed-off portfolio.
+    # The IQA cannot countersign before sampling; the plan proposes the newly signed-off one.
     sign_out(page)
     sign_in(page, base, "iqa@demo.test")
     page.goto(f"{base}/portfolios/1/signatures")
@@ -285,7 +298,8 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     page.get_by_role("link", name="Sampling plan").click()
     expect(page.get_by_role("heading", name="Dawn Matthews")).to_be_visible()
     expect(page.locator("body")).to_contain_text("Under development")
-    expect(page.locator("body")).to_contain_text("Covers a summative (signed-off) portfolio")
+    # The demo's signed-off portfolio (Aisha Khan) is sampled already; Priya's is proposed.
+    expect(page.get_by_role("button", name="Add Priya Shah to the plan")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "sampling-plan.png"), full_page=True)
     page.get_by_role("button", name="Add Priya Shah to the plan").click()
     expect(page.get_by_role("status")).to_contain_text("Added 1 portfolio to the plan")

@@ -326,7 +326,7 @@ def test_currency_is_judged_at_the_decision_and_flagged_once_it_ages_out():
     assert c.met and c.claims[0].aged_out
     assert c.warnings == ("AC 2.8: “Log” (dated 10 January 2024) has fallen out of the 24-month "
                           "currency window since it was accepted: sign-off needs evidence "
-                          "dated on or after 01 June 2024.",)
+                          "dated on or after 1 June 2024.",)
     # Judged at a sign-off on that later day, it no longer meets the criterion.
     signed_late = compute_coverage(UNIT, item, accepted, later, signed_on=later)
     assert not signed_late.criteria[15].met and signed_late.criteria[15].status == NOT_CURRENT

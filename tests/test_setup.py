@@ -35,21 +35,22 @@ def test_demo_is_idempotent_and_leaves_the_learner_halfway(tmp_path):
     first = runner.invoke(args=["demo", "--password", "demo-password-1"])
     assert first.exit_code == 0, first.output
     for email in ("admin@demo.test", "assessor@demo.test", "iqa@demo.test",
-                  "learner@demo.test", "learner2@demo.test", "eqa@demo.test"):
+                  "learner@demo.test", "learner2@demo.test", "learner3@demo.test",
+                  "eqa@demo.test"):
         assert email in first.output
-    assert first.output.count("demo-password-1") == 6
+    assert first.output.count("demo-password-1") == 7
     second = runner.invoke(args=["demo"])  # random passwords this time
     assert second.exit_code == 0 and "demo-password-1" not in second.output
     with app.app_context():
-        assert db.session.query(User).count() == 6
+        assert db.session.query(User).count() == 7
         assert db.session.query(EqaGrant).count() == 1  # not a second grant on the rerun
-        assert db.session.query(Portfolio).count() == 2
-        assert db.session.query(Evidence).count() == 4
+        assert db.session.query(Portfolio).count() == 3
+        assert db.session.query(Evidence).count() == 4 + 5
         learner = db.session.scalar(select(User).where(User.email == "learner@demo.test"))
         portfolio = db.session.scalar(select(Portfolio).where(Portfolio.learner_id == learner.id))
         from datetime import date
         coverage = coverage_for(portfolio, all_units()["unit-40"], date.today())
-        assert 6 <= coverage.met <= 11  # "halfway"
+        assert 5 <= coverage.met <= 11  # "halfway"
         statuses = {c.status for c in coverage.gaps}
         # The demo shows every kind of gap reason a learner meets.
         assert {"awaiting", "referred", "not_current", "needs_workplace",
@@ -110,3 +111,45 @@ def test_users_create_command(tmp_path):
     again = runner.invoke(args=["users", "create", "--role", "assessor", "--email",
                                 "new@test.example", "--name", "X", "--password", "a long password"])
     assert again.exit_code == 1 and "already an account" in again.output
+
+
+def test_the_demo_iqa_sees_the_signed_portfolio_as_signed_three_years_on(tmp_path):
+    """Done-when of the verdict issue: the signed-off demo portfolio, with --on three years
+    ahead, shows the verdict it was signed with; JSON for scripts says the same."""
+    import json
+    from datetime import timedelta
+
+    from portfolio.clock import uk_today
+
+    app = fresh_app(tmp_path)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    runner.invoke(args=["demo", "--password", "demo-password-1"])
+    with app.app_context():
+        aisha = db.session.scalar(select(User).where(User.email == "learner3@demo.test"))
+        portfolio = db.session.scalar(select(Portfolio).where(Portfolio.learner_id == aisha.id))
+        assert portfolio.locked
+        kinds = {s.kind for s in portfolio.signatures}
+        assert kinds == {"declaration", "sign_off", "countersign"}
+        pid = portfolio.id
+    later = (uk_today() + timedelta(days=3 * 366)).isoformat()
+    text = runner.invoke(args=["coverage", str(pid), "--on", later])
+    assert text.exit_code == 0, text.output
+    assert "17 of 17 criteria met as signed off on" in text.output and "(complete)" in text.output
+    data = json.loads(runner.invoke(args=["coverage", str(pid), "--on", later, "--json"]).output)
+    assert data["complete"] and data["met"] == 17 and data["judged_on"] == later
+    assert data["signed_on"] == uk_today().isoformat()
+    by_id = {c["id"]: c for c in data["criteria"]}
+    assert [e["method"] for e in by_id["2.4"]["rests_on"]] == ["professional_discussion"]
+    assert {e["range_items"][0] for e in by_id["2.3"]["rests_on"]} == {"email", "telephone"}
+    # The same portfolio in the browser, as the demo IQA and the demo EQA.
+    client = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = False
+    for email in ("iqa@demo.test", "eqa@demo.test"):
+        client.post("/login", data={"email": email, "password": "demo-password-1"})
+        page = client.get(f"/portfolios/{pid}").text
+        assert "Signed off" in page and "What the sign-off rests on" in page
+        assert "Progress: 17 of 17 criteria met" in page
+        client.post("/logout")
+    missing = runner.invoke(args=["coverage", "999"])
+    assert missing.exit_code == 1 and "There is no portfolio 999" in missing.output

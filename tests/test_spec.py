@@ -109,6 +109,42 @@ def broken(tmp_path, transform) -> Path:
      "unit-broken.toml: methods.reflective_account.record: only an assessor's method"),
     (lambda t: t.replace("[rules]", "[rules\n"),
      "unit-broken.toml: (file): not valid TOML"),
+    # Strict: a key the format does not know is refused by name, never ignored.
+    (lambda t: t.replace('usual_methods = ["reflective_account"]',
+                         'usual_methods = ["reflective_account"]\nguidence = "Typo."'),
+     "unit-broken.toml: outcomes[0].criteria[0].guidence: is not a key this format knows"),
+    (lambda t: t.replace('usual_methods = ["product_evidence"]',
+                         'usual_methods = ["product_evidence"]\nminimum_examples = 2'),
+     "unit-broken.toml: outcomes[1].criteria[0].minimum_examples: is not a key this format"),
+    (lambda t: t.replace("[rules]", "[rules]\nsimulation_allowed = false"),
+     "unit-broken.toml: rules.simulation_allowed: is no longer part of the format"),
+    (lambda t: t.replace('summary = "A tiny unit used by the tests."',
+                         'summary = "A tiny unit."\nsumary = "x"'),
+     "unit-broken.toml: sumary: is not a key this format knows"),
+    (lambda t: t.replace('author = "learner"', 'author = "learner"\nlabel = "x"', 1),
+     "unit-broken.toml: methods.reflective_account.label: is not a key"),
+    (lambda t: t.replace('kind = "performance"', 'kind = "performance"\nweight = 2'),
+     "unit-broken.toml: outcomes[1].weight: is not a key"),
+    # The rules per criterion: wrong types and references.
+    (lambda t: t.replace('usual_methods = ["product_evidence"]',
+                         'usual_methods = ["product_evidence"]\nmin_evidence = "two"'),
+     "unit-broken.toml: outcomes[1].criteria[0].min_evidence: must be a whole number, not str"),
+    (lambda t: t.replace('usual_methods = ["product_evidence"]',
+                         'usual_methods = ["product_evidence"]\nmin_evidence = 0'),
+     "unit-broken.toml: outcomes[1].criteria[0].min_evidence: must be 1 or more"),
+    (lambda t: t.replace('usual_methods = ["product_evidence"]',
+                         'usual_methods = ["product_evidence"]\nmeets = ["telepathy"]'),
+     "unit-broken.toml: outcomes[1].criteria[0].meets: unknown evidence method 'telepathy'"),
+    (lambda t: t.replace('usual_methods = ["product_evidence"]',
+                         'usual_methods = ["product_evidence"]\nrange = "channels"'),
+     "unit-broken.toml: outcomes[1].criteria[0].range: unknown range 'channels'"),
+    (lambda t: t.replace('usual_methods = ["product_evidence"]',
+                         'usual_methods = ["product_evidence"]\nsupports = ["product_evidence"]'),
+     "unit-broken.toml: outcomes[1].criteria[0].supports: 'product_evidence' is already in "
+     "meets"),
+    (lambda t: t.replace('kind = "performance"',
+                         'kind = "performance"\nrequired_methods = ["reflective_account"]'),
+     "unit-broken.toml: outcomes[1].required_methods: 'reflective_account' meets none of"),
 ])
 def test_broken_spec_is_refused_naming_file_and_field(tmp_path, transform, expected):
     with pytest.raises(SpecError) as caught:
@@ -165,3 +201,42 @@ def test_a_broken_file_does_not_take_the_others_down(tmp_path):
                      instance_path=str(tmp_path / "instance"))
     assert set(app.extensions["units"]) == {"unit-40"}
     assert app.extensions["unit_problems"][0].startswith("unit-bad.toml: (file): not valid TOML")
+
+
+def test_unit_40_rules_follow_its_assessment_guidance(unit40):
+    c = unit40.criterion
+    for cid in ("2.2", "2.4", "2.5"):  # explanations: the professional discussion meets them
+        assert "professional_discussion" in c(cid).meets
+    for cid in ("2.1", "2.3", "2.6", "2.7"):  # observation or product evidence
+        assert c(cid).meets == {"direct_observation", "product_evidence"}
+        assert c(cid).role_of("professional_discussion") == "supports"
+    assert c("2.9").meets == {"witness_testimony", "direct_observation"}
+    assert c("1.1").meets == unit40.rules.knowledge_methods
+    assert unit40.outcome("2").required_methods == ("direct_observation",)
+    assert c("2.1").min_evidence == 2
+    assert (c("2.3").range, c("2.3").range_min) == ("channels", 2)
+    assert unit40.range_of(c("2.3")).labels(["email", "telephone"]) == ["Telephone", "Email"]
+    text = (CRITERIA / "unit-40.toml").read_text()
+    assert text.count("centre's choice") >= 3  # where a value is not the seed's, it says so
+    assert unit40.assessment_requirements.startswith("This unit must be assessed in the "
+                                                     "workplace")
+
+
+def test_a_unit_version_is_the_hash_of_its_text(unit40, tmp_path):
+    import hashlib
+
+    text = (CRITERIA / "unit-40.toml").read_text(encoding="utf-8")
+    assert unit40.version == hashlib.sha256(text.encode()).hexdigest()
+    edited = tmp_path / "unit-40.toml"
+    edited.write_text(text.replace("currency_window_months = 24", "currency_window_months = 36"))
+    assert load_unit(edited).version != unit40.version
+
+
+def test_cli_validate_names_a_misspelt_key(app, tmp_path):
+    bad = broken(tmp_path, lambda t: t.replace(
+        'usual_methods = ["reflective_account"]',
+        'usual_methods = ["reflective_account"]\nguidence = "Typo."'))
+    result = app.test_cli_runner().invoke(args=["specs", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert "error: unit-broken.toml: outcomes[0].criteria[0].guidence: is not a key" in \
+        result.output

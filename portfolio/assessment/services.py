@@ -190,13 +190,14 @@ def _check_record(unit: Unit, fields: RecordFields, observed: dict[str, str],
 def save_record(portfolio: Portfolio, unit: Unit, fields: RecordFields,
                 observed: dict[str, str], *, assessor: User, today: date,
                 evidence: Evidence | None = None, expected_version: int | None = None,
-                note: str = "") -> Evidence:
+                note: str = "", ranges: dict[str, list[str]] | None = None) -> Evidence:
     """Create or amend the assessor's record; the criteria it covers are accepted with it.
 
     The record is the assessor's judgement that the learner did (or explained) what it says,
     so each ticked criterion gets an accepted decision on this version. An amendment is a new
     version: the learner is asked to confirm it again. Recorded criteria are never dropped:
-    to withdraw one, the assessor refers its claim with a reason.
+    to withdraw one, the assessor refers its claim with a reason. `ranges` gives, for a
+    criterion with a range, the items (e.g. channels) the assessor saw.
     """
     _require_judge(assessor, portfolio)
     _check_record(unit, fields, observed, today)
@@ -235,6 +236,8 @@ def save_record(portfolio: Portfolio, unit: Unit, fields: RecordFields,
             evidence.claims.append(claim)
         else:
             claim.rationale = notes.strip()
+        if unit.range_of(unit.criterion(criterion_id)):
+            claim.range_items = (ranges or {}).get(criterion_id, claim.range_items)
     db.session.flush()
     record_version(evidence, actor=assessor, note=note.strip())
     for claim in evidence.claims:
@@ -243,7 +246,7 @@ def save_record(portfolio: Portfolio, unit: Unit, fields: RecordFields,
                             assessor=assessor, tell_learner=False)
         else:
             record_decision(claim, ClaimOutcome.ACCEPTED, "", assessor=assessor,
-                            tell_learner=False)
+                            tell_learner=False, unit=unit)
     audit.record(action, actor=assessor, portfolio=portfolio,
                  summary=f"{verb.capitalize()} “{evidence.title}” (version {evidence.version})",
                  evidence_id=evidence.id, version=evidence.version,

@@ -130,7 +130,7 @@ def new_record(portfolio_id: int, method_key: str):
             with saving() as saved:
                 evidence = save_record(portfolio, unit, _fields(form, method.key),
                                        form.observed(), assessor=current_user,
-                                       today=uk_today())
+                                       today=uk_today(), ranges=_ranges(unit))
             if saved.ok:
                 flash(f"Saved “{evidence.title}”. {portfolio.learner.name} has been asked to "
                       "confirm it is accurate.", "success")
@@ -138,7 +138,13 @@ def new_record(portfolio_id: int, method_key: str):
             form.form_errors.append(saved.error)
     return render_template("assessment/record_form.html", form=form, portfolio=portfolio,
                            unit=unit, method=method, evidence=None, fixed=set(),
-                           key=field_key), status
+                           key=field_key, ranges=_ranges(unit)), status
+
+
+def _ranges(unit) -> dict[str, list[str]]:
+    """The range boxes ticked on a record form, for each criterion with a range."""
+    return {c.id: request.form.getlist(f"range_{field_key(c.id)}") for c in unit.criteria
+            if c.range}
 
 
 @bp.route("/evidence/<int:evidence_id>/record", methods=["GET", "POST"])
@@ -168,12 +174,15 @@ def amend_record(evidence_id: int):
             with saving(reraise=(StaleEdit,)) as saved:
                 save_record(portfolio, unit, _fields(form, method.key), form.observed(),
                             assessor=current_user, today=uk_today(), evidence=evidence,
-                            expected_version=form.version.data, note=form.note.data or "")
+                            expected_version=form.version.data, note=form.note.data or "",
+                            ranges=_ranges(unit))
             if saved.ok:
                 flash(f"Saved as version {evidence.version}. {portfolio.learner.name} has been "
                       "asked to confirm the amended record.", "success")
                 return redirect(url_for("evidence.detail", evidence_id=evidence.id))
             form.form_errors.append(saved.error)
+    ranges = (_ranges(unit) if request.method == "POST" else
+              {c.criterion_id: c.range_items for c in evidence.claims})
     return render_template("assessment/record_form.html", form=form, portfolio=portfolio,
                            unit=unit, method=method, evidence=evidence, fixed=fixed,
-                           key=field_key), status
+                           key=field_key, ranges=ranges), status

@@ -13,7 +13,7 @@ from ..signing import digest_of
 from ..units import unit_for
 from . import bp
 from .forms import ReopenForm, SignForm
-from .services import STATEMENTS, reopen, sign
+from .services import STATEMENTS, reopen, sign, sign_off_problem
 
 
 def _kinds_for(portfolio) -> list[SignatureKind]:
@@ -40,6 +40,9 @@ def _page(portfolio, sign_form=None, reopen_form=None, status=200):
             forms[kind.value] = sign_form
         else:
             forms[kind.value] = SignForm(formdata=None, kind=kind.value)
+    coverage = coverage_for(portfolio, unit, uk_today())
+    not_ready = None if portfolio.locked else sign_off_problem(
+        coverage_for(portfolio, unit, uk_today(), at_sign_off=True))
     not_sampled = None
     if SignatureKind.COUNTERSIGN in kinds:
         not_sampled = countersign_problem(portfolio, digest_of(state))
@@ -47,7 +50,7 @@ def _page(portfolio, sign_form=None, reopen_form=None, status=200):
         "signoff/page.html", portfolio=portfolio, unit=unit, digest=digest_of(state),
         not_sampled=not_sampled, confirm=ConfirmForm(),
         listed=listed, current=current, forms=forms, statements=STATEMENTS,
-        kinds=SignatureKind, coverage=coverage_for(portfolio, unit, uk_today()),
+        kinds=SignatureKind, coverage=coverage, not_ready=not_ready,
         reopen_form=(reopen_form or ReopenForm(formdata=None))
         if page_flags(current_user, portfolio).reopen else None), status
 
