@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import config, units
 from .clock import UK
-from .coverage_words import method_list, rule_of
+from .coverage_words import in_sentence, method_list, rule_of
 from .errors import DomainError
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 from .storage import EvidenceStore
@@ -151,6 +151,7 @@ def _register_template_helpers(app: Flask) -> None:
     # The criterion's rule in words, as the gap panel says it ("AC 2.4 is met by ...").
     app.jinja_env.globals["rule_of"] = rule_of
     app.jinja_env.globals["method_list"] = method_list
+    app.jinja_env.filters["in_sentence"] = in_sentence
 
     @app.template_filter("day")
     def day(value: date | datetime | str | None) -> str:

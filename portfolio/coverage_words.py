@@ -25,12 +25,18 @@ def joined(words: list[str], last: str = "or") -> str:
     return ", ".join(words[:-1]) + f" {last} " + words[-1]
 
 
+def in_sentence(name: str) -> str:
+    """A method's name inside a sentence: "Direct observation" -> "direct observation", but
+    "Recognition of prior learning (RPL)" keeps its acronym."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
 def method_list(unit: Unit, criterion: Criterion, keys: Iterable[str]) -> str:
     """Method names, the guidance's usual ones first: "direct observation or product evidence"."""
     keys = set(keys)
     order = [m for m in criterion.usual_methods if m in keys]
     order += sorted(keys - set(order), key=unit.method_name)
-    return joined([unit.method_name(m).lower() for m in order])
+    return joined([in_sentence(unit.method_name(m)) for m in order])
 
 
 def rule_of(unit: Unit, criterion: Criterion) -> str:
@@ -50,7 +56,7 @@ def hint(unit: Unit, criterion: Criterion) -> str:
 
 def outcome_gap_reason(unit: Unit, outcome: Outcome, method: str) -> str:
     return (f"Learning outcome {outcome.number} needs at least one "
-            f"{unit.method_name(method).lower()} that meets one of its criteria: none is "
+            f"{in_sentence(unit.method_name(method))} that meets one of its criteria: none is "
             "accepted yet.")
 
 
@@ -96,7 +102,7 @@ def _range(unit: Unit, criterion: Criterion, covered: set[str]) -> list[str]:
 
 def _not_meeting(unit: Unit, criterion: Criterion, active: list[ClaimView]) -> list[str]:
     out = []
-    supporting = sorted({unit.method_name(c.evidence.method).lower() for c in active
+    supporting = sorted({in_sentence(unit.method_name(c.evidence.method)) for c in active
                          if c.role == SUPPORTS})
     if supporting:
         out.append(f"Only {' and '.join(supporting)} so far: it can support the claim, but "
