@@ -16,6 +16,8 @@ from .clock import UK
 from .coverage_words import in_sentence, method_list, rule_of
 from .errors import DomainError
 from .extensions import bootstrap, csrf, db, login_manager, migrate
+from .models import Role
+from .notify import unread_count
 from .storage import EvidenceStore
 from .text import render_markdown
 
@@ -180,7 +182,6 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def globals_():
-        from .notify import unread_count
         signed_in = current_user and getattr(current_user, "is_authenticated", False)
         return {"centre_name": app.config["CENTRE_NAME"], "now_utc": datetime.now(UTC),
                 "unit_problems": units.unit_problems(),
@@ -189,7 +190,6 @@ def _register_template_helpers(app: Flask) -> None:
 
 def home_for(user) -> str:
     """Where a user lands after login."""
-    from .models import Role
     if user.role == Role.ADMIN:
         return url_for("admin.index")
     return url_for("portfolios.index")

@@ -11,8 +11,11 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+from .auth.services import create_user
 from .clock import uk_today
 from .coverage_report import as_dict, as_lines
+from .demo import seed_demo
+from .errors import DomainError
 from .extensions import db
 from .facts import coverage_for
 from .models import Portfolio, Role
@@ -78,9 +81,6 @@ def users():
 @with_appcontext
 def create_user_command(role: str, email: str, name: str, password: str):
     """Create an account."""
-    from .auth.services import create_user
-    from .errors import DomainError
-
     try:
         user = create_user(email=email, name=name, role=role, password=password, actor=None)
     except DomainError as exc:
@@ -95,8 +95,6 @@ def create_user_command(role: str, email: str, name: str, password: str):
 @with_appcontext
 def demo(password: str | None):
     """Create the demo centre (idempotent) and print its logins."""
-    from .demo import seed_demo
-
     logins = seed_demo(password=password)
     db.session.commit()
     click.echo(f"Demo centre ready at {current_app.config['CENTRE_NAME']}. Sign in with:")

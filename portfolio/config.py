@@ -9,6 +9,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .sampling import DEFAULT_TARGETS
+
 MB = 1024 * 1024
 
 
@@ -30,8 +32,6 @@ def _int(name: str, default: int) -> int:
 
 def sampling_targets(raw: str | None) -> dict[str, int]:
     """SAMPLING_TARGETS, e.g. "new=100,under_development=50,experienced=20" (percentages)."""
-    from .sampling import DEFAULT_TARGETS
-
     targets = dict(DEFAULT_TARGETS)
     for part in (raw or "").split(","):
         if not part.strip():

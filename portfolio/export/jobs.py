@@ -6,6 +6,7 @@ job row, the waiting page and the download stay the same.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import zipfile
@@ -18,6 +19,8 @@ from sqlalchemy import select
 from ..clock import uk_today
 from ..extensions import db
 from ..models import ExportJob, Portfolio, User, utcnow
+from ..units import all_units
+from .pack import write_pack
 from .services import export_portfolio
 
 STALE = timedelta(minutes=30)  # a job still "running" after this died with its process
@@ -93,9 +96,6 @@ def pack_portfolios(job: ExportJob) -> list[Portfolio]:
 
 
 def _make_pack(job: ExportJob, progress) -> Path:
-    from ..units import all_units
-    from .pack import write_pack
-
     portfolios = pack_portfolios(job)
     folder = Path(current_app.config["EXPORT_DIR"]) / "packs"
     folder.mkdir(parents=True, exist_ok=True)
@@ -115,8 +115,6 @@ def pdf_path(job: ExportJob) -> Path:
 
 def write_zip(job: ExportJob, target: Path) -> Path:
     """The signed PDF, every original file, and manifest.json with every hash."""
-    import hashlib
-
     store = current_app.extensions["evidence_store"]
     pdf = pdf_path(job)
     manifest = {"portfolio_id": job.portfolio_id, "learner": job.portfolio.learner.name,

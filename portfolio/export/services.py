@@ -9,6 +9,7 @@ from flask import current_app
 
 from .. import audit
 from ..audit import AuditAction
+from ..extensions import db
 from ..facts import current_digest
 from ..models import Portfolio, User
 from ..text import slug
@@ -59,8 +60,6 @@ def export_portfolio(portfolio: Portfolio, *, actor: User | None, today: date,
 
 def verify_file(data: bytes) -> tuple[Verification, Portfolio | None, bool | None]:
     """The signature check, the portfolio it names, and whether its digest is still current."""
-    from ..extensions import db
-
     result = verify_pdf(data, keys())
     portfolio = db.session.get(Portfolio, result.portfolio_id) if result.portfolio_id else None
     current = None
