@@ -110,4 +110,10 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "SIGNING_P12": os.environ.get("SIGNING_P12") or "",
         "SIGNING_P12_PASSWORD": os.environ.get("SIGNING_P12_PASSWORD") or "",
         "SIGNING_TRUST_ROOTS": os.environ.get("SIGNING_TRUST_ROOTS") or "",
+        # Every PDF, Word document and email is read in a child process with this budget, at
+        # upload and at export (sandbox.py); past it, the file is refused or marked.
+        "PARSE_SECONDS": _int("PARSE_SECONDS", 20),
+        "PARSE_MEMORY_MB": _int("PARSE_MEMORY_MB", 768),
+        # Exports and sample packs one person may have running at once.
+        "EXPORTS_PER_PERSON": _int("EXPORTS_PER_PERSON", 2),
     }

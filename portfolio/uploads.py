@@ -1,25 +1,28 @@
 """Upload checks: a file is accepted by what it is, not by what it is called.
 
 libmagic names the type from the content against an allow-list; then the file is opened with
-its own parser, because sniffing alone is fooled by polyglots and truncated files.
+its own parser, because sniffing alone is fooled by polyglots and truncated files. PDFs, Word
+documents and emails are opened in a child process with a time and memory budget (sandbox.py),
+so a looping or bomb file is refused instead of hanging the server. A PDF is repaired and
+normalised there (qpdf), and the normalised copy is appended to the PDF export by the same code
+that checked it; the original is kept byte for byte.
 """
 
 from __future__ import annotations
 
 import email
+import email.parser
 import re
 import unicodedata
-import warnings
 import zipfile
 from email import policy
 from pathlib import Path
 
 import magic
 from PIL import Image
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 from .errors import InvalidUpload
+from .sandbox import ParseFailed, run
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -38,6 +41,9 @@ ACCEPT_ATTRIBUTE = ".pdf,.docx,.png,.jpg,.jpeg,.eml,.txt,.md,.csv"
 
 # Well above a phone photo (48 MP), well below a decompression bomb.
 MAX_IMAGE_PIXELS = 100_000_000
+# A Word document's parts, unpacked: real documents stay far below both.
+MAX_DOCX_UNPACKED = 50 << 20
+MAX_DOCX_RATIO = 100  # unpacked / packed, once the unpacked text passes 2 MB
 
 
 def display_name(raw: str | None) -> str:
@@ -47,8 +53,10 @@ def display_name(raw: str | None) -> str:
     return name[:200] or "unnamed file"
 
 
-def inspect(path: Path, filename: str) -> str:
-    """Return the file's accepted MIME type, or raise InvalidUpload saying why not."""
+def inspect(path: Path, filename: str, normalised: Path | None = None) -> str:
+    """Return the file's accepted MIME type, or raise InvalidUpload saying why not.
+
+    For a PDF, the repaired and normalised copy is written to `normalised` (if given)."""
     if path.stat().st_size == 0:
         raise InvalidUpload(f"“{filename}” is empty (0 bytes). Choose the file again; it may "
                             "not have finished saving or downloading.")
@@ -57,13 +65,17 @@ def inspect(path: Path, filename: str) -> str:
         sniffed = DOCX  # some libmagic builds name a DOCX only as a zip
     if sniffed == TEXT and filename.lower().endswith(".eml") and _is_email(path):
         sniffed = EML  # an email whose first header libmagic does not know
-    checker = _CHECKERS.get(sniffed)
-    if checker is None:
+    if sniffed not in _CHECKERS:
         raise InvalidUpload(
             f"“{filename}” is not a file type we accept: its content looks like "
             f"{_describe(sniffed)}. Accepted: {ACCEPTED_DESCRIPTION}. Renaming a file does not "
             "change its type; save or export it in one of these formats instead.")
-    checker(path, filename)
+    if sniffed == PDF:
+        _check_pdf(path, filename, normalised or path.with_name(path.name + ".normalised"))
+        if normalised is None:
+            path.with_name(path.name + ".normalised").unlink(missing_ok=True)
+    else:
+        _CHECKERS[sniffed](path, filename)
     return sniffed
 
 
@@ -74,19 +86,23 @@ def _describe(mime: str) -> str:
             "application/msword": "an old Word document (.doc)"}.get(mime, mime)
 
 
-def _check_pdf(path: Path, filename: str) -> None:
+def _refused(filename: str, what: str, exc: ParseFailed) -> InvalidUpload:
+    return InvalidUpload(f"“{filename}” looks like {what} but could not be read: {exc}. It may "
+                         "be damaged or unusually built; save or export it again (as PDF if "
+                         "it keeps failing) and attach the new copy.")
+
+
+def _check_pdf(path: Path, filename: str, normalised: Path) -> None:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pypdf warns about damage it can repair
-            reader = PdfReader(path)
-            if reader.is_encrypted:
-                raise InvalidUpload(f"“{filename}” is password-protected. Save a copy without "
-                                    "the password and upload that, so assessors can open it.")
-            if len(reader.pages) == 0:
-                raise InvalidUpload(f"“{filename}” is a PDF with no pages.")
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise InvalidUpload(f"“{filename}” looks like a PDF but cannot be opened ({exc}). "
-                            "It may be damaged; save or export it again.") from exc
+        run("pdf", path, normalised)
+    except ParseFailed as exc:
+        normalised.unlink(missing_ok=True)
+        if str(exc) == "password-protected":
+            raise InvalidUpload(f"“{filename}” is password-protected. Save a copy without the "
+                                "password and upload that, so assessors can open it.") from None
+        if str(exc) == "no pages":
+            raise InvalidUpload(f"“{filename}” is a PDF with no pages.") from None
+        raise _refused(filename, "a PDF", exc) from None
 
 
 def _is_docx(path: Path) -> bool:
@@ -101,6 +117,17 @@ def _check_docx(path: Path, filename: str) -> None:
     if not _is_docx(path):
         raise InvalidUpload(f"“{filename}” looks like a Word document but cannot be opened. "
                             "It may be damaged; save it again from Word.")
+    with zipfile.ZipFile(path) as z:
+        unpacked = sum(i.file_size for i in z.infolist())
+    packed = max(path.stat().st_size, 1)
+    if unpacked > MAX_DOCX_UNPACKED or (unpacked > 2 << 20 and unpacked / packed > MAX_DOCX_RATIO):
+        raise InvalidUpload(f"“{filename}” unpacks to {unpacked >> 20} MB from "
+                            f"{packed >> 10} KB, far more than a real document does. Save it "
+                            "as PDF and attach that instead.")
+    try:
+        run("docx", path)
+    except ParseFailed as exc:
+        raise _refused(filename, "a Word document", exc) from None
 
 
 def _check_image(path: Path, filename: str) -> None:
@@ -118,19 +145,23 @@ def _check_image(path: Path, filename: str) -> None:
 
 
 def _is_email(path: Path) -> bool:
-    with path.open("rb") as fh:
-        msg = email.message_from_binary_file(fh, policy=policy.default)
-    return bool(msg["From"] or msg["Subject"]) and bool(msg["From"] or msg["To"])
+    """Does it start with email headers? (Headers only: the body is read in the sandbox.)"""
+    try:
+        with path.open("rb") as fh:
+            msg = email.parser.BytesHeaderParser(policy=policy.default).parse(fh)
+        return bool(msg["From"] or msg["Subject"]) and bool(msg["From"] or msg["To"])
+    except Exception:  # the email package raises many types for broken headers
+        return False
 
 
 def _check_email(path: Path, filename: str) -> None:
-    try:
-        ok = _is_email(path)
-    except Exception as exc:  # the email package raises many types for broken headers
-        raise InvalidUpload(f"“{filename}” cannot be read as an email ({exc}).") from exc
-    if not ok:
+    if not _is_email(path):
         raise InvalidUpload(f"“{filename}” has no From, To or Subject: save the email again "
                             "from your mail program (File, Save as, .eml).")
+    try:
+        run("eml", path)
+    except ParseFailed as exc:
+        raise _refused(filename, "an email", exc) from None
 
 
 def _check_text(path: Path, filename: str) -> None:
@@ -141,5 +172,5 @@ def _check_text(path: Path, filename: str) -> None:
                             "and upload it again.") from exc
 
 
-_CHECKERS = {PDF: _check_pdf, DOCX: _check_docx, PNG: _check_image, JPEG: _check_image,
+_CHECKERS = {PDF: None, DOCX: _check_docx, PNG: _check_image, JPEG: _check_image,
              EML: _check_email, TEXT: _check_text, CSV: _check_text}

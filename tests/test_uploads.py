@@ -100,7 +100,7 @@ def test_wrong_type_renamed_is_refused_with_a_clear_message(store, name, data, w
 
 
 def test_truncated_pdf_is_refused(store):
-    with pytest.raises(InvalidUpload, match="cannot be opened"):
+    with pytest.raises(InvalidUpload, match="looks like a PDF but could not be read"):
         check(store, "half.pdf", pdf_bytes()[:60])
 
 

@@ -67,12 +67,13 @@ def check_uploads(store: EvidenceStore, uploads: list[Upload], max_bytes: int) -
                     f"“{name}” is larger than the {max_bytes // (1024 * 1024)} MB limit for one "
                     "file. Reduce it (for example save a PDF at a smaller size, or split it) "
                     "and attach it again.") from None
+            normalised = staged.path.with_name(staged.path.name + ".normalised.pdf")
             try:
-                mime = inspect(staged.path, name)
-            except InvalidUpload:
-                store.discard(staged)
+                mime = inspect(staged.path, name, normalised)
+            except BaseException:  # refused, or a checker that crashed: nothing stays behind
+                store.discard(staged.with_normalised(normalised))
                 raise
-            checked.append(CheckedFile(staged, name, mime))
+            checked.append(CheckedFile(staged.with_normalised(normalised), name, mime))
     except BaseException:
         for item in checked:
             store.discard(item.staged)

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 
-import mammoth
 from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import sandbox
 from ..audit import READS
 from ..coverage import Coverage
 from ..extensions import db
@@ -51,6 +51,7 @@ class FilePart:
     headers: list[tuple[str, str]] = field(default_factory=list)
     attachments: list[tuple[str, str]] = field(default_factory=list)
     problem: str = ""
+    appendix: Path | None = None  # a PDF's repaired copy, appended after the document
 
 
 @dataclass
@@ -72,42 +73,49 @@ class ExportDocument:
 
 
 def _docx_html(path: Path) -> str:
-    with path.open("rb") as fh:
-        # Images inside a DOCX are left out (the original file is attached in full).
-        result = mammoth.convert_to_html(fh, convert_image=mammoth.images.img_element(
-            lambda image: {"alt": image.alt_text or "image", "src": ""}))
-    return str(sanitize_html(result.value))
+    # Converted in the sandbox (mammoth's time grows much faster than the text); images inside
+    # a DOCX are left out and the HTML is capped (the original file is attached in full).
+    answer = sandbox.run("docx", path)
+    note = ("<p><em>The rest of this document is in the attached original.</em></p>"
+            if answer["cut"] else "")
+    return str(sanitize_html(answer["html"] + note))
 
 
 def _email_part(part: FilePart, path: Path) -> None:
-    with path.open("rb") as fh:
-        message = BytesParser(policy=policy.default).parse(fh)
-    for key in ("From", "To", "Cc", "Date", "Subject"):
-        if message[key]:
-            part.headers.append((key, str(message[key])))
-    body = message.get_body(preferencelist=("plain", "html"))
-    if body is not None:
-        content = body.get_content()
-        if body.get_content_type() == "text/html":
-            part.html = str(sanitize_html(content))
-        else:
-            part.text = content[:TEXT_LIMIT]
-    for attachment in message.iter_attachments():
-        # The attachment's own name is for display only (it can be a path such as ../../x).
-        name = display_name(attachment.get_filename() or "unnamed")
-        payload = attachment.get_payload(decode=True) or b""
-        part.attachments.append((name, f"{attachment.get_content_type()}, "
-                                       f"{len(payload):,} bytes"))
+    answer = sandbox.run("eml", path)
+    part.headers = [tuple(h) for h in answer["headers"]]
+    if answer["html"]:
+        part.html = str(sanitize_html(answer["html"]))
+    else:
+        part.text = answer["text"][:TEXT_LIMIT]
+    # An attachment's own name is for display only (it can be a path such as ../../x).
+    part.attachments = [(display_name(name), about) for name, about in answer["attachments"]]
 
 
-def _file_part(f, path: Path) -> FilePart:
+def normalised_pdf(store, sha256: str, original: Path) -> Path:
+    """The repaired copy of an uploaded PDF that the export appends: made at upload, or here
+    (in the sandbox) for a file uploaded before copies were kept."""
+    copy = store.normalised_path(sha256)
+    if not copy.exists():
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=copy.parent, suffix=".part")
+        os.close(fd)
+        try:
+            sandbox.run("pdf", original, Path(name))
+            os.replace(name, copy)
+        finally:
+            Path(name).unlink(missing_ok=True)
+    return copy
+
+
+def _file_part(f, path: Path, store) -> FilePart:
     part = FilePart(name=f.filename, sha256=f.sha256, mime_type=f.mime_type, kind="other",
                     size=f.size)
     try:
         if f.mime_type in (PNG, JPEG):
             part.kind = "image"
         elif f.mime_type == PDF:
-            part.kind = "pdf"
+            part.kind, part.appendix = "pdf", normalised_pdf(store, f.sha256, path)
         elif f.mime_type == DOCX:
             part.kind, part.html = "docx", _docx_html(path)
         elif f.mime_type == EML:
@@ -120,10 +128,17 @@ def _file_part(f, path: Path) -> FilePart:
         elif f.mime_type == TEXT:
             part.kind = "text"
             part.text = path.read_text(encoding="utf-8", errors="replace")[:TEXT_LIMIT]
+    except sandbox.ParseFailed as exc:  # past its time or memory budget, or unreadable
+        current_app.logger.warning("export: could not render %s (%s): %s", f.filename,
+                                   f.sha256, exc)
+        part.kind, part.problem = "other", (f"“{f.filename}” could not be rendered: {exc}; the "
+                                            "original is attached to this PDF.")
     except Exception as exc:  # a file we accepted but cannot show: say so, keep going
-        current_app.logger.warning("export: could not render %s: %s", f.sha256, exc)
-        part.problem = (f"This file could not be shown here ({type(exc).__name__}); the "
-                        "original is attached to this PDF.")
+        current_app.logger.warning("export: could not render %s (%s): %s", f.filename,
+                                   f.sha256, exc)
+        part.kind, part.problem = "other", (f"“{f.filename}” could not be rendered "
+                                            f"({type(exc).__name__}); the original is attached "
+                                            "to this PDF.")
     return part
 
 
@@ -156,13 +171,13 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
         for f in evidence.files:
             path = store.path(f.sha256)
             files[f.sha256] = (path, f.mime_type)
-            part = _file_part(f, path)
+            part = _file_part(f, path, store)
             parts.append(part)
             attachments.append((f"E{number}-{f.filename}", path,
                                 f"E{number} “{evidence.title}”: {f.filename} "
                                 f"(SHA-256 {f.sha256})"))
             if part.kind == "pdf":
-                appended.append((f"E{number} appendix: {f.filename}", path))
+                appended.append((f"E{number} appendix: {f.filename}", part.appendix))
         method = unit.methods.get(evidence.method)
         blocks.append(EvidenceBlock(number, evidence, method.name if method else evidence.method,
                                     parts))

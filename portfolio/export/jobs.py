@@ -14,9 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..clock import uk_today
+from ..errors import DomainError
 from ..extensions import db
 from ..models import ExportJob, Portfolio, User, utcnow
 from ..units import all_units
@@ -26,14 +27,46 @@ from .services import export_portfolio
 STALE = timedelta(minutes=30)  # a job still "running" after this died with its process
 
 
+def _live(*conditions) -> ExportJob | None:
+    """The newest job still queued or running (and not stale) that matches."""
+    since = utcnow() - STALE
+    return db.session.scalar(
+        select(ExportJob).where(ExportJob.status.in_(("queued", "running")),
+                                ExportJob.created_at > since, *conditions)
+        .order_by(ExportJob.id.desc()).limit(1))
+
+
+def _check_allowance(user: User) -> None:
+    """A small number of exports and packs per person at a time (EXPORTS_PER_PERSON)."""
+    allowed = int(current_app.config.get("EXPORTS_PER_PERSON", 2))
+    since = utcnow() - STALE
+    running = db.session.scalar(
+        select(func.count(ExportJob.id)).where(ExportJob.requested_by_id == user.id,
+                                               ExportJob.status.in_(("queued", "running")),
+                                               ExportJob.created_at > since))
+    if running >= allowed:
+        raise DomainError(f"You already have {running} exports or packs being made. Wait for "
+                          "one to finish (each has a progress page), then start this one.")
+
+
 def start(portfolio: Portfolio, user: User) -> ExportJob:
+    """One export per portfolio at a time: a second request joins the one being made."""
+    waiting = _live(ExportJob.kind == "portfolio", ExportJob.portfolio_id == portfolio.id)
+    if waiting is not None:
+        return waiting
+    _check_allowance(user)
     return _launch(ExportJob(portfolio_id=portfolio.id, requested_by_id=user.id))
 
 
 def start_pack(portfolios: list[Portfolio], user: User) -> ExportJob:
     """The EQA sample pack of `portfolios`, made like an export: outside the request."""
-    return _launch(ExportJob(kind="pack", requested_by_id=user.id,
-                             portfolio_ids=",".join(str(p.id) for p in portfolios)))
+    ids = ",".join(str(p.id) for p in portfolios)
+    waiting = _live(ExportJob.kind == "pack", ExportJob.requested_by_id == user.id,
+                    ExportJob.portfolio_ids == ids)
+    if waiting is not None:
+        return waiting
+    _check_allowance(user)
+    return _launch(ExportJob(kind="pack", requested_by_id=user.id, portfolio_ids=ids))
 
 
 def _launch(job: ExportJob) -> ExportJob:

@@ -47,7 +47,11 @@ def write_pack(portfolios: list[Portfolio], target: Path, *, actor: User, units:
         for number, p in enumerate(portfolios, start=1):
             progress(f"Signed PDF {number} of {len(portfolios)}: {p.learner.name}",
                      int(5 + 85 * (number - 1) / len(portfolios)))
-            pdf, digest = signed_pdf(p, actor=actor, today=today)
+            try:
+                pdf, digest = signed_pdf(p, actor=actor, today=today)
+            except Exception as exc:  # say whose portfolio stopped the pack, and why
+                raise RuntimeError(f"{p.learner.name}'s portfolio ({p.unit_id}, portfolio "
+                                   f"{p.id}): {type(exc).__name__}: {exc}") from exc
             add(f"portfolios/{pdf.name}", pdf.read_bytes(), learner=p.learner.name,
                 unit=p.unit_id, assessor=p.assessor.name, iqa=p.iqa.name,
                 digest=digest, signed_off=p.locked)

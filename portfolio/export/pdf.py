@@ -18,17 +18,21 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.pdf_utils.rw_common import find_inherited_value_in_tree
 from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
+from ..parsers import append_pages
 from .document import ExportDocument
 from .fetcher import PortfolioFetcher
 from .keys import CentreKeys
 
 Progress = Callable[[str, int], None]
+
+
+class AppendFailed(RuntimeError):
+    """An uploaded PDF that the signer refused; the message names the file."""
 
 
 def _quiet(_step: str, _percent: int) -> None:
@@ -49,43 +53,6 @@ def render(doc: ExportDocument, stylesheet: Path) -> tuple[bytes, list[str]]:
     pdf = weasyprint.HTML(string=doc.html, base_url="portfolio:", url_fetcher=fetcher).write_pdf(
         pdf_tags=True, attachments=attachments, uncompressed_pdf=False)
     return pdf, fetcher.refused
-
-
-def _append_pages(writer: IncrementalPdfFileWriter, path: Path) -> generic.IndirectObject:
-    """Append every page of an uploaded PDF, each drawn as a form XObject on a new page.
-
-    Done in the same incremental update as the signature, so the rendered document is never
-    re-parsed as a whole (pypdf's clone cost about 2 s per 100 pages). Links and form fields of
-    the uploaded file are not carried over; the original file is attached to the PDF in full.
-    Returns the first appended page.
-    """
-    source = PdfFileReader(io.BytesIO(path.read_bytes()), strict=False)
-    count = int(source.root["/Pages"]["/Count"])
-    first = None
-    for index in range(count):
-        page = source.find_page_for_modification(index)[0].get_object()
-        box = find_inherited_value_in_tree(page, "/MediaBox", "/Parent")
-        new_page = generic.DictionaryObject({
-            pdf_name("/Type"): pdf_name("/Page"),
-            pdf_name("/MediaBox"): generic.ArrayObject(
-                generic.FloatObject(float(v)) for v in box),
-        })
-        rotate = find_inherited_value_in_tree(page, "/Rotate", "/Parent")
-        if rotate:
-            new_page[pdf_name("/Rotate")] = generic.NumberObject(int(rotate))
-        if "/Contents" in page:
-            form = writer.import_page_as_xobject(source, page_ix=index)
-            new_page[pdf_name("/Resources")] = generic.DictionaryObject({
-                pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/Upload"): form})})
-            drawn = b"q /Upload Do Q"
-        else:
-            new_page[pdf_name("/Resources")] = generic.DictionaryObject()
-            drawn = b""
-        new_page[pdf_name("/Contents")] = writer.add_object(
-            generic.StreamObject(stream_data=drawn))
-        ref = writer.insert_page(new_page)
-        first = first or ref
-    return first
 
 
 def _add_bookmarks(writer: IncrementalPdfFileWriter, entries: list[tuple[str, object]],
@@ -149,7 +116,13 @@ def append_and_sign(pdf: bytes, doc: ExportDocument, keys: CentreKeys, *, reason
     if doc.appended:
         body_pages = int(writer.root["/Pages"]["/Count"])
         heading_page = writer.find_page_for_modification(body_pages - 1)[0]
-        entries = [(title, _append_pages(writer, path)) for title, path in doc.appended]
+        entries = []
+        for title, path in doc.appended:  # repaired copies, each appended once at upload
+            try:
+                entries.append((title, append_pages(writer, path.read_bytes())))
+            except Exception as exc:
+                raise AppendFailed(f"{title.split(' appendix: ', 1)[-1]} ({title.split(' ', 1)[0]})"
+                                   f" could not be appended: {type(exc).__name__}: {exc}") from exc
         _add_bookmarks(writer, entries, "Appended PDF files", heading_page)
     meta = signers.PdfSignatureMetadata(
         field_name="CentreSignature", subfilter=fields.SigSeedSubFilter.PADES,

@@ -6,6 +6,7 @@ from flask import (
     abort,
     after_this_request,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -26,6 +27,7 @@ from ..access import (
     visible_portfolios_query,
 )
 from ..audit import AuditAction
+from ..errors import DomainError
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import ExportJob, Portfolio, Role, Sample
@@ -42,7 +44,11 @@ def start(portfolio_id: int):
     portfolio = get_portfolio(portfolio_id, Action.EXPORT)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    job = jobs.start(portfolio, current_user)
+    try:
+        job = jobs.start(portfolio, current_user)
+    except DomainError as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("portfolios.detail", portfolio_id=portfolio.id))
     return redirect(url_for(".job", job_id=job.id))
 
 
@@ -151,8 +157,11 @@ def pack():
         if not chosen:
             error = "Choose at least one portfolio for the pack."
         else:
-            job = jobs.start_pack(chosen, current_user)
-            return redirect(url_for(".job", job_id=job.id))
+            try:
+                job = jobs.start_pack(chosen, current_user)
+                return redirect(url_for(".job", job_id=job.id))
+            except DomainError as exc:
+                error = str(exc)
     elif request.method == "POST":
         abort(400)
     return render_template("export/pack.html", portfolios=portfolios, sampled=sampled,

@@ -1,0 +1,213 @@
+"""Parsing uploaded files, in a child process under a time and memory budget.
+
+Run as a script by `sandbox.py` (never imported by the child as part of the package), so it
+imports only third-party libraries: a hostile file that loops a parser, eats memory or
+crashes it takes down only the child. The child limits itself (address space, CPU seconds,
+file size) before it opens the file; the parent adds a wall-clock timeout. Each task prints one
+line of JSON: {"ok": true, ...} or {"ok": false, "reason": "..."}.
+
+The export imports `append_pages` from here too, so the check made at upload is the code path
+the signed export takes: a PDF that passes was appended once already.
+
+Tasks:
+  pdf IN OUT      repair and normalise IN with qpdf (pikepdf) into OUT, then append OUT to a
+                  blank document with pyHanko exactly as the export does
+  docx IN         convert with mammoth to HTML (images left out), capped
+  eml IN          headers, the body (text or HTML, capped) and the attachments' names
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+HTML_LIMIT = 150_000  # characters of converted HTML kept for the PDF (the original is attached)
+TEXT_LIMIT = 200_000
+MAX_PARTS = 200  # parts of an email walked, however deeply nested
+A4 = [0, 0, 595.28, 841.89]
+
+
+def append_pages(writer, source_bytes: bytes):
+    """Append every page of a PDF to an IncrementalPdfFileWriter, each drawn as a form XObject
+    on a new page. Links and form fields are not carried over (the original is attached).
+    Returns the first appended page."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.generic import pdf_name
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.pdf_utils.rw_common import find_inherited_value_in_tree
+
+    source = PdfFileReader(io.BytesIO(source_bytes), strict=False)
+    count = int(source.root["/Pages"]["/Count"])
+    first = None
+    for index in range(count):
+        page = source.find_page_for_modification(index)[0].get_object()
+        box = find_inherited_value_in_tree(page, "/MediaBox", "/Parent")
+        new_page = generic.DictionaryObject({
+            pdf_name("/Type"): pdf_name("/Page"),
+            pdf_name("/MediaBox"): generic.ArrayObject(
+                generic.FloatObject(float(v)) for v in box),
+        })
+        rotate = find_inherited_value_in_tree(page, "/Rotate", "/Parent")
+        if rotate:
+            new_page[pdf_name("/Rotate")] = generic.NumberObject(int(rotate))
+        if "/Contents" in page:
+            form = writer.import_page_as_xobject(source, page_ix=index)
+            new_page[pdf_name("/Resources")] = generic.DictionaryObject({
+                pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/Upload"): form})})
+            drawn = b"q /Upload Do Q"
+        else:
+            new_page[pdf_name("/Resources")] = generic.DictionaryObject()
+            drawn = b""
+        new_page[pdf_name("/Contents")] = writer.add_object(
+            generic.StreamObject(stream_data=drawn))
+        ref = writer.insert_page(new_page)
+        first = first or ref
+    return first
+
+
+def _normalise_pdf(source: str, target: str) -> dict:
+    import pikepdf
+
+    try:
+        pdf = pikepdf.open(source)
+    except pikepdf.PasswordError:
+        return {"ok": False, "reason": "password-protected"}
+    except pikepdf.PdfError as exc:
+        return {"ok": False, "reason": f"damaged beyond repair ({_short(exc)})"}
+    with pdf:
+        pages = len(pdf.pages)  # qpdf walks (and repairs) the page tree; a loop is an error
+        if pages == 0:
+            return {"ok": False, "reason": "no pages"}
+        tree = pdf.Root.Pages
+        flat = []
+        for page in pdf.pages:
+            # Push what a page inherits onto the page itself, give it what a page must have,
+            # then hang every page directly under the root: a /Parent that loops, or a box
+            # that is not numbers, can no longer reach the signer.
+            obj = page.obj
+            box = _inherited(obj, "/MediaBox")
+            try:
+                obj.MediaBox = pikepdf.Array([float(v) for v in box][:4]) if box else \
+                    pikepdf.Array(A4)
+            except (TypeError, ValueError):
+                obj.MediaBox = pikepdf.Array(A4)
+            resources = _inherited(obj, "/Resources")
+            obj.Resources = resources if isinstance(resources, pikepdf.Dictionary) else \
+                pikepdf.Dictionary()
+            rotate = _inherited(obj, "/Rotate")
+            if "/Rotate" in obj:
+                del obj.Rotate
+            if isinstance(rotate, int) and int(rotate) % 90 == 0:
+                obj.Rotate = int(rotate) % 360
+            obj.Parent = tree
+            flat.append(obj)
+        tree.Kids = pikepdf.Array(flat)
+        tree.Count = len(flat)
+        pdf.save(target, fix_metadata_version=True, compress_streams=True)
+    _check_append(target)
+    return {"ok": True, "pages": pages}
+
+
+def _inherited(obj, key: str):
+    """The value of `key` on a page or the nearest ancestor that has it (loops stop)."""
+    seen, node = set(), obj
+    while node is not None and node.objgen not in seen and len(seen) < 64:
+        if key in node:
+            return node[key]
+        seen.add(node.objgen)
+        node = node.get("/Parent")
+    return None
+
+
+def _check_append(path: str) -> None:
+    """Append the normalised file to a blank page with pyHanko, as the signed export does."""
+    import pikepdf
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    blank = io.BytesIO()
+    with pikepdf.new() as base:
+        base.add_blank_page(page_size=(595, 842))
+        base.save(blank)
+    writer = IncrementalPdfFileWriter(io.BytesIO(blank.getvalue()), strict=False)
+    with open(path, "rb") as fh:
+        append_pages(writer, fh.read())
+    writer.write(io.BytesIO())
+
+
+def _docx(source: str) -> dict:
+    import mammoth
+
+    with open(source, "rb") as fh:
+        result = mammoth.convert_to_html(fh, convert_image=mammoth.images.img_element(
+            lambda image: {"alt": image.alt_text or "image", "src": ""}))
+    html = result.value
+    return {"ok": True, "html": html[:HTML_LIMIT], "cut": len(html) > HTML_LIMIT}
+
+
+def _eml(source: str) -> dict:
+    import re
+    from email import policy
+    from email.parser import BytesParser
+
+    with open(source, "rb") as fh:
+        message = BytesParser(policy=policy.default).parse(fh)
+    headers = [(k, str(message[k])) for k in ("From", "To", "Cc", "Date", "Subject")
+               if message[k]]
+    parts = 0
+    for _ in message.walk():
+        parts += 1
+        if parts > MAX_PARTS:
+            return {"ok": False, "reason": f"more than {MAX_PARTS} parts"}
+    body = message.get_body(preferencelist=("plain", "html"))
+    text = html = ""
+    if body is not None:
+        content = body.get_content()
+        if body.get_content_type() == "text/html":
+            html = content[:HTML_LIMIT]
+        else:
+            text = content[:TEXT_LIMIT]
+    attachments = []
+    for attachment in message.iter_attachments():
+        # The name is for display only (it can be a path such as ../../x): the parent cleans it.
+        name = re.split(r"[\\/]", attachment.get_filename() or "unnamed")[-1]
+        payload = attachment.get_payload(decode=True) or b""
+        attachments.append((name, f"{attachment.get_content_type()}, {len(payload):,} bytes"))
+    return {"ok": True, "headers": headers, "text": text, "html": html,
+            "attachments": attachments}
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _limit(memory_mb: int, seconds: int, file_mb: int) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb << 20, file_mb << 20))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+TASKS = {"pdf": _normalise_pdf, "docx": _docx, "eml": _eml}
+
+
+def main(argv: list[str]) -> int:
+    memory_mb, seconds, file_mb, task, *args = argv
+    _limit(int(memory_mb), int(seconds), int(file_mb))
+    sys.setrecursionlimit(2000)
+    try:
+        result = TASKS[task](*args)
+    except MemoryError:
+        result = {"ok": False, "reason": f"needs more than {memory_mb} MB of memory"}
+    except RecursionError:
+        result = {"ok": False, "reason": "nested too deeply"}
+    except Exception as exc:  # any parser's failure on a hostile file is a verdict, not a crash
+        result = {"ok": False, "reason": f"{type(exc).__name__}: {_short(exc)}"}
+    sys.stdout.write(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

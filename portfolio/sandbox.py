@@ -1,0 +1,58 @@
+"""Run a parser on an uploaded file in a child process, with a time and memory budget.
+
+The child (`parsers.py`, run as a script in isolated mode) limits its own address space, CPU
+time and output size before it opens the file; here a wall-clock timeout kills it if it hangs
+anyway. A file that exceeds a limit or crashes the parser gives a `ParseFailed` with a reason a
+person can read; nothing the file does can hang or exhaust the web or export process.
+
+Settings (config.py): PARSE_SECONDS (20), PARSE_MEMORY_MB (768).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from flask import current_app, has_app_context
+
+PARSERS = Path(__file__).with_name("parsers.py")
+DEFAULTS = {"PARSE_SECONDS": 20, "PARSE_MEMORY_MB": 768}
+
+
+class ParseFailed(Exception):
+    """The file could not be parsed within its budget; str() says why, in plain words."""
+
+
+def _setting(name: str) -> int:
+    if has_app_context():
+        return int(current_app.config.get(name, DEFAULTS[name]))
+    return DEFAULTS[name]
+
+
+def run(task: str, *paths: Path) -> dict:
+    """Run parsers.py TASK on PATHS under the budget; its JSON answer, or ParseFailed."""
+    seconds, memory = _setting("PARSE_SECONDS"), _setting("PARSE_MEMORY_MB")
+    size = max((p.stat().st_size for p in paths[:1]), default=0)
+    file_mb = max(64, 4 * (size >> 20) + 16)  # a normalised copy is rarely larger than this
+    command = [sys.executable, "-I", str(PARSERS), str(memory), str(seconds), str(file_mb),
+               task, *map(str, paths)]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=seconds + 5,  # noqa: S603
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise ParseFailed(f"it took longer than {seconds} seconds to read") from None
+    if done.returncode != 0 or not done.stdout:
+        # Killed by a limit (CPU: SIGXCPU; memory: the allocator gives up) or crashed.
+        reason = ("it needed more than its time or memory allowance"
+                  if done.returncode in (-24, -9, 137, 152) or b"MemoryError" in done.stderr
+                  else "the reader stopped with an error")
+        raise ParseFailed(reason)
+    try:
+        answer = json.loads(done.stdout)
+    except ValueError:
+        raise ParseFailed("the reader gave no answer") from None
+    if not answer.get("ok"):
+        raise ParseFailed(answer.get("reason") or "it could not be read")
+    return answer
