@@ -11,6 +11,7 @@ Settings (config.py): PARSE_SECONDS (20), PARSE_MEMORY_MB (768).
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -44,11 +45,13 @@ def run(task: str, *paths: Path) -> dict:
     except subprocess.TimeoutExpired:
         raise ParseFailed(f"it took longer than {seconds} seconds to read") from None
     if done.returncode != 0 or not done.stdout:
-        # Killed by a limit (CPU: SIGXCPU; memory: the allocator gives up) or crashed.
-        reason = ("it needed more than its time or memory allowance"
-                  if done.returncode in (-24, -9, 137, 152) or b"MemoryError" in done.stderr
-                  else "the reader stopped with an error")
-        raise ParseFailed(reason)
+        # Killed by a limit (CPU time: SIGXCPU; memory: the allocator gives up) or crashed.
+        if done.returncode == -signal.SIGXCPU:
+            raise ParseFailed(f"it took longer than {seconds} seconds to read")
+        if b"MemoryError" in done.stderr or done.returncode in (-signal.SIGKILL,
+                                                                -signal.SIGSEGV):
+            raise ParseFailed(f"it needed more than {memory} MB of memory to read")
+        raise ParseFailed("the reader stopped with an error")
     try:
         answer = json.loads(done.stdout)
     except ValueError:
