@@ -49,6 +49,45 @@
     sync();
   });
 
+  // An export's progress page: update in place (no reload, focus stays where it is), say each
+  // new step to screen readers, and when it ends show the result and focus its first link.
+  var progress = document.querySelector("[data-progress-url]");
+  if (progress && window.fetch) {
+    var said = progress.querySelector("[data-progress-said]");
+    var bar = progress.querySelector("progress");
+    var poll = function () {
+      fetch(progress.dataset.progressUrl, {credentials: "same-origin", cache: "no-store"})
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (job) {
+          if (job.status === "queued" || job.status === "running") {
+            progress.querySelector("[data-progress-step]").textContent = job.step;
+            progress.querySelector("[data-progress-percent]").textContent = job.percent;
+            bar.value = job.percent;
+            bar.textContent = job.percent + "%";
+            if (said.textContent !== job.step) said.textContent = job.step;
+            window.setTimeout(poll, 2000);
+            return;
+          }
+          return fetch(progress.dataset.pageUrl, {credentials: "same-origin"})
+            .then(function (r) { return r.text(); })
+            .then(function (html) {
+              var fresh = new DOMParser().parseFromString(html, "text/html")
+                .getElementById("job-result");
+              var here = document.getElementById("job-result");
+              if (!fresh || !here) { window.location.reload(); return; }
+              here.replaceWith(fresh);
+              var target = fresh.querySelector("a.btn, button, [role=alert]");
+              if (target) {
+                if (!target.matches("a, button")) target.setAttribute("tabindex", "-1");
+                target.focus();
+              }
+            });
+        })
+        .catch(function () { window.setTimeout(poll, 5000); });
+    };
+    window.setTimeout(poll, 1000);
+  }
+
   // Registered last, so it sees the checks above: a form they stop stays usable.
   // A form marked data-once sends once: a double click or double tap does not submit twice.
   document.querySelectorAll("form[data-once]").forEach(function (form) {

@@ -157,6 +157,8 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     # Exports: everyone who views the portfolio but an EQA; a pack only its maker
     "export.start": Entry("/portfolios/{p}/export", post=export(302)),
     "export.job": (Entry("/exports/{j}", get=export()), Entry("/exports/{pk}", get=pack_job())),
+    "export.status": (Entry("/exports/{j}/status", get=export()),
+                      Entry("/exports/{pk}/status", get=pack_job())),
     "export.download": (Entry("/exports/{j}/pdf", get=export()),
                         Entry("/exports/{pk}/pdf", get=pack_job())),
     "export.download_zip": (Entry("/exports/{j}/zip", get=export()),

@@ -265,7 +265,10 @@ def test_nobody_else_sees_or_starts_an_export(db, client, browser, people, portf
     assert client.post(f"{url}/export", data={"csrf_token": token}).status_code == 404
 
 
-def test_the_waiting_page_shows_progress_and_refreshes(db, client, browser, people, portfolios):
+def test_the_waiting_page_shows_progress_and_updates_in_place(db, client, browser, people,
+                                                              portfolios):
+    """No meta refresh (a level A failure that throws focus to the top): the page's script
+    reads the status and updates the bar and a polite live region."""
     from portfolio.models import ExportJob
     job = ExportJob(portfolio_id=portfolios["own"].id, requested_by_id=people["learner"].id,
                     status="running", step="Laying out the pages", percent=40)
@@ -273,8 +276,13 @@ def test_the_waiting_page_shows_progress_and_refreshes(db, client, browser, peop
     db.session.commit()
     browser.login(people["learner"])
     page = client.get(f"/exports/{job.id}").text
-    assert 'http-equiv="refresh"' in page and "Laying out the pages… (40%)" in page
-    assert '<progress id="export-progress"' in page
+    assert 'http-equiv="refresh"' not in page
+    assert '<span data-progress-step>Laying out the pages</span>… (<span data-progress-percent>' \
+           '40</span>%)' in page
+    assert '<progress id="export-progress"' in page and 'aria-live="polite"' in page
+    assert f'data-progress-url="/exports/{job.id}/status"' in page
+    assert client.get(f"/exports/{job.id}/status").get_json() == {
+        "status": "running", "step": "Laying out the pages", "percent": 40}
 
 
 def test_the_verify_page_for_iqa_and_admins(db, client, browser, people, exported):

@@ -50,9 +50,24 @@ def render(doc: ExportDocument, stylesheet: Path) -> tuple[bytes, list[str]]:
                    for name, path, description in doc.attachments]
     # WeasyPrint logs each refused resource as a warning; our fetcher records them instead.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    pdf = weasyprint.HTML(string=doc.html, base_url="portfolio:", url_fetcher=fetcher).write_pdf(
-        pdf_tags=True, attachments=attachments, uncompressed_pdf=False)
+    html = weasyprint.HTML(string=doc.html, base_url="portfolio:", url_fetcher=fetcher)
+    stylesheets = []
+    appended = sum(_page_count(path) for _title, path in doc.appended)
+    if appended:
+        # "Page X of Y" counts the appended pages too: lay out once to learn how many pages
+        # the document has, then give the footer the whole total.
+        total = len(html.render(pdf_tags=True).pages) + appended
+        stylesheets = [weasyprint.CSS(string='@page { @bottom-right { content: "Page " '
+                                             f'counter(page) " of {total}" !important; }} }}')]
+    pdf = html.write_pdf(stylesheets=stylesheets, pdf_tags=True, attachments=attachments,
+                         uncompressed_pdf=False)
     return pdf, fetcher.refused
+
+
+def _page_count(path: Path) -> int:
+    """Pages of a repaired copy (normalised in the sandbox, so safe to read here)."""
+    reader = PdfFileReader(io.BytesIO(path.read_bytes()), strict=False)
+    return int(reader.root["/Pages"]["/Count"])
 
 
 def _add_bookmarks(writer: IncrementalPdfFileWriter, entries: list[tuple[str, object]],

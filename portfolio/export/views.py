@@ -7,6 +7,7 @@ from flask import (
     after_this_request,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -69,6 +70,14 @@ def _job(job_id: int) -> ExportJob:
 @login_required
 def job(job_id: int):
     return render_template("export/job.html", job=_job(job_id))
+
+
+@bp.route("/exports/<int:job_id>/status")
+@login_required
+def status(job_id: int):
+    """The job's progress for the page's script (the page itself works without it)."""
+    found = _job(job_id)
+    return jsonify({"status": found.status, "step": found.step, "percent": found.percent})
 
 
 def _download(job: ExportJob, path: Path, name: str, mimetype: str, what: str):
