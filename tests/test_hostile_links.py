@@ -3,25 +3,34 @@ own app context and database session, on the test's SQLite file, as two requests
 
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from helpers import make_complete
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portfolio import create_app
+from portfolio.auth.services import authenticate
+from portfolio.eqa.services import accept_invitation, find_invitation
 from portfolio.evidence.services import EvidenceFields, add_evidence
 from portfolio.extensions import db as _db
 from portfolio.facts import current_digest
 from portfolio.models import (
+    AuditEvent,
+    EqaGrant,
     Evidence,
     Portfolio,
     Signature,
     User,
+    WitnessRequest,
+    utcnow,
 )
 from portfolio.saving import saving
 from portfolio.signoff.services import sign
+from portfolio.tokens import hash_token, new_token
 from portfolio.units import all_units
+from portfolio.witness import services as witness
+from portfolio.witness.services import WitnessDetails, find_request, request_testimony
 
 TODAY = date.today()
 UNIT = "unit-40"
@@ -72,6 +81,72 @@ def saved(change) -> str | None:
     with saving() as outcome:
         change()
     return outcome.error
+
+
+# ---------------------------------------------------------------- the witness link
+
+SIGNED = witness.Testimony("I saw the call and the follow-up letter.", TODAY, True, "0113 496 0000",
+                   "Sam Carter", True)
+
+
+def test_ten_submissions_of_one_witness_link_make_one_testimony(app, db, people, portfolios):
+    unit = all_units()[UNIT]
+    _, link, _ = request_testimony(portfolios["own"], unit, WitnessDetails(
+        "Sam Carter", "sam@northgate.example", "Team leader", "Line manager", "The call."),
+        actor=people["learner"])
+    db.session.commit()
+    token = link.rsplit("/", 1)[1]
+    barrier = threading.Barrier(10)
+
+    def submit():
+        request = find_request(token)
+        request.portfolio.locked  # noqa: B018  (loaded, as the page has it)
+        barrier.wait()
+        return saved(lambda: witness.submit_testimony(request, unit, SIGNED, utcnow()))
+
+    errors = in_threads(app, *[submit] * 10)
+    assert errors.count(None) == 1, errors
+    assert all(e == "This link has been signed and accepts nothing." for e in errors if e)
+    db.session.expire_all()
+    (evidence,) = db.session.scalars(select(Evidence)).all()
+    request = db.session.scalar(select(WitnessRequest))
+    assert request.used_at is not None and request.evidence_id == evidence.id
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "witness.signed")) == 1
+
+
+# ---------------------------------------------------------------- the EQA invitation
+
+def test_ten_uses_of_one_eqa_invitation_set_one_password(app, db, people, portfolios,
+                                                         make_user):
+    eqa = make_user("eqa", name="Eva External")
+    token = new_token()
+    grant = EqaGrant(eqa_id=eqa.id, granted_by_id=people["admin"].id, organisation="AB",
+                     expires_at=utcnow() + timedelta(days=14), invite_token_hash=hash_token(token))
+    grant.portfolios = [portfolios["own"]]
+    db.session.add(grant)
+    db.session.commit()
+    barrier = threading.Barrier(10)
+
+    def use(n):
+        def job():
+            found = find_invitation(token)
+            found.eqa  # noqa: B018  (loaded, as the page has it)
+            barrier.wait()
+            password = f"password number {n}"
+            return saved(lambda: accept_invitation(found, password, password, now=utcnow()))
+        return job
+
+    errors = in_threads(app, *[use(n) for n in range(10)])
+    assert errors.count(None) == 1, errors
+    assert all("already been used" in e for e in errors if e)
+    winner = errors.index(None)
+    db.session.expire_all()
+    assert authenticate(eqa.email, f"password number {winner}") is not None
+    assert all(authenticate(eqa.email, f"password number {n}") is None
+               for n in range(10) if n != winner)
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "eqa.invitation_accepted")) == 1
 
 
 # ---------------------------------------------------------------- sign-off against a change

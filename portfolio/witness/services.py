@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from .. import audit
@@ -141,6 +141,16 @@ def submit_testimony(request: WitnessRequest, unit: Unit, testimony: Testimony,
         raise DomainError("Sign by typing your full name and ticking the confirmation.")
     if testimony.dated > uk_today(now):
         raise DomainError(FUTURE_DATE)
+    # Used once: of several submissions at the same instant, only the one whose UPDATE finds
+    # the link unused goes on; the others change nothing.
+    claimed = db.session.execute(
+        update(WitnessRequest).where(WitnessRequest.id == request.id,
+                                     WitnessRequest.used_at.is_(None),
+                                     WitnessRequest.revoked_at.is_(None))
+        .values(used_at=now).execution_options(synchronize_session=False)).rowcount == 1
+    db.session.expire(request, ["used_at", "revoked_at"])
+    if not claimed:
+        raise DomainError(f"This link has been {request.state(now)} and accepts nothing.")
     evidence = Evidence(
         portfolio=portfolio, author_id=None, method=request.method, dated=testimony.dated,
         title=f"{_method_name(unit, request.method)}: {request.witness_name}, "
