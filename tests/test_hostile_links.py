@@ -62,7 +62,7 @@ def in_threads(app, *jobs):
         with app.app_context():
             try:
                 results[index] = job()
-            except Exception as exc:  # noqa: BLE001  (the test looks at it)
+            except Exception as exc:  # the test looks at it
                 results[index] = exc
             finally:
                 _db.session.remove()
