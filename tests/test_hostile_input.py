@@ -1,9 +1,11 @@
 """Hostile input: forged Host headers and line breaks against email, odd files against the
 PDF check, passwords of spaces, line breaks in titles."""
 
+import io
 from datetime import date
 
 import pytest
+from pypdf import PdfWriter
 from test_inbox import FakeSMTP
 
 from portfolio import create_app
@@ -81,3 +83,78 @@ def test_an_email_that_fails_is_logged_and_the_others_still_go(db, people, smtp,
     assert [m["To"] for m in smtp] == [people["assessor"].email]
     assert f"could not send a notification email to {people['learner'].email}" in caplog.text
     assert "refused for the test" in caplog.text
+
+
+# ---------------------------------------------------------------- verifying any bytes
+
+def keyword_pdf(keywords: str) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Keywords": keywords})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def signed_pdf(keywords: str, keys) -> bytes:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    writer = IncrementalPdfFileWriter(io.BytesIO(keyword_pdf(keywords)), strict=False)
+    meta = signers.PdfSignatureMetadata(field_name="Sig", md_algorithm="sha256",
+                                        subfilter=fields.SigSeedSubFilter.PADES)
+    return signers.sign_pdf(writer, meta, signer=keys.signer).getvalue()
+
+
+@pytest.fixture
+def odd_files(app, portfolios, tmp_path):
+    """name -> (bytes, verified?, words the reason contains (web page, command line))."""
+    from portfolio.export.keys import centre_keys
+    from portfolio.export.services import keys
+    ours = keys()
+    stranger = centre_keys({"CENTRE_NAME": "Elsewhere"}, str(tmp_path / "elsewhere"))
+    own_id = portfolios["own"].id
+    nowhere = ("not in this system", "not in this database")
+    good = signed_pdf(f"portfolio-id:{own_id}, portfolio-digest:{'0' * 64}", ours)
+    return {
+        "letters": (signed_pdf("portfolio-id:abc, portfolio-digest:x", ours), True, nowhere),
+        "superscript": (signed_pdf("portfolio-id:\u00b2", ours), True, nowhere),
+        "huge": (signed_pdf("portfolio-id:" + "9" * 5000, ours), True, nowhere),
+        "too big": (signed_pdf("portfolio-id:" + "9" * 30, ours), True, nowhere),
+        "negative": (signed_pdf("portfolio-id:-5", ours), True, nowhere),
+        "garbage": (b"\x00\xff" * 500, False, ("Not a readable PDF",) * 2),
+        "empty": (b"", False, ("The file is empty",) * 2),
+        "truncated": (good[:len(good) // 2], False, ("Not", "NOT")),
+        "stranger": (signed_pdf(f"portfolio-id:{own_id}", stranger), False,
+                     ("not from this centre", "not trusted here")),
+    }
+
+
+def test_verify_file_gives_a_verdict_for_any_bytes(odd_files, portfolios):
+    from portfolio.export.services import verify_file
+    for name, (data, ok, _) in odd_files.items():
+        result, portfolio, current = verify_file(data)
+        assert result.ok == ok, name
+        assert ok or result.problem or not result.trusted, name
+        assert portfolio is None and current is None, name  # only a verified file names one
+
+
+def test_flask_verify_gives_a_verdict_for_any_bytes(app, odd_files, tmp_path):
+    runner = app.test_cli_runner()
+    for n, (name, (data, ok, (_, words))) in enumerate(odd_files.items()):
+        path = tmp_path / f"file{n}.pdf"
+        path.write_bytes(data)
+        result = runner.invoke(args=["verify", str(path)])
+        assert result.exception is None or isinstance(result.exception, SystemExit), \
+            (name, result.exception)
+        assert result.exit_code == (0 if ok else 1), (name, result.output)
+        assert words in result.output, (name, result.output)
+
+
+def test_the_verify_page_gives_a_verdict_for_any_bytes(client, browser, people, odd_files):
+    browser.login(people["iqa"])
+    for name, (data, ok, (words, _)) in odd_files.items():
+        response = browser.submit("/verify", {"file": (io.BytesIO(data), "p.pdf")},
+                                  content_type="multipart/form-data")
+        assert response.status_code == 200, name
+        assert ("Verified" if ok else "Not verified") in response.text, name
+        assert words in response.text.replace("’", "'"), name
