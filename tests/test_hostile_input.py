@@ -6,10 +6,15 @@ from datetime import date
 
 import pytest
 from pypdf import PdfWriter
+from sqlalchemy import select
 from test_inbox import FakeSMTP
 
 from portfolio import create_app
 from portfolio.assessment.services import record_decision
+from portfolio.auth.services import create_user, set_password
+from portfolio.eqa.services import accept_invitation
+from portfolio.errors import DomainError
+from portfolio.models import Evidence, User
 from portfolio.notify import notify
 
 TODAY = date.today()
@@ -158,3 +163,41 @@ def test_the_verify_page_gives_a_verdict_for_any_bytes(client, browser, people, 
         assert response.status_code == 200, name
         assert ("Verified" if ok else "Not verified") in response.text, name
         assert words in response.text.replace("’", "'"), name
+
+
+# ---------------------------------------------------------------- passwords and titles
+
+@pytest.mark.parametrize("password", [" " * 12, "\t\n " * 5, "  short1  "])
+def test_a_password_of_spaces_is_refused_everywhere(app, db, people, eqa_grant, password):
+    with pytest.raises(DomainError, match="not counting spaces"):
+        create_user(email="new@test.example", name="New", role="learner", password=password,
+                    actor=people["admin"])
+    with pytest.raises(DomainError, match="not counting spaces"):
+        set_password(people["learner"], password, actor=people["admin"])
+    eqa_grant.invite_used_at = None
+    with pytest.raises(DomainError, match="not counting spaces"):
+        accept_invitation(eqa_grant, password, password, now=eqa_grant.created_at)
+    result = app.test_cli_runner().invoke(args=[
+        "users", "create", "--role", "learner", "--email", "cli@test.example", "--name", "C",
+        "--password", password])
+    assert result.exit_code == 1 and "not counting spaces" in result.output
+    assert db.session.scalar(select(User).where(User.email.like("%new@%"))) is None
+
+
+def test_the_admin_form_refuses_a_password_of_spaces(db, browser, people):
+    browser.login(people["admin"])
+    response = browser.submit("/admin/users/new", {"name": "Sam Lee", "email": "sam@test.example",
+                                                   "role": "learner", "password": " " * 12})
+    assert response.status_code == 422 and "not counting spaces" in response.text
+    assert db.session.scalar(select(User).where(User.email == "sam@test.example")) is None
+
+
+def test_a_line_break_in_a_title_is_removed_at_save(db, browser, people, portfolios):
+    browser.login(people["learner"])
+    response = browser.submit(
+        f"/portfolios/{portfolios['own'].id}/evidence/new",
+        {"title": "Refund\r\nBcc: x@evil.example\n", "method": "product_evidence",
+         "dated": "2026-10-01", "account_md": "An account."},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert db.session.scalar(select(Evidence.title)) == "Refund Bcc: x@evil.example"

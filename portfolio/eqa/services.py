@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from .. import audit
 from ..audit import AuditAction
-from ..auth.services import MIN_PASSWORD_LENGTH, find_user, hash_password
+from ..auth.services import check_password, find_user, hash_password
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
 from ..models import AuditEvent, EqaGrant, Portfolio, Role, User, utcnow
@@ -119,8 +119,7 @@ def accept_invitation(grant: EqaGrant, password: str, confirm: str, *, now: date
     problem = invitation_problem(grant, now)
     if problem:
         raise DomainError(problem)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    check_password(password)
     if password != confirm:
         raise DomainError("The two passwords are different.")
     password_hash = hash_password(password)

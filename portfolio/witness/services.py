@@ -24,6 +24,7 @@ from ..extensions import db
 from ..models import Evidence, Portfolio, User, WitnessRequest, utcnow
 from ..notify import absolute, link_to, notify, queue_mail
 from ..spec import Unit
+from ..text import one_line
 from ..tokens import hash_token, new_token
 from ..validators import FUTURE_DATE
 
@@ -153,8 +154,8 @@ def submit_testimony(request: WitnessRequest, unit: Unit, testimony: Testimony,
         raise DomainError(f"This link has been {request.state(now)} and accepts nothing.")
     evidence = Evidence(
         portfolio=portfolio, author_id=None, method=request.method, dated=testimony.dated,
-        title=f"{_method_name(unit, request.method)}: {request.witness_name}, "
-              f"{request.job_title}",
+        title=one_line(f"{_method_name(unit, request.method)}: {request.witness_name}, "
+                       f"{request.job_title}"),
         context=f"{request.job_title}; {request.relationship_to_learner}. "
                 f"Asked to describe: {request.activity}",
         account_md=testimony.statement.strip())
