@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config.from_pyfile("config.py", silent=True)  # instance/config.py, never committed
     if test_config:
         app.config.update(test_config)
+    config.check(app.config)
 
     db.init_app(app)
     # user_module_prefix: new migrations name our column types as portfolio.models.X, as the

@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from .errors import Locked, NotAllowed
 from .extensions import db
@@ -121,9 +121,36 @@ def require(action: CentreAction) -> None:
         abort(403)
 
 
-def ensure_unlocked(portfolio: Portfolio) -> None:
-    """Every change to evidence, claims, decisions and records checks this first."""
-    if portfolio.locked:
+def claim_portfolio(portfolio: Portfolio, *, locked: bool = False, seen: int | None = None,
+                    **values) -> bool:
+    """`UPDATE portfolio SET lock_version = lock_version + 1 [, values] WHERE id = :id AND
+    locked_at IS [NOT] NULL [AND lock_version = :seen]`: True when the row was changed.
+
+    The change then holds the portfolio's row (PostgreSQL) or the database's write lock
+    (SQLite) until its transaction ends, so changes and signatures on one portfolio happen one
+    after the other, and a signature computed before a change that committed meanwhile
+    (`seen` is then out of date) changes nothing."""
+    if portfolio.id is None:
+        db.session.flush()
+    query = update(Portfolio).where(
+        Portfolio.id == portfolio.id,
+        Portfolio.locked_at.is_not(None) if locked else Portfolio.locked_at.is_(None))
+    if seen is not None:
+        query = query.where(Portfolio.lock_version == seen)
+    result = db.session.execute(
+        query.values(lock_version=Portfolio.lock_version + 1, **values)
+        .execution_options(synchronize_session=False))
+    db.session.expire(portfolio, ["lock_version", "locked_at"])  # read again from the row
+    return result.rowcount == 1
+
+
+def ensure_unlocked(portfolio: Portfolio, *, claim: bool = True) -> None:
+    """Every change to evidence, claims, decisions and records calls this first.
+
+    With `claim` (services) the check is the conditional UPDATE of claim_portfolio, so
+    nothing joins a portfolio signed off at the same instant; `claim=False` only checks (a
+    page deciding what to offer)."""
+    if portfolio.locked or (claim and not claim_portfolio(portfolio)):
         raise Locked("This portfolio has been signed off, so nothing in it can change. The "
                      "assessor or an administrator can reopen it, giving a reason.")
 

@@ -117,3 +117,17 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         # Exports and sample packs one person may have running at once.
         "EXPORTS_PER_PERSON": _int("EXPORTS_PER_PERSON", 2),
     }
+
+
+def check(config) -> None:
+    """Refuse to start with settings that would be unsafe: called by create_app."""
+    public_url = config.get("PUBLIC_URL") or ""
+    if config.get("MAIL_SERVER") and not public_url:
+        raise RuntimeError(
+            "MAIL_SERVER is set but PUBLIC_URL is not: set PUBLIC_URL to the address people "
+            "use to reach the portfolio (for example https://portfolio.example-college.ac.uk). "
+            "Links in emails are built only from PUBLIC_URL, never from the Host a request "
+            "claims.")
+    if public_url and not public_url.startswith(("https://", "http://")):
+        raise RuntimeError(f"PUBLIC_URL must start with https:// (or http://), not "
+                           f"{public_url!r}.")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import Notification, Portfolio, User, utcnow
+from .text import one_line
 
 OUTBOX = "notify.outbox"
 
@@ -29,6 +30,12 @@ class Mail:
     to: str
     subject: str
     body: str
+
+    def __post_init__(self):
+        # Header values on one line: a CR/LF in a title neither adds a header nor stops the
+        # email being built.
+        object.__setattr__(self, "to", one_line(self.to) or "")
+        object.__setattr__(self, "subject", one_line(self.subject) or "")
 
 
 def link_to(endpoint: str, **values) -> str:
@@ -72,9 +79,14 @@ def queue_mail(to: str, subject: str, body: str) -> bool:
 
 
 def absolute(path: str) -> str:
-    """The full address of a path inside the app, for links sent outside it."""
-    base = current_app.config.get("PUBLIC_URL") or (
-        request.host_url if has_request_context() else "")
+    """The full address of a path inside the app, for links sent outside it.
+
+    PUBLIC_URL when set. With email on, only PUBLIC_URL (create_app refuses to start without
+    it): the Host header is the requester's to forge, and a link in an email must not point
+    elsewhere. With email off, a link shown on screen may use the request's own host."""
+    base = current_app.config.get("PUBLIC_URL") or ""
+    if not base and not current_app.config.get("MAIL_SERVER") and has_request_context():
+        base = request.host_url
     return base.rstrip("/") + path
 
 
@@ -102,8 +114,18 @@ def mark_read(user: User, ids: list[int] | None = None) -> int:
     return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
+def _message(config: dict, mail: Mail) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = config["MAIL_FROM"]
+    msg["To"] = mail.to
+    msg["Subject"] = mail.subject
+    msg.set_content(mail.body)
+    return msg
+
+
 def send_mail(config: dict, mails: list[Mail], logger) -> None:
-    """Send through the configured SMTP server; log (never raise) any failure."""
+    """Send through the configured SMTP server; log (never raise) any failure. One email that
+    cannot be built or is refused is logged, and the others still go."""
     try:
         context = ssl.create_default_context()
         port = int(config.get("MAIL_PORT") or (465 if config.get("MAIL_USE_SSL") else 587))
@@ -117,14 +139,16 @@ def send_mail(config: dict, mails: list[Mail], logger) -> None:
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
             for mail in mails:
-                msg = EmailMessage()
-                msg["From"] = config["MAIL_FROM"]
-                msg["To"] = mail.to
-                msg["Subject"] = mail.subject
-                msg.set_content(mail.body)
-                smtp.send_message(msg)
-    except (OSError, smtplib.SMTPException) as exc:
-        logger.error("could not send %d notification email(s): %s", len(mails), exc)
+                try:
+                    smtp.send_message(_message(config, mail))
+                except smtplib.SMTPServerDisconnected:
+                    raise
+                except Exception as exc:  # logged; the rest still go
+                    logger.error("could not send a notification email to %s: %s: %s",
+                                 mail.to, type(exc).__name__, exc)
+    except Exception as exc:  # after commit: nothing to roll back
+        logger.error("could not send %d notification email(s): %s: %s", len(mails),
+                     type(exc).__name__, exc)
 
 
 MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME",

@@ -66,6 +66,12 @@ def csv_text(rows) -> str:
     return out.getvalue()
 
 
+def one_line(text: str | None) -> str | None:
+    """Single-line text (titles, email headers): every run of whitespace, line breaks (CR, LF
+    and Unicode's) included, becomes one space; ends trimmed."""
+    return " ".join(text.split()) if text else text
+
+
 def slug(text: str) -> str:
     """ASCII letters, digits and hyphens, for file names."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

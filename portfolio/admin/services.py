@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .. import audit
-from ..access import assessed_by
+from ..access import assessed_by, claim_portfolio
 from ..audit import AuditAction
 from ..errors import DomainError
 from ..extensions import db
@@ -44,7 +44,7 @@ def move_to_version(portfolio: Portfolio, unit: Unit, *, actor: User) -> None:
         raise DomainError("Only an administrator moves a portfolio to another unit version.")
     if unit.id != portfolio.unit_id:
         raise DomainError("That is a version of another unit.")
-    if portfolio.locked:
+    if portfolio.locked or not claim_portfolio(portfolio):
         raise DomainError("This portfolio is signed off: reopen it first, giving a reason, then "
                           "move it to the new version.")
     before = portfolio.unit_version

@@ -18,6 +18,14 @@ MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
+def check_password(password: str) -> None:
+    """The rule for every password set: at least MIN_PASSWORD_LENGTH characters, not
+    counting spaces at either end (so a password of spaces alone is refused)."""
+    if len((password or "").strip()) < MIN_PASSWORD_LENGTH:
+        raise DomainError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters, "
+                          "not counting spaces at the start or end.")
+
+
 def hash_password(password: str) -> str:
     """scrypt (Werkzeug's default): memory-hard, salted, parameters kept in the hash."""
     return generate_password_hash(password)
@@ -48,8 +56,7 @@ def create_user(*, email: str, name: str, role: str, password: str,
     email = email.strip().lower()
     if find_user(email) is not None:
         raise DomainError(f"There is already an account for {email}.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    check_password(password)
     user = User(email=email, name=name.strip(), role=Role(role).value,
                 password_hash=hash_password(password))
     db.session.add(user)
@@ -60,8 +67,7 @@ def create_user(*, email: str, name: str, role: str, password: str,
 
 
 def set_password(user: User, password: str, *, actor: User | None) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    check_password(password)
     user.password_hash = hash_password(password)
     audit.record(AuditAction.USER_PASSWORD_SET, actor=actor,
                  summary=f"Password set for {user.email}",

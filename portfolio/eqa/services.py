@@ -13,11 +13,11 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import audit
 from ..audit import AuditAction
-from ..auth.services import MIN_PASSWORD_LENGTH, find_user, hash_password
+from ..auth.services import check_password, find_user, hash_password
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
 from ..models import AuditEvent, EqaGrant, Portfolio, Role, User, utcnow
@@ -119,12 +119,20 @@ def accept_invitation(grant: EqaGrant, password: str, confirm: str, *, now: date
     problem = invitation_problem(grant, now)
     if problem:
         raise DomainError(problem)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    check_password(password)
     if password != confirm:
         raise DomainError("The two passwords are different.")
-    grant.eqa.password_hash = hash_password(password)
-    grant.invite_used_at = now
+    password_hash = hash_password(password)
+    # Used once: of several uses at the same instant, only the one whose UPDATE finds the
+    # invitation unused sets a password.
+    claimed = db.session.execute(
+        update(EqaGrant).where(EqaGrant.id == grant.id, EqaGrant.invite_used_at.is_(None),
+                               EqaGrant.revoked_at.is_(None))
+        .values(invite_used_at=now).execution_options(synchronize_session=False)).rowcount == 1
+    db.session.expire(grant, ["invite_used_at", "revoked_at"])
+    if not claimed:
+        raise DomainError(invitation_problem(grant, now) or "This invitation was just used.")
+    grant.eqa.password_hash = password_hash
     audit.record(AuditAction.EQA_INVITATION_ACCEPTED, actor=grant.eqa,
                  summary=f"{grant.eqa.email} set a password from the invitation",
                  grant_id=grant.id)

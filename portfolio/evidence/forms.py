@@ -16,13 +16,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..spec import Unit
+from ..text import one_line
 from ..uploads import ACCEPT_ATTRIBUTE, ACCEPTED_DESCRIPTION
 from ..validators import NotInFuture
 
 
 class EvidenceForm(FlaskForm):
     title = StringField(
-        "Title", validators=[DataRequired(), Length(max=200)],
+        "Title", validators=[DataRequired(), Length(max=200)], filters=[one_line],
         description="A short name you and your assessor will recognise, for example "
                     "“Refund complaint: email thread with Mrs Patel”.")
     method = SelectField("Evidence method", validators=[DataRequired()])

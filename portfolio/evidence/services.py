@@ -142,14 +142,14 @@ def add_evidence(portfolio: Portfolio, unit: Unit, fields: EvidenceFields,
         return evidence
 
 
-def ensure_editable(evidence: Evidence, actor: User) -> None:
+def ensure_editable(evidence: Evidence, actor: User, *, claim: bool = True) -> None:
     """The learner may change their own evidence until it is accepted.
 
     Unjudged evidence is open; referred evidence is open for a revision; evidence whose current
     version has decisions and no referral is fixed. Assessors' records and witnesses'
     testimonies are never the learner's to change.
     """
-    ensure_unlocked(evidence.portfolio)
+    ensure_unlocked(evidence.portfolio, claim=claim)  # claim=False: a page's check only
     if evidence.author_id != actor.id:
         raise Locked(f"This evidence was written by {evidence.author_name}, so only they can "
                      "change it. You can confirm it or dispute it instead.")

@@ -215,7 +215,7 @@ def edit(evidence_id: int):
     evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
     unit = unit_for(evidence.portfolio)
     try:
-        ensure_editable(evidence, current_user)
+        ensure_editable(evidence, current_user, claim=False)
     except Locked as exc:
         flash(str(exc), "warning")
         return redirect(url_for(".detail", evidence_id=evidence.id))
@@ -253,7 +253,7 @@ def edit(evidence_id: int):
 @login_required
 def delete(evidence_id: int):
     evidence = load_evidence(evidence_id, Action.EDIT_EVIDENCE)
-    ensure_editable(evidence, current_user)
+    ensure_editable(evidence, current_user, claim=False)
     if evidence.judged:
         raise Locked("This evidence has been assessed, so it is kept with its decisions. "
                      "Revise it instead, or add new evidence.")

@@ -172,38 +172,58 @@ class Verification:
         return self.signed and self.intact and self.trusted and self.covers_whole_file
 
 
+def _not_verified(problem: str, *, signed: bool = False) -> Verification:
+    return Verification(signed, False, False, "", None, "", None, False, problem)
+
+
+def _portfolio_id(value: str | None) -> int | None:
+    """The id a `portfolio-id:` keyword names, if it is a plausible one (ASCII digits that fit
+    a database integer); anything else names no portfolio."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 def verify_pdf(data: bytes, keys: CentreKeys) -> Verification:
-    """Is the file unaltered since the centre signed it, who signed it, when, what digest?"""
+    """Is the file unaltered since the centre signed it, who signed it, when, what digest?
+
+    Any bytes at all get a verdict with a reason: nothing here raises."""
+    try:
+        return _verify(data, keys)
+    except Exception as exc:  # a hostile file must not turn a check into a crash
+        return _not_verified(f"The file could not be checked ({type(exc).__name__}).")
+
+
+def _verify(data: bytes, keys: CentreKeys) -> Verification:
+    if not data:
+        return _not_verified("The file is empty.")
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         sigs = reader.embedded_signatures
     except Exception as exc:
-        return Verification(False, False, False, "", None, "", None, False,
-                            f"Not a readable PDF ({type(exc).__name__}).")
+        return _not_verified(f"Not a readable PDF ({type(exc).__name__}).")
     if not sigs:
-        return Verification(False, False, False, "", None, "", None, False,
-                            "The file has no digital signature.")
+        return _not_verified("The file has no digital signature.")
     sig = sigs[-1]
     context = ValidationContext(trust_roots=list(keys.trust_roots), allow_fetching=False)
+    # pyHanko logs a stranger's certificate with a traceback; the verdict below says it.
+    logging.getLogger("pyhanko.sign.validation").setLevel(logging.ERROR)
     try:
         status = validate_pdf_signature(sig, context)
     except Exception as exc:
-        return Verification(True, False, False, "", None, "", None, False,
-                            f"The signature could not be checked ({type(exc).__name__}).")
-    info = {}
+        return _not_verified(f"The signature could not be checked ({type(exc).__name__}).",
+                             signed=True)
+    keywords = {}
     try:
         info = PdfReader(io.BytesIO(data), strict=False).metadata or {}
+        keywords = dict(part.strip().split(":", 1) for part in str(
+            info.get("/Keywords") or "").split(",") if ":" in part)
     except Exception:  # noqa: S110  (metadata is informative; the signature decides)
         pass
-    keywords = dict(part.strip().split(":", 1) for part in str(info.get("/Keywords") or "")
-                    .split(",") if ":" in part)
-    pid = keywords.get("portfolio-id")
-    digest = keywords.get("portfolio-digest", "")
     coverage = getattr(sig, "coverage", None)
     whole = coverage is not None and coverage.name == "ENTIRE_FILE"
     return Verification(
         signed=True, intact=bool(status.intact), trusted=bool(status.trusted),
         signer=status.signing_cert.subject.human_friendly if status.signing_cert else "",
-        signed_at=status.signer_reported_dt, digest=digest,
-        portfolio_id=int(pid) if pid and str(pid).isdigit() else None,
+        signed_at=status.signer_reported_dt, digest=str(keywords.get("portfolio-digest", "")),
+        portfolio_id=_portfolio_id(keywords.get("portfolio-id")),
         covers_whole_file=whole)

@@ -59,9 +59,12 @@ def export_portfolio(portfolio: Portfolio, *, actor: User | None, today: date,
 
 
 def verify_file(data: bytes) -> tuple[Verification, Portfolio | None, bool | None]:
-    """The signature check, the portfolio it names, and whether its digest is still current."""
+    """The signature check, the portfolio it names, and whether its digest is still current.
+
+    Only a file that verifies names a portfolio: the keywords of any other are anyone's."""
     result = verify_pdf(data, keys())
-    portfolio = db.session.get(Portfolio, result.portfolio_id) if result.portfolio_id else None
+    portfolio = db.session.get(Portfolio, result.portfolio_id) if (
+        result.ok and result.portfolio_id) else None
     current = None
     if portfolio is not None and result.digest:
         current = current_digest(portfolio) == result.digest

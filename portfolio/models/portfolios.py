@@ -47,6 +47,10 @@ class Portfolio(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by the assessor's sign-off: nothing in the portfolio may change until reopened.
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped, by a conditional UPDATE, by every change to the portfolio's contents and by
+    # every signature (access.claim_portfolio): a sign-off whose digest was computed before a
+    # concurrent change fails instead of locking what it did not see.
+    lock_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # The version (sha256 of the spec file's text) of the unit it is judged against.
     unit_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
 

@@ -16,7 +16,7 @@ import json
 from datetime import date
 
 from .. import audit
-from ..access import Action, can, ensure_may_sample
+from ..access import Action, can, claim_portfolio, ensure_may_sample
 from ..audit import AuditAction
 from ..coverage import AWAITING, REFERRED, ClaimView, Coverage
 from ..errors import DomainError, NotAllowed
@@ -103,6 +103,7 @@ def sign(portfolio: Portfolio, unit: Unit, kind: str, typed_name: str, confirmed
     if not _same_name(typed_name, signer):
         raise DomainError(f"Type your full name as it is on your account ({signer.name}) to "
                           "sign.")
+    seen = portfolio.lock_version  # read before the state the signature binds to
     state = portfolio_state(portfolio)
     current = current_kinds(portfolio, state)
     if kind in current:
@@ -124,13 +125,20 @@ def sign(portfolio: Portfolio, unit: Unit, kind: str, typed_name: str, confirmed
         problem = countersign_problem(portfolio, digest_of(state))
         if problem:
             raise DomainError(problem)
+    # Only if nothing changed since `state` was read, and (for a sign-off, which locks) in
+    # the same UPDATE as the lock: a change at the same instant either came first and makes
+    # this fail, or waits for this and finds the portfolio locked.
+    lock = {"locked_at": utcnow()} if kind == SignatureKind.SIGN_OFF else {}
+    if not claim_portfolio(portfolio, locked=kind == SignatureKind.COUNTERSIGN, seen=seen,
+                           **lock):
+        raise DomainError("The portfolio changed while you were signing (someone saved a "
+                          "change, or signed, at the same moment), so your signature was not "
+                          "added. Check the page again, and sign if it is still right.")
     signature = Signature(kind=kind.value, signer_id=signer.id,
                           role=signer.role, typed_name=" ".join(typed_name.split()),
                           statement=STATEMENTS[kind], digest=digest_of(state),
                           state_json=json.dumps(state, sort_keys=True))
     portfolio.signatures.append(signature)
-    if kind == SignatureKind.SIGN_OFF:
-        portfolio.locked_at = utcnow()
     db.session.flush()
     audit.record(f"signature.{kind.value}", actor=signer, portfolio=portfolio,
                  summary=f"{kind.label} signed by {signature.typed_name}",
@@ -160,13 +168,14 @@ def reopen(portfolio: Portfolio, reason: str, *, actor: User) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Give the reason for reopening: it goes on the record.")
+    if not claim_portfolio(portfolio, locked=True, locked_at=None):  # one reopening at a time
+        raise DomainError("This portfolio is not signed off, so there is nothing to reopen.")
     now = utcnow()
     withdrawn = []
     for sig in portfolio.signatures:
         if sig.withdrawn_at is None:
             sig.withdrawn_at, sig.withdrawn_reason = now, reason
             withdrawn.append(sig.id)
-    portfolio.locked_at = None
     db.session.flush()
     audit.record(AuditAction.PORTFOLIO_REOPENED, actor=actor, portfolio=portfolio,
                  summary=f"Reopened: {reason}", reason=reason, withdrawn=withdrawn)

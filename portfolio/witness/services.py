@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from .. import audit
@@ -24,6 +24,7 @@ from ..extensions import db
 from ..models import Evidence, Portfolio, User, WitnessRequest, utcnow
 from ..notify import absolute, link_to, notify, queue_mail
 from ..spec import Unit
+from ..text import one_line
 from ..tokens import hash_token, new_token
 from ..validators import FUTURE_DATE
 
@@ -141,10 +142,20 @@ def submit_testimony(request: WitnessRequest, unit: Unit, testimony: Testimony,
         raise DomainError("Sign by typing your full name and ticking the confirmation.")
     if testimony.dated > uk_today(now):
         raise DomainError(FUTURE_DATE)
+    # Used once: of several submissions at the same instant, only the one whose UPDATE finds
+    # the link unused goes on; the others change nothing.
+    claimed = db.session.execute(
+        update(WitnessRequest).where(WitnessRequest.id == request.id,
+                                     WitnessRequest.used_at.is_(None),
+                                     WitnessRequest.revoked_at.is_(None))
+        .values(used_at=now).execution_options(synchronize_session=False)).rowcount == 1
+    db.session.expire(request, ["used_at", "revoked_at"])
+    if not claimed:
+        raise DomainError(f"This link has been {request.state(now)} and accepts nothing.")
     evidence = Evidence(
         portfolio=portfolio, author_id=None, method=request.method, dated=testimony.dated,
-        title=f"{_method_name(unit, request.method)}: {request.witness_name}, "
-              f"{request.job_title}",
+        title=one_line(f"{_method_name(unit, request.method)}: {request.witness_name}, "
+                       f"{request.job_title}"),
         context=f"{request.job_title}; {request.relationship_to_learner}. "
                 f"Asked to describe: {request.activity}",
         account_md=testimony.statement.strip())
