@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import config, units
+from . import audit, config, units
 from .clock import UK
 from .coverage_words import in_sentence, method_list, rule_of
 from .errors import DomainError
@@ -155,6 +155,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["rule_of"] = rule_of
     app.jinja_env.globals["method_list"] = method_list
     app.jinja_env.filters["in_sentence"] = in_sentence
+    app.jinja_env.filters["event_label"] = audit.label
 
     @app.template_filter("day")
     def day(value: date | datetime | str | None) -> str:
@@ -172,6 +173,12 @@ def _register_template_helpers(app: Flask) -> None:
             return ""
         local = value.astimezone(UK)
         return f"{local.day} {local:%B %Y, %H:%M}"
+
+    @app.template_filter("unit_title")
+    def unit_title(unit_id: str) -> str:
+        """A unit's name for people ("Unit 40: Resolve Customers’ Complaints"), not its id."""
+        unit = units.all_units().get(unit_id)
+        return unit.name if unit else unit_id
 
     @app.template_filter("filesize")
     def filesize(size: int) -> str:

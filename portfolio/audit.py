@@ -57,6 +57,40 @@ class AuditAction(StrEnum):
     WITNESS_SIGNED = "witness.signed"
 
 
+# What each kind of event is called on pages and in the PDF, in words.
+LABELS = {
+    "audit.exported": "Audit trail downloaded", "auth.login": "Signed in",
+    "claim.added_by_assessor": "Claim added by the assessor", "claims.changed": "Claims changed",
+    "claim.withdrawn": "Claim withdrawn", "decision.accepted": "Claim accepted",
+    "decision.referred": "Claim referred", "eqa.granted": "EQA access granted",
+    "eqa.invitation_accepted": "EQA invitation accepted", "eqa.revoked": "EQA access withdrawn",
+    "eqa.viewed": "Viewed by an EQA", "evidence.added": "Evidence added",
+    "evidence.changed": "Evidence changed", "evidence.deleted": "Evidence deleted",
+    "evidence.file_downloaded": "File opened", "evidence.file_removed": "File removed",
+    "evidence.resubmitted": "Evidence resubmitted", "iqa.risk_rated": "Assessor risk rated",
+    "plan.downloaded": "Sampling plan downloaded", "portfolio.enrolled": "Learner enrolled",
+    "portfolio.export_downloaded": "PDF downloaded", "portfolio.exported": "PDF exported",
+    "portfolio.reassigned": "Assessor or IQA changed", "portfolio.reopened": "Portfolio reopened",
+    "portfolio.unit_moved": "Moved to a new unit version",
+    "portfolio.verified": "PDF verified", "record.added": "Assessor's record added",
+    "record.amended": "Assessor's record amended", "record.confirmed": "Record confirmed",
+    "record.disputed": "Record disputed", "sample.action_answered": "IQA action answered",
+    "sample.completed": "IQA sample recorded", "sample.planned": "Added to the sampling plan",
+    "sample.removed": "Taken out of the sampling plan",
+    "sample_pack.made": "Included in an EQA sample pack",
+    "signature.countersign": "Countersigned by the IQA",
+    "signature.declaration": "Declaration signed by the learner",
+    "signature.sign_off": "Signed off by the assessor", "user.created": "Account created",
+    "user.password_set": "Password set", "witness.requested": "Witness asked",
+    "witness.revoked": "Witness link revoked", "witness.signed": "Witness testimony signed",
+}
+
+
+def label(action: str) -> str:
+    """An event's name for people; an unknown one (a newer kind) reads from its code."""
+    return LABELS.get(action) or action.replace("_", " ").replace(".", ": ").capitalize()
+
+
 # Reads, downloads and quality assurance are not activity on the learner's portfolio.
 READS = tuple(a.value for a in (
     AuditAction.EVIDENCE_FILE_DOWNLOADED, AuditAction.EQA_VIEWED, AuditAction.EQA_GRANTED,

@@ -105,13 +105,30 @@ def unread_count(user: User) -> int:
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 
 
-def mark_read(user: User, ids: list[int] | None = None) -> int:
-    """Mark the user's notices read (all of them, or just `ids`). Returns how many changed."""
+def mark_read(user: User, ids: list[int] | None = None, *,
+              portfolio_id: int | None = None) -> int:
+    """Mark the user's notices read (all of them, just `ids`, or those about one portfolio).
+    Returns how many changed."""
     query = update(Notification).where(Notification.user_id == user.id,
                                        Notification.read_at.is_(None))
     if ids is not None:
         query = query.where(Notification.id.in_(ids))
+    if portfolio_id is not None:
+        query = query.where(Notification.portfolio_id == portfolio_id)
     return db.session.execute(query.values(read_at=utcnow())).rowcount
+
+
+def settle(user: User | None, link: str) -> int:
+    """Mark read the user's notices that point at `link` (and its anchors): once they have
+    acted on the thing (judged the claims, answered the record), the notice is done."""
+    if user is None or not link:
+        return 0
+    return db.session.execute(
+        update(Notification).where(Notification.user_id == user.id,
+                                   Notification.read_at.is_(None),
+                                   (Notification.link == link)
+                                   | Notification.link.startswith(link + "#"))
+        .values(read_at=utcnow())).rowcount
 
 
 def _message(config: dict, mail: Mail) -> EmailMessage:

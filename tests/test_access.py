@@ -132,6 +132,7 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     # Assessment: the portfolio's assessor judges; the learner answers their records
     "assessment.decide": Entry("/claims/{k}/decision", post=judge(422)),
     "assessment.withdraw": Entry("/claims/{k}/withdraw", post=judge(422)),
+    "assessment.accept_all": Entry("/evidence/{e}/accept-all", post=judge(302)),
     "assessment.add": Entry("/evidence/{e}/claims/add", post=judge(422)),
     "assessment.new_record": (
         Entry("/portfolios/{p}/records/new/direct_observation", get=judge(200),

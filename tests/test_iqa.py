@@ -340,7 +340,7 @@ def test_risk_ratings_and_grants_are_in_the_centre_audit_trail(db, client, brows
     client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
     browser.login(people["admin"])
     page = client.get("/admin/audit?action=iqa").text
-    assert "iqa.risk_rated" in page and "Rated Assessor: New assessor (First term.)" in page
+    assert "Assessor risk rated" in page and "Rated Assessor: New assessor (First term.)" in page
     csv_text = client.get("/admin/audit?action=iqa&format=csv").text
     assert "iqa.risk_rated" in csv_text
 

@@ -9,7 +9,10 @@ from ..models import Role
 class UserForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("Email address",
-                       validators=[DataRequired(), Email(check_deliverability=False),
+                       # test_environment: addresses at .test domains (the demo's own
+                       # @demo.test) are accepted; deliverability is not checked offline.
+                       validators=[DataRequired(), Email(check_deliverability=False,
+                                                         test_environment=True),
                                    Length(max=254)])
     # An external quality assurer is invited with a time-limited grant (EQA access), not here.
     role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role

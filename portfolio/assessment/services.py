@@ -29,7 +29,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..notify import link_to, notify
+from ..notify import link_to, notify, settle
 from ..spec import Unit
 from ..validators import FUTURE_DATE
 
@@ -87,6 +87,7 @@ def record_decision(claim: Claim, outcome: str, feedback: str, *, assessor: User
                  claim_id=claim.id, evidence_id=evidence.id, criterion_id=claim.criterion_id,
                  evidence_version=evidence.version, feedback=feedback,
                  before=latest.outcome if latest else None)
+    _settle_if_judged(evidence, assessor)
     if tell_learner:
         if outcome == ClaimOutcome.ACCEPTED:
             message = f"{assessor.name} accepted AC {claim.criterion_id} on “{evidence.title}”."
@@ -96,6 +97,26 @@ def record_decision(claim: Claim, outcome: str, feedback: str, *, assessor: User
         notify(portfolio.learner, message, link=_evidence_link(evidence, claim),
                portfolio=portfolio)
     return decision
+
+
+def _settle_if_judged(evidence: Evidence, assessor: User) -> None:
+    """Nothing left to judge on this item: the assessor's notices about it are done."""
+    if not any(c.state == "awaiting" for c in evidence.claims):
+        settle(assessor, link_to("evidence.detail", evidence_id=evidence.id))
+
+
+def accept_awaiting(evidence: Evidence, unit: Unit, *, assessor: User) -> list[Decision]:
+    """Accept every claim on the item still awaiting a decision, each its own decision in the
+    history (range items as the learner claimed them); the learner gets one notice."""
+    decisions = [record_decision(c, ClaimOutcome.ACCEPTED, "", assessor=assessor, unit=unit,
+                                 tell_learner=False)
+                 for c in evidence.claims if c.state == "awaiting"]
+    if decisions:
+        portfolio = evidence.portfolio
+        criteria = ", ".join(d.claim.criterion_id for d in decisions)
+        notify(portfolio.learner, f"{assessor.name} accepted AC {criteria} on "
+               f"“{evidence.title}”.", link=_evidence_link(evidence), portfolio=portfolio)
+    return decisions
 
 
 def withdraw_claim(claim: Claim, reason: str, *, assessor: User) -> None:
@@ -120,6 +141,7 @@ def withdraw_claim(claim: Claim, reason: str, *, assessor: User) -> None:
                  claim_id=claim.id, evidence_id=evidence.id, criterion_id=claim.criterion_id,
                  reason=reason, state_before=claim.latest_decision.outcome
                  if claim.latest_decision else "awaiting")
+    _settle_if_judged(evidence, assessor)
     notify(portfolio.learner, f"{assessor.name} withdrew your claim of AC {claim.criterion_id} "
            f"on “{evidence.title}”: {_short(reason)}", link=_evidence_link(evidence, claim),
            portfolio=portfolio)
@@ -282,6 +304,7 @@ def respond_to_record(evidence: Evidence, unit: Unit, response: str, comment: st
                  summary=f"{response.value.capitalize()} “{evidence.title}” "
                          f"(version {evidence.version})",
                  evidence_id=evidence.id, version=evidence.version, comment=comment)
+    settle(learner, link_to("evidence.detail", evidence_id=evidence.id))  # answered
     if response == RecordResponse.DISPUTED:
         notify(portfolio.assessor,
                f"{learner.name} disputes your record “{evidence.title}”: {_short(comment)}",

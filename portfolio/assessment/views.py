@@ -3,7 +3,14 @@ from flask_login import current_user, login_required
 
 from ..access import Action, get_portfolio
 from ..clock import uk_today
-from ..evidence.forms import AddClaimForm, DecisionForm, ResponseForm, WithdrawForm, field_key
+from ..evidence.forms import (
+    AddClaimForm,
+    ConfirmForm,
+    DecisionForm,
+    ResponseForm,
+    WithdrawForm,
+    field_key,
+)
 from ..evidence.services import StaleEdit
 from ..evidence.views import load_evidence, render_detail
 from ..extensions import db
@@ -14,6 +21,7 @@ from . import bp
 from .forms import record_form
 from .services import (
     RecordFields,
+    accept_awaiting,
     add_claim,
     record_decision,
     respond_to_record,
@@ -45,6 +53,25 @@ def decide(claim_id: int):
         form.feedback.errors = [*form.feedback.errors, saved.error]
     # Show the page again with the assessor's typed feedback and the error beside it.
     return render_detail(evidence, failed={claim.id: form}), 422
+
+
+@bp.route("/evidence/<int:evidence_id>/accept-all", methods=["POST"])
+@login_required
+def accept_all(evidence_id: int):
+    """Accept every claim on the item still awaiting a decision (each its own decision)."""
+    evidence = load_evidence(evidence_id, Action.JUDGE)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with saving() as saved:
+        decisions = accept_awaiting(evidence, unit_for(evidence.portfolio),
+                                    assessor=current_user)
+    if saved.ok:
+        flash(f"Accepted AC {', '.join(d.claim.criterion_id for d in decisions)}: one decision "
+              "each, in the history." if decisions else "No claim was awaiting a decision.",
+              "success")
+    else:
+        flash(saved.error, "danger")
+    return redirect(url_for("evidence.detail", evidence_id=evidence.id))
 
 
 @bp.route("/claims/<int:claim_id>/withdraw", methods=["POST"])

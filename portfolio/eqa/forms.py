@@ -17,7 +17,7 @@ from .services import MAX_DAYS
 class GrantForm(FlaskForm):
     name = StringField("EQA's full name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("EQA's email address", validators=[
-        DataRequired(), Email(check_deliverability=False), Length(max=254)])
+        DataRequired(), Email(check_deliverability=False, test_environment=True), Length(max=254)])
     organisation = StringField("Awarding organisation", validators=[Length(max=200)],
                                description="For example: City & Guilds, Pearson, NCFE.")
     days = IntegerField(

@@ -182,11 +182,14 @@ def _new_version(evidence: Evidence, *, actor: User, note: str = "") -> None:
 
 def update_evidence(evidence: Evidence, unit: Unit, fields: EvidenceFields,
                     files: list[CheckedFile], *, expected_version: int, actor: User,
-                    store: EvidenceStore, today: date, note: str = "") -> bool:
+                    store: EvidenceStore, today: date, note: str = "",
+                    remove: frozenset[int] = frozenset()) -> bool:
     """Change the learner's evidence; refuse if someone saved it since the form opened.
 
-    Every saved change is a new version, kept. A change to judged (referred) evidence is a
-    resubmission: every claim on it goes back for assessment. Returns whether anything changed.
+    `remove` names attached files (by id) to take off in the same save, so removing a file
+    never throws away what was typed. Every saved change is a new version, kept. A change to
+    judged (referred) evidence is a resubmission: every claim on it goes back for
+    assessment. Returns whether anything changed.
     """
     with _owning(store, files):
         ensure_editable(evidence, actor)
@@ -195,7 +198,8 @@ def update_evidence(evidence: Evidence, unit: Unit, fields: EvidenceFields,
                             "you opened the form. Your text is below: copy what you need, reload, "
                             "and apply it again.")
         _validate(unit, fields, today)
-        if not fields.account_md.strip() and not files and not evidence.files:
+        removed = [f for f in evidence.files if f.id in remove]
+        if not fields.account_md.strip() and not files and len(evidence.files) == len(removed):
             raise DomainError("Write an account or attach at least one file: evidence needs "
                               "content.")
         before = {"title": evidence.title, "method": evidence.method, "dated": evidence.dated,
@@ -204,14 +208,17 @@ def update_evidence(evidence: Evidence, unit: Unit, fields: EvidenceFields,
                  "context": fields.context, "account_md": fields.account_md}
         changed = {k: {"before": before[k], "after": after[k]}
                    for k in before if before[k] != after[k]}
-        if not changed and not files:
+        if not changed and not files and not removed:
             return False
         for key, value in after.items():
             setattr(evidence, key, value)
+        for evidence_file in removed:  # the bytes stay in the store: history may use them
+            evidence.files.remove(evidence_file)
         _attach(evidence, files, actor=actor, store=store)
         audit.record(AuditAction.EVIDENCE_CHANGED, actor=actor, portfolio=evidence.portfolio,
                      summary=f"Changed evidence “{evidence.title}”", evidence_id=evidence.id,
                      changed=changed, files_added=_file_summary(files),
+                     files_removed=[{"name": f.filename, "sha256": f.sha256} for f in removed],
                      version=evidence.version + 1)
         _new_version(evidence, actor=actor, note=note.strip())
         return True

@@ -12,6 +12,7 @@ from ..changes import compare
 from ..clock import uk_today
 from ..errors import DomainError, Locked
 from ..extensions import db
+from ..facts import coverage_for
 from ..models import Claim, Decision, Evidence, EvidenceFile, EvidenceVersion
 from ..saving import saving
 from ..units import unit_for
@@ -230,7 +231,9 @@ def edit(evidence_id: int):
             changed = update_evidence(evidence, unit, _fields(form), files,
                                       expected_version=form.version.data or 0,
                                       actor=current_user, store=_store(), today=uk_today(),
-                                      note=form.note.data or "")
+                                      note=form.note.data or "",
+                                      remove=frozenset(request.form.getlist("remove_file",
+                                                                            type=int)))
         if not saved.ok:
             flash(saved.error, "danger")
             status = 422
@@ -311,9 +314,11 @@ def claims(evidence_id: int):
     claims_by_criterion = {c.criterion_id: c for c in evidence.claims}
     ranges = (_claimed_ranges(unit) if request.method == "POST" else
               {c.criterion_id: c.range_items for c in evidence.claims})
+    coverage = coverage_for(evidence.portfolio, unit, uk_today())
     return render_template("evidence/claims.html", evidence=evidence, unit=unit, form=form,
                            field_key=field_key, fixed=fixed, rewordable=reword,
-                           claims=claims_by_criterion, ranges=ranges), status
+                           claims=claims_by_criterion, ranges=ranges,
+                           now={c.criterion.id: c for c in coverage.criteria}), status
 
 
 def _claimed_ranges(unit) -> dict[str, list[str]]:

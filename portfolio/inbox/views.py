@@ -1,10 +1,11 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
-from ..models import Notification
+from ..models import Notification, Portfolio
 from ..notify import mark_read
 from . import bp
 
@@ -16,8 +17,16 @@ PAGE = 100
 def index():
     items = db.session.scalars(
         select(Notification).where(Notification.user_id == current_user.id)
+        .options(selectinload(Notification.portfolio).selectinload(Portfolio.learner))
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(PAGE)).all()
-    return render_template("inbox/index.html", items=items, form=ConfirmForm(), limit=PAGE)
+    # Grouped by portfolio, the group with the newest unread notice first.
+    groups: dict[int | None, list[Notification]] = {}
+    for item in items:
+        groups.setdefault(item.portfolio_id, []).append(item)
+    ordered = sorted(groups.values(), key=lambda g: (all(n.read_at for n in g),
+                                                     -max(n.id for n in g)))
+    return render_template("inbox/index.html", items=items, groups=ordered, form=ConfirmForm(),
+                           limit=PAGE)
 
 
 @bp.route("/<int:notification_id>")
@@ -38,7 +47,8 @@ def open_item(notification_id: int):
 @login_required
 def read_all():
     if ConfirmForm().validate_on_submit():
-        count = mark_read(current_user)
+        about = request.form.get("portfolio", type=int)
+        count = mark_read(current_user, portfolio_id=about)
         db.session.commit()
         flash(f"Marked {count} notice{'' if count == 1 else 's'} as read." if count else
               "Nothing was unread.", "success")

@@ -221,10 +221,12 @@ def sample(sample_id: int):
     check(sample.portfolio, Action.SAMPLE)
     form = SampleForm()
     answers: dict[int, CheckInput] = {}
+    agree_rest = bool(request.form.get("agree_rest"))
     for decision in sampled_decisions(sample.portfolio):
         raw = request.form.get(f"agree-{decision.id}")
+        agrees = {"yes": True, "no": False}.get(raw)
         answers[decision.id] = CheckInput(
-            agrees={"yes": True, "no": False}.get(raw),
+            agrees=True if agrees is None and agree_rest else agrees,
             comment=request.form.get(f"comment-{decision.id}", "")[:5000])
     if form.validate_on_submit():
         actions = (form.actions.data or "").splitlines()
