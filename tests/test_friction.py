@@ -135,3 +135,30 @@ def test_audit_events_read_in_plain_english(db, client, browser, people, portfol
     browser.login(people["assessor"])
     page = client.get(f"/portfolios/{portfolios['own'].id}/audit").text
     assert "Claim accepted" in page and "<code>decision.accepted</code>" not in page
+
+
+def test_an_image_is_previewed_in_the_page_through_the_same_checks(app, db, client, browser,
+                                                                   people, portfolios):
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "navy").save(out, "PNG")
+    store = app.extensions["evidence_store"]
+    files = check_uploads(store, [Upload(io.BytesIO(out.getvalue()), "whiteboard.png")], 50_000)
+    evidence = add_evidence(portfolios["own"], all_units()["unit-40"],
+                            EvidenceFields("Photo", "product_evidence", TODAY, "", ""), files,
+                            actor=people["learner"], store=store, submission_key=None,
+                            today=TODAY)
+    db.session.commit()
+    url = f"/evidence/{evidence.id}/files/{evidence.files[0].id}"
+    browser.login(people["learner"])
+    assert f'src="{url}?preview=1" alt="Preview of whiteboard.png"' in \
+        client.get(f"/evidence/{evidence.id}").text
+    with client.get(f"{url}?preview=1") as shown:
+        assert shown.status_code == 200 and "attachment" not in shown.headers.get(
+            "Content-Disposition", "")
+        assert shown.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
+    browser.login(people["other_learner"])
+    with client.get(f"{url}?preview=1") as refused:
+        assert refused.status_code == 404

@@ -331,12 +331,19 @@ def _claimed_ranges(unit) -> dict[str, list[str]]:
 @login_required
 def download(evidence_id: int, file_id: int):
     evidence_file = load_file(evidence_id, file_id, Action.VIEW)
+    # ?preview=1: an image shown inside the evidence page (still this permission check, the
+    # same sandbox CSP and an audit event); anything else is always a download.
+    inline = bool(request.args.get("preview")) and evidence_file.mime_type in PREVIEWABLE
     return _send(evidence_file.evidence, evidence_file.sha256, evidence_file.filename,
-                 evidence_file.mime_type)
+                 evidence_file.mime_type, inline=inline)
 
 
-def _send(evidence: Evidence, sha256: str, filename: str, mime_type: str):
-    """Send a stored file as a download, with an audit event for the read."""
+PREVIEWABLE = {"image/png", "image/jpeg"}
+
+
+def _send(evidence: Evidence, sha256: str, filename: str, mime_type: str, *,
+          inline: bool = False):
+    """Send a stored file as a download (or an image preview), with an audit event."""
     path = _store().path(sha256)
     if not path.is_file():
         current_app.logger.error("evidence file %s missing from the store", sha256)
@@ -344,9 +351,10 @@ def _send(evidence: Evidence, sha256: str, filename: str, mime_type: str):
                                "has been told; the record of it is safe.")
     audit.record(AuditAction.EVIDENCE_FILE_DOWNLOADED, actor=current_user,
                  portfolio=evidence.portfolio,
-                 summary=f"Opened “{filename}”", evidence_id=evidence.id, sha256=sha256)
+                 summary=f"{'Previewed' if inline else 'Opened'} “{filename}”",
+                 evidence_id=evidence.id, sha256=sha256)
     db.session.commit()
-    response = send_file(path, mimetype=mime_type, as_attachment=True,
+    response = send_file(path, mimetype=mime_type, as_attachment=not inline,
                          download_name=filename, max_age=0, etag=sha256)
     # Uploaded content never runs as part of our site, even if a browser is tricked into it.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
