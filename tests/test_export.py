@@ -307,3 +307,40 @@ def test_the_verify_page_says_nothing_of_a_portfolio_the_checker_may_not_see(
                               content_type="multipart/form-data")
     assert "Verified" in response.text and "not one you have access to" in response.text
     assert "has not changed since this export" not in response.text
+
+
+def test_the_signed_pdf_keeps_its_title_counts_appended_pages_and_scopes_headers(exported):
+    """The title survives the signature (XMP and Info, shown as the window title); "Page X of
+    Y" counts the appended letter's pages; header cells are scoped."""
+    import pikepdf
+
+    path, _, own = exported
+    with pikepdf.open(path) as pdf:
+        with pdf.open_metadata() as xmp:
+            assert xmp.get("dc:title") == "Learner: Unit 40: Resolve Customers’ Complaints"
+        assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle)
+        total = len(pdf.pages)
+    reader = PdfReader(path)
+    assert f"Page 1 of {total}" in reader.pages[1].extract_text() or \
+        f"of {total}" in reader.pages[2].extract_text()
+
+
+def test_the_learners_headings_never_become_bookmarks_and_many_items_split_the_grid(
+        app, db, people, portfolios, tmp_path):
+    from portfolio.export.document import build
+
+    own = portfolios["own"]
+    store = app.extensions["evidence_store"]
+    for n in range(26):
+        add_evidence(own, all_units()["unit-40"],
+                     EvidenceFields(f"Item {n}", "product_evidence", TODAY, "",
+                                    "# A heading of mine\n\nText."), [],
+                     actor=people["learner"], store=store, submission_key=None, today=TODAY)
+    db.session.commit()
+    with app.test_request_context():
+        html = build(own, all_units()["unit-40"], today=TODAY, store=store).html
+    assert html.count('<table class="grid">') == 3  # 12 + 12 + 2 evidence columns
+    assert "Evidence E13–E24" in html and "Evidence E25–E26" in html
+    css = (stylesheet()).read_text()
+    assert ".account h1, .account h2" in css and "bookmark-level: none" in css
+    assert '<th scope="col">Criterion</th>' in html and '<th scope="row">AC 2.6</th>' in html

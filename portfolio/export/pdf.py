@@ -139,10 +139,20 @@ def append_and_sign(pdf: bytes, doc: ExportDocument, keys: CentreKeys, *, reason
                 raise AppendFailed(f"{title.split(' appendix: ', 1)[-1]} ({title.split(' ', 1)[0]})"
                                    f" could not be appended: {type(exc).__name__}: {exc}") from exc
         _add_bookmarks(writer, entries, "Appended PDF files", heading_page)
+    _keep_title(writer, doc.title)
     meta = signers.PdfSignatureMetadata(
         field_name="CentreSignature", subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256", reason=reason, location=location)
     return signers.sign_pdf(writer, meta, signer=keys.signer).getvalue()
+
+
+def _keep_title(writer: IncrementalPdfFileWriter, title: str) -> None:
+    """pyHanko rewrites the document's metadata when it signs: give it the title, so the XMP
+    metadata and the Info both keep it, and ask readers to show it as the window title."""
+    writer.document_meta.title = title
+    writer.root[pdf_name("/ViewerPreferences")] = generic.DictionaryObject(
+        {pdf_name("/DisplayDocTitle"): generic.BooleanObject(True)})
+    writer.update_root()
 
 
 def export_pdf(doc: ExportDocument, portfolio_id: int, keys: CentreKeys, stylesheet: Path, *,
