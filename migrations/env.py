@@ -3,6 +3,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import text
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -95,6 +96,10 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # One upgrade at a time: servers started together wait here for the first,
+                # then find the schema current and do nothing.
+                connection.execute(text("SELECT pg_advisory_xact_lock(7240011)"))
             context.run_migrations()
 
 

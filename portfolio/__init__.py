@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     if test_config:
         app.config.update(test_config)
     config.check(app.config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config)
 
     db.init_app(app)
     # user_module_prefix: new migrations name our column types as portfolio.models.X, as the

@@ -70,7 +70,7 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
     files_per_upload = _int("MAX_FILES_PER_UPLOAD", 10)
     return {
         "SECRET_KEY": secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"))
         or f"sqlite:///{instance_path / 'portfolio.sqlite3'}",
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR") or str(instance_path / "evidence"),
         "CRITERIA_DIR": os.environ.get("CRITERIA_DIR") or str(root_path / "criteria"),
@@ -112,6 +112,10 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "SIGNING_TRUST_ROOTS": os.environ.get("SIGNING_TRUST_ROOTS") or "",
         # Every PDF, Word document and email is read in a child process with this budget, at
         # upload and at export (sandbox.py); past it, the file is refused or marked.
+        # A server's connections to a database server: checked before use, so a database
+        # restart costs a reconnect instead of one failed request per worker.
+        "DB_POOL_SIZE": _int("DB_POOL_SIZE", 5),
+        "DB_MAX_OVERFLOW": _int("DB_MAX_OVERFLOW", 5),
         "PARSE_SECONDS": _int("PARSE_SECONDS", 20),
         "PARSE_MEMORY_MB": _int("PARSE_MEMORY_MB", 768),
         # Exports and sample packs one person may have running at once.
@@ -131,3 +135,22 @@ def check(config) -> None:
     if public_url and not public_url.startswith(("https://", "http://")):
         raise RuntimeError(f"PUBLIC_URL must start with https:// (or http://), not "
                            f"{public_url!r}.")
+
+
+def engine_options(settings) -> dict:
+    """SQLAlchemy engine options for the chosen database (SQLite takes no pool size)."""
+    options = {"pool_pre_ping": True}
+    if not str(settings["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        options |= {"pool_size": settings["DB_POOL_SIZE"],
+                    "max_overflow": settings["DB_MAX_OVERFLOW"]}
+    return options | dict(settings.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+
+
+def database_url(url: str | None) -> str:
+    """DATABASE_URL as SQLAlchemy wants it: postgres:// and postgresql:// use psycopg 3."""
+    if not url:
+        return ""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

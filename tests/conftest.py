@@ -1,9 +1,16 @@
-"""Fixtures: an app on a temporary database and evidence store per test, with CSRF on."""
+"""Fixtures: an app on a temporary database and evidence store per test, with CSRF on.
+
+The database is a temporary SQLite file per test; with TEST_DATABASE_URL set (a PostgreSQL
+server, as `scripts/test` does for its second run) it is one PostgreSQL database for the
+session, created here and dropped at the end, every table emptied after each test.
+"""
 
 from __future__ import annotations
 
 import contextvars
+import os
 import re
+import uuid
 from datetime import date
 
 import pytest
@@ -27,21 +34,63 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session (None: the tests use SQLite)."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from portfolio.config import database_url
+
+    server = make_url(database_url(base))
+    name = f"portfolio_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    schema = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": url})
+    with schema.app_context():
+        _db.create_all()
+        _db.engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_every_table() -> None:
+    from sqlalchemy import text
+
+    names = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+    _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    _db.session.commit()
+
+
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, postgres_url):
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": postgres_url or f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "EVIDENCE_DIR": str(tmp_path / "evidence"),
         "EXPORT_DIR": str(tmp_path / "exports"),  # never into the repository's exports/
         "MAX_UPLOAD_BYTES": 200_000,
     }, instance_path=str(tmp_path / "instance"))
     app.test_client_class = IsolatedClient
     with app.app_context():
-        _db.create_all()
+        if postgres_url:
+            _empty_every_table()
+        else:
+            _db.create_all()
         yield app
         _db.session.remove()
+        if postgres_url:
+            _empty_every_table()
+            _db.session.remove()
         _db.engine.dispose()
 
 

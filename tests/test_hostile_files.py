@@ -8,6 +8,7 @@ export: the export finishes and marks what it could not render.
 
 import io
 import os
+import threading
 import time
 from datetime import date
 
@@ -207,6 +208,9 @@ def test_eight_clicks_on_export_make_one_job(app, db, client, browser, people, p
         response = client.post(f"/portfolios/{own.id}/export", data={"csrf_token": token})
         ids.add(response.headers["Location"])
     assert len(ids) <= 2  # one running; at most a second once the first has finished
+    for thread in threading.enumerate():  # let the exports end before the database is emptied
+        if "_run_in_app" in thread.name:
+            thread.join(timeout=120)
 
 
 def test_a_pack_that_fails_names_the_portfolio(app, db, people, portfolios, monkeypatch,

@@ -106,6 +106,8 @@ def run(job_id: int) -> None:
         db.session.rollback()
         current_app.logger.exception("export %s failed", job_id)
         job = db.session.get(ExportJob, job_id)
+        if job is None:  # the job itself is gone (its portfolio deleted): nothing to report on
+            return
         job.status, job.step = "failed", "Failed"
         job.error = f"{type(exc).__name__}: {exc}"[:2000]
     job.finished_at = utcnow()

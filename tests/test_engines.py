@@ -1,0 +1,64 @@
+"""The database engine: pool settings, URLs, and migrations that several servers may start at
+once. The rest of the suite runs on PostgreSQL as well (scripts/test's second run)."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portfolio import create_app
+from portfolio.config import database_url, engine_options
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_postgres_urls_use_psycopg_3():
+    assert database_url("postgres://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert database_url("postgresql://u@h:5432/db") == "postgresql+psycopg://u@h:5432/db"
+    assert database_url("sqlite:///x.db") == "sqlite:///x.db" and database_url(None) == ""
+
+
+def test_connections_are_checked_before_use_and_the_pool_is_sized(tmp_path):
+    options = engine_options({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://h/db",
+                              "DB_POOL_SIZE": 8, "DB_MAX_OVERFLOW": 2})
+    assert options == {"pool_pre_ping": True, "pool_size": 8, "max_overflow": 2}
+    app = create_app({"TESTING": True, "SECRET_KEY": "t",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+                     instance_path=str(tmp_path / "instance"))
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL")
+def test_three_servers_starting_init_db_together_all_succeed(tmp_path):
+    """An advisory lock makes the upgrades queue: the first migrates, the others find the
+    schema current. (Without it two of three failed on a unique violation in pg_type.)"""
+    server = make_url(database_url(os.environ["TEST_DATABASE_URL"]))
+    name = f"portfolio_initdb_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "t",
+               "INSTANCE_PATH": str(tmp_path / "instance"), "FLASK_APP": "app"}
+        starts = [subprocess.Popen([sys.executable, "-m", "flask", "init-db"], cwd=ROOT,  # noqa: S603
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                  for _ in range(3)]
+        outputs = [p.communicate(timeout=120)[0].decode() for p in starts]
+        assert [p.returncode for p in starts] == [0, 0, 0], outputs
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            heads = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        engine.dispose()
+        latest = sorted(p.name.split("_", 1)[0] for p in (ROOT / "migrations" / "versions")
+                        .glob("0*.py"))[-1]
+        assert heads == [latest]
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
