@@ -62,3 +62,55 @@ def test_three_servers_starting_init_db_together_all_succeed(tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_two_tabs_saving_at_the_same_instant_one_wins_one_is_told(app, db, people,
+                                                                 portfolios):
+    """On SQLite and on PostgreSQL: the second save waits for the first, then sees its version
+    and is refused as a stale edit (the page that shows the typed text back), never a 500."""
+    import threading
+    from datetime import date
+
+    from portfolio.evidence.services import EvidenceFields, StaleEdit, add_evidence
+    from portfolio.extensions import db as _db
+    from portfolio.models import Evidence, EvidenceVersion, User
+    from portfolio.units import all_units
+
+    store = app.extensions["evidence_store"]
+    unit = all_units()["unit-40"]
+    today = date.today()
+    evidence = add_evidence(portfolios["own"], unit,
+                            EvidenceFields("Log", "product_evidence", today, "", "First."), [],
+                            actor=people["learner"], store=store, submission_key=None,
+                            today=today)
+    db.session.commit()
+    evidence_id, learner_id = evidence.id, people["learner"].id
+    barrier, results = threading.Barrier(2), []
+
+    def save(text):
+        with app.app_context():
+            item = _db.session.get(Evidence, evidence_id)
+            learner = _db.session.get(User, learner_id)
+            barrier.wait()
+            try:
+                update_evidence(item, unit, EvidenceFields("Log", "product_evidence", today,
+                                                           "", text), [],
+                                expected_version=1, actor=learner, store=store, today=today)
+                _db.session.commit()
+                results.append("saved")
+            except StaleEdit:
+                _db.session.rollback()
+                results.append("stale")
+            finally:
+                _db.session.remove()
+
+    from portfolio.evidence.services import update_evidence
+    threads = [threading.Thread(target=save, args=(f"Tab {n}.",)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results) == ["saved", "stale"]
+    db.session.expire_all()
+    assert db.session.get(Evidence, evidence_id).version == 2
+    assert db.session.query(EvidenceVersion).filter_by(evidence_id=evidence_id).count() == 2

@@ -15,7 +15,7 @@ from .. import audit
 from ..access import Action, can, ensure_unlocked
 from ..audit import AuditAction
 from ..errors import DomainError, Locked, NotAllowed
-from ..evidence.services import StaleEdit, check_criteria
+from ..evidence.services import StaleEdit, check_criteria, is_version
 from ..evidence.versions import record_version, refresh_claims
 from ..extensions import db
 from ..models import (
@@ -235,7 +235,7 @@ def save_record(portfolio: Portfolio, unit: Unit, fields: RecordFields,
     else:
         if evidence.author_id != assessor.id:
             raise Locked("Only the assessor who wrote this record can amend it.")
-        if expected_version != evidence.version:
+        if not is_version(evidence, expected_version or 0):
             raise StaleEdit("This record was changed after you opened the form. Your text is "
                             "below: copy what you need, reload, and apply it again.")
         dropped = {c.criterion_id for c in evidence.claims} - set(observed)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import audit
 from ..access import ensure_unlocked
@@ -171,6 +171,20 @@ def _resubmitted(evidence: Evidence, *, actor: User, note: str) -> None:
            link=link_to("evidence.detail", evidence_id=evidence.id), portfolio=portfolio)
 
 
+def is_version(evidence: Evidence, expected: int) -> bool:
+    """Is the item still at the version the form was opened on, in the database itself?
+
+    A conditional update, so it also holds the item's row until the transaction ends: of two
+    tabs saving at the same instant, the second waits, then sees the first's version and is
+    refused (the stale-form page, with its text), never a clash of version numbers."""
+    if expected != evidence.version:
+        return False
+    held = db.session.execute(
+        update(Evidence).where(Evidence.id == evidence.id, Evidence.version == expected)
+        .values(version=expected).execution_options(synchronize_session=False)).rowcount
+    return held == 1
+
+
 def _new_version(evidence: Evidence, *, actor: User, note: str = "") -> None:
     evidence.version += 1
     evidence.updated_at = utcnow()
@@ -193,7 +207,7 @@ def update_evidence(evidence: Evidence, unit: Unit, fields: EvidenceFields,
     """
     with _owning(store, files):
         ensure_editable(evidence, actor)
-        if expected_version != evidence.version:
+        if not is_version(evidence, expected_version):
             raise StaleEdit("This evidence was changed (in another tab or by someone else) after "
                             "you opened the form. Your text is below: copy what you need, reload, "
                             "and apply it again.")
