@@ -2,6 +2,11 @@
 (function () {
   "use strict";
 
+  // A form sent back with errors: move focus to its summary, so a screen reader reads the
+  // problems first and a keyboard user starts from the links to each field.
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+
   // Check file sizes before a long upload, so a too-large file is caught at once and the
   // rest of the form is kept.
   document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {

@@ -6,58 +6,24 @@ a revision, records the learner confirms, and decisions on the resubmission.
 Skipped when chromium is missing, unless REQUIRE_BROWSER=1 (as in CI), where that fails.
 """
 
-import os
 import re
-import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from browser_support import ARGS, ARTIFACTS, BROWSER_MARKS, demo_server, require_chromium
 
-from portfolio import create_app
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-pytestmark = [
-    pytest.mark.browser,
-    # When chromium moves to the next page while the werkzeug test server is still streaming
-    # a static file (bootstrap.min.css), the server thread drops the response without closing
-    # the file: a ResourceWarning in the server, not in the app, and only now and then.
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def chromium():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"chromium not found at {CHROMIUM}")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture
 def live_server(tmp_path):
-    app = create_app({"SECRET_KEY": "browser-test",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                      "EVIDENCE_DIR": str(tmp_path / "evidence"),
-                      "EXPORT_DIR": str(tmp_path / "exports")},
-                     instance_path=str(tmp_path / "instance"))
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["init-db"]).exit_code == 0
-    assert runner.invoke(args=["demo", "--password", "browser-pass-1"]).exit_code == 0
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+    with demo_server(tmp_path) as base:
+        yield base
 
 
 @pytest.fixture

@@ -7,16 +7,18 @@ from ..models import Role
 
 
 class UserForm(FlaskForm):
-    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("Full name", validators=[DataRequired(
+        message="Enter the person’s full name."), Length(max=120)])
     email = EmailField("Email address",
                        # test_environment: addresses at .test domains (the demo's own
                        # @demo.test) are accepted; deliverability is not checked offline.
-                       validators=[DataRequired(), Email(check_deliverability=False,
-                                                         test_environment=True),
+                       validators=[DataRequired(message="Enter their email address."),
+                                   Email(check_deliverability=False, test_environment=True),
                                    Length(max=254)])
     # An external quality assurer is invited with a time-limited grant (EQA access), not here.
     role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role
-                                        if r != Role.EQA], validators=[DataRequired()])
+                                        if r != Role.EQA], validators=[DataRequired(
+                                            message="Choose a role.")])
     password = PasswordField(
         "Password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
         description=f"At least {MIN_PASSWORD_LENGTH} characters. Leave empty to generate one; "
@@ -26,17 +28,22 @@ class UserForm(FlaskForm):
 
 
 class EnrolForm(FlaskForm):
-    learner = SelectField("Learner", coerce=int, validators=[DataRequired()])
-    unit = SelectField("Unit", validators=[DataRequired()])
-    assessor = SelectField("Assessor", coerce=int, validators=[DataRequired()])
-    iqa = SelectField("IQA (internal quality assurer)", coerce=int, validators=[DataRequired()],
+    learner = SelectField("Learner", coerce=int, validators=[DataRequired(
+        message="Choose a learner.")])
+    unit = SelectField("Unit", validators=[DataRequired(message="Choose a unit.")])
+    assessor = SelectField("Assessor", coerce=int, validators=[DataRequired(
+        message="Choose an assessor.")])
+    iqa = SelectField("IQA (internal quality assurer)", coerce=int, validators=[DataRequired(
+        message="Choose an IQA.")],
                       description="Must be someone other than the assessor.")
     submit = SubmitField("Enrol")
 
 
 class ReassignForm(FlaskForm):
-    assessor = SelectField("Assessor", coerce=int, validators=[DataRequired()])
-    iqa = SelectField("IQA (internal quality assurer)", coerce=int, validators=[DataRequired()],
+    assessor = SelectField("Assessor", coerce=int, validators=[DataRequired(
+        message="Choose an assessor.")])
+    iqa = SelectField("IQA (internal quality assurer)", coerce=int, validators=[DataRequired(
+        message="Choose an IQA.")],
                       description="Someone other than the assessor, who has not assessed this "
                                   "portfolio. A sample still planned moves to them.")
     submit = SubmitField("Save")

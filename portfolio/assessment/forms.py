@@ -28,7 +28,8 @@ def record_form(unit: Unit, method: Method, fixed: set[str] = frozenset(), formd
     seen = "observed" if observation else "covered in the discussion"
 
     class RecordForm(FlaskForm):
-        dated = DateField("Date", validators=[DataRequired(), NotInFuture()])
+        dated = DateField("Date", validators=[DataRequired(
+            message="Enter the date."), NotInFuture()])
         start_time = TimeField("Start time", validators=[Optional()] if not observation else
                                [DataRequired(message="Give the time of the observation.")])
         duration_minutes = IntegerField(

@@ -4,8 +4,10 @@ from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)],
+    email = EmailField("Email address", validators=[DataRequired(
+        message="Enter your email address."), Length(max=254)],
                        render_kw={"autocomplete": "username"})
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)],
+    password = PasswordField("Password", validators=[DataRequired(
+        message="Enter your password."), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
     submit = SubmitField("Sign in")

@@ -15,9 +15,11 @@ from .services import MAX_DAYS
 
 
 class GrantForm(FlaskForm):
-    name = StringField("EQA's full name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("EQA's full name", validators=[DataRequired(
+        message="Enter the EQA’s full name."), Length(max=120)])
     email = EmailField("EQA's email address", validators=[
-        DataRequired(), Email(check_deliverability=False, test_environment=True), Length(max=254)])
+        DataRequired(message="Enter the EQA’s email address."),
+        Email(check_deliverability=False, test_environment=True), Length(max=254)])
     organisation = StringField("Awarding organisation", validators=[Length(max=200)],
                                description="For example: City & Guilds, Pearson, NCFE.")
     days = IntegerField(
@@ -36,10 +38,12 @@ class GrantForm(FlaskForm):
 
 class InvitationForm(FlaskForm):
     password = PasswordField(
-        "Choose a password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH,
+        "Choose a password", validators=[DataRequired(
+            message="Choose a password."), Length(min=MIN_PASSWORD_LENGTH,
                                                                 max=200)],
         description=f"At least {MIN_PASSWORD_LENGTH} characters.",
         render_kw={"autocomplete": "new-password"})
-    password2 = PasswordField("Type it again", validators=[DataRequired(), Length(max=200)],
+    password2 = PasswordField("Type it again", validators=[DataRequired(
+        message="Type the password again."), Length(max=200)],
                               render_kw={"autocomplete": "new-password"})
     submit = SubmitField("Set password")

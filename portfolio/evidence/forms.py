@@ -23,11 +23,14 @@ from ..validators import NotInFuture
 
 class EvidenceForm(FlaskForm):
     title = StringField(
-        "Title", validators=[DataRequired(), Length(max=200)], filters=[one_line],
+        "Title", validators=[DataRequired(message="Enter a title."), Length(max=200)],
+        filters=[one_line],
         description="A short name you and your assessor will recognise, for example "
                     "“Refund complaint: email thread with Mrs Patel”.")
-    method = SelectField("Evidence method", validators=[DataRequired()])
-    dated = DateField("Date of the work", validators=[DataRequired(), NotInFuture()],
+    method = SelectField("Evidence method", validators=[DataRequired(
+        message="Choose an evidence method.")])
+    dated = DateField("Date of the work", validators=[DataRequired(
+        message="Enter the date of the work."), NotInFuture()],
                       description="When the work happened, not when you upload it.")
     context = TextAreaField(
         "Workplace context", validators=[Length(max=2000)],

@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, Length
 
 
 class SignForm(FlaskForm):
-    kind = HiddenField(validators=[DataRequired()])
+    kind = HiddenField(validators=[DataRequired(message="Say which signature this is.")])
     confirmed = BooleanField("I confirm the statement above")
     typed_name = StringField(
         "Type your full name to sign", validators=[DataRequired(

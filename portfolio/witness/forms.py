@@ -9,17 +9,22 @@ class WitnessRequestForm(FlaskForm):
     # Shown only when the unit has more than one witness method (choices set by the view).
     # Not sent: the first of them (the service checks the choice).
     method = SelectField("Kind of witness", validate_choice=False)
-    name = StringField("Witness’s full name", validators=[DataRequired(), Length(max=120)])
-    email = StringField("Their email address", validators=[DataRequired(), Email(
+    name = StringField("Witness’s full name", validators=[DataRequired(
+        message="Enter the witness’s full name."), Length(max=120)])
+    email = StringField("Their email address", validators=[DataRequired(
+        message="Enter their email address."), Email(
         message="Give a working email address."), Length(max=254)])
-    job_title = StringField("Their job title", validators=[DataRequired(), Length(max=120)],
+    job_title = StringField("Their job title", validators=[DataRequired(
+        message="Enter their job title."), Length(max=120)],
                             description="For example “Team leader, customer relations”.")
     relationship = StringField(
-        "How they know your work", validators=[DataRequired(), Length(max=200)],
+        "How they know your work", validators=[DataRequired(
+            message="Say how they know your work."), Length(max=200)],
         description="For example “my line manager for two years”. A relative cannot be a "
                     "witness.")
     activity = TextAreaField(
-        "What they saw, and which criteria", validators=[DataRequired(), Length(max=2000)],
+        "What they saw, and which criteria", validators=[DataRequired(
+            message="Say what they saw, and which criteria."), Length(max=2000)],
         description="For example “how I handled Mr Hughes's complaint on 12 October (AC 2.9: "
                     "following our complaints procedure)”. They see this on their page.")
     submit = SubmitField("Create the witness link")
@@ -31,7 +36,8 @@ class TestimonyForm(FlaskForm):
                                     Length(max=20000)],
         description="In your own words: when and where, what the learner did and said, and "
                     "how the customer responded. Describe; you are not assessing them.")
-    dated = DateField("When you saw it", validators=[DataRequired(), NotInFuture()])
+    dated = DateField("When you saw it", validators=[DataRequired(
+        message="Enter the date you saw it."), NotInFuture()])
     not_relative = BooleanField("I am not a relative of the learner")
     verification_contact = StringField(
         "Phone number or email for checking", validators=[DataRequired(
