@@ -162,3 +162,17 @@ def test_an_image_is_previewed_in_the_page_through_the_same_checks(app, db, clie
     browser.login(people["other_learner"])
     with client.get(f"{url}?preview=1") as refused:
         assert refused.status_code == 404
+
+
+def test_a_refused_decision_and_a_wrong_password_say_so_in_the_title_and_a_summary(
+        db, client, browser, people, portfolios, make_evidence):
+    evidence = make_evidence(portfolios["own"], claims={"2.6": None})
+    claim = evidence.claims[0]
+    browser.login(people["assessor"])
+    page = browser.submit(f"/claims/{claim.id}/decision", {}, form_url=f"/evidence/{evidence.id}")
+    assert page.status_code == 422
+    assert "<title>Error: Email to customer" in page.text
+    assert 'id="error-summary"' in page.text and "Choose accept or refer." in page.text
+    client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
+    wrong = browser.submit("/login", {"email": people["learner"].email, "password": "nope"})
+    assert "<title>Error: Sign in" in wrong.text

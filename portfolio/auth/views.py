@@ -34,11 +34,11 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
             flash(GENERIC_FAILURE, "danger")
-            return render_template("auth/login.html", form=form), 200
+            return render_template("auth/login.html", form=form, has_errors=True), 200
         if access_ended(user):  # the password was right: say why they cannot come in
             flash("Your access as an external quality assurer has ended (or was withdrawn). "
                   "Ask the centre for a new grant if you still need it.", "danger")
-            return render_template("auth/login.html", form=form), 403
+            return render_template("auth/login.html", form=form, has_errors=True), 403
         session.clear()  # no session fixation: a new session for the signed-in user
         login_user(user)
         audit.record(AuditAction.AUTH_LOGIN, actor=user, summary=f"{user.email} signed in")
