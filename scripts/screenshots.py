@@ -44,6 +44,18 @@ def main(base: str, password: str) -> None:
                 page.screenshot(path=str(OUT / "claims.png"))
                 page.goto(f"{base}/evidence/2")
                 page.screenshot(path=str(OUT / "evidence.png"), full_page=True)
+                page.goto(f"{base}/portfolios/1/unit")
+                page.screenshot(path=str(OUT / "unit-rules.png"))
+                page.goto(f"{base}/inbox/")
+                page.screenshot(path=str(OUT / "inbox.png"))
+                # The signed-off demo portfolio as its IQA sees it: what the sign-off rests on.
+                page.goto(f"{base}/logout")
+                page.context.clear_cookies()
+                sign_in(page, base, "iqa@demo.test", password)
+                page.goto(f"{base}/portfolios/3")
+                page.screenshot(path=str(OUT / "signed-off.png"))
+                page.locator("#rests-on-heading").scroll_into_view_if_needed()
+                page.screenshot(path=str(OUT / "rests-on.png"))
             ctx.close()
 
 
