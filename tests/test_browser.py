@@ -126,7 +126,7 @@ def record(page, base, kind, fields, criteria, channels=()):
         page.get_by_label(re.compile(rf"^AC {re.escape(criterion)} ")).check()
         page.get_by_label(f"What you saw or heard for AC {criterion}").fill(notes)
     for criterion, channel in channels:  # the range items the assessor saw
-        page.locator(f"#range_{criterion.replace('.', '_')}_{channel}").check()
+        page.locator(f"#range_{criterion.replace('.', '_')}-{channel}").check()
     page.get_by_role("button", name="Save the record").click()
 
 

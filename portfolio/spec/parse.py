@@ -55,6 +55,16 @@ class _Reader:
                 self.problem(where, "is not a key this format knows (allowed: "
                                     f"{', '.join(sorted(allowed))})")
 
+    def tables(self, table: dict, prefix: str, allowed: set[str]):
+        """(key, field, sub-table) for each named sub-table, its keys checked."""
+        for key, sub in table.items():
+            field = f"{prefix}.{key}"
+            if not isinstance(sub, dict):
+                self.problem(field, "must be a table")
+                continue
+            self.only(sub, allowed, field)
+            yield key, field, sub
+
     def get(self, table: dict, key: str, kind: type, field: str, default=None, required=True):
         if key not in table:
             if required:
@@ -137,12 +147,7 @@ def parse_unit(data: dict, source: str, *, text: str = "", version: str = "") ->
 
 def _parse_methods(r: _Reader, table: dict) -> dict[str, Method]:
     methods = {}
-    for key, m in table.items():
-        field = f"methods.{key}"
-        if not isinstance(m, dict):
-            r.problem(field, "must be a table")
-            continue
-        r.only(m, METHOD_KEYS, field)
+    for key, field, m in r.tables(table, "methods", METHOD_KEYS):
         author = r.get(m, "author", str, f"{field}.author", default="learner")
         if author not in AUTHORS:
             r.problem(f"{field}.author", f"must be one of {', '.join(AUTHORS)}, not {author!r}")
@@ -164,12 +169,7 @@ def _parse_methods(r: _Reader, table: dict) -> dict[str, Method]:
 
 def _parse_ranges(r: _Reader, table: dict) -> dict[str, Range]:
     ranges = {}
-    for key, t in table.items():
-        field = f"ranges.{key}"
-        if not isinstance(t, dict):
-            r.problem(field, "must be a table")
-            continue
-        r.only(t, RANGE_KEYS, field)
+    for key, field, t in r.tables(table, "ranges", RANGE_KEYS):
         items = r.get(t, "items", dict, f"{field}.items", default={})
         labels = {}
         for item, label in items.items():
