@@ -176,3 +176,9 @@ def test_a_refused_decision_and_a_wrong_password_say_so_in_the_title_and_a_summa
     client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
     wrong = browser.submit("/login", {"email": people["learner"].email, "password": "nope"})
     assert "<title>Error: Sign in" in wrong.text
+
+
+def test_an_accessibility_statement_is_linked_from_every_page(client):
+    page = client.get("/accessibility").text
+    assert "WCAG" in page and "another format" in page and "What we know is not fully" in page
+    assert 'href="/accessibility"' in client.get("/login").text

@@ -56,6 +56,12 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/accessibility")
+def accessibility():
+    """The accessibility statement the public sector regulations ask for: open to everyone."""
+    return render_template("auth/accessibility.html")
+
+
 @bp.route("/")
 def index():
     if not current_user.is_authenticated:
