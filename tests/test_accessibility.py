@@ -450,6 +450,25 @@ def test_every_page_of_every_role_meets_wcag_22_aa(site, browser_context, tmp_pa
                                  + "\n".join(report.problems))
 
 
+def keyboard(page):
+    """A `tab_to(predicate)` for this page: press Tab until the focused element satisfies the
+    JS predicate, checking on the way that every focused control shows a 3:1 indicator."""
+    seen: list[str] = []
+
+    def tab_to(matches, limit=120, back=False):
+        for _ in range(limit):
+            page.keyboard.press("Shift+Tab" if back else "Tab")
+            focus = page.evaluate(ACTIVE_FOCUS)
+            seen.append(focus["what"])
+            assert focus["how"] != "none", f"no focus indicator on {focus['what']}"
+            assert focus["best"] >= 3, (f"focus indicator on {focus['what']} is "
+                                        f"{focus['best']:.2f}:1 ({focus['how']})")
+            if page.evaluate(f"(el => {matches})(document.activeElement)"):
+                return
+        raise AssertionError(f"never reached {matches}; focus went through {seen[-limit:]}")
+    return tab_to
+
+
 def test_a_learner_adds_and_tags_evidence_with_the_keyboard_alone(site, browser_context):
     """Tab, Space, Enter and typing only, from the portfolio page to the tagged evidence; every
     control that takes focus on the way shows a focus indicator of 3:1 or more."""
@@ -505,3 +524,43 @@ def test_a_learner_adds_and_tags_evidence_with_the_keyboard_alone(site, browser_
     page.keyboard.press("Space")
     expect(page.get_by_role("status")).to_contain_text("tagged to 1 criterion")
     expect(page.locator("#gap-2\\.4")).to_contain_text("Awaiting assessment")
+
+
+def test_an_assessor_judges_a_claim_with_the_keyboard_alone(site, browser_context):
+    from playwright.sync_api import expect
+
+    page = fresh_page(browser_context)
+    sign_in(page, site, "assessor@demo.test")
+    page.goto(f"{site}/portfolios/1")
+    tab_to = keyboard(page)
+    tab_to("el.tagName === 'A' && el.textContent.includes('Email exchange with Mr Hughes')")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=re.compile("Email exchange with Mr Hughes"))
+           ).to_be_visible()
+    tab_to("el.type === 'radio' && el.value === 'accepted'")  # the claim awaiting: AC 2.7
+    page.keyboard.press("Space")
+    tab_to("el.type === 'submit' && el.value === 'Record decision'")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Decision recorded for AC 2.7: accepted")
+
+
+def test_an_iqa_samples_a_portfolio_with_the_keyboard_alone(site, browser_context):
+    from playwright.sync_api import expect
+
+    page = fresh_page(browser_context)
+    sign_in(page, site, "iqa@demo.test")
+    page.goto(f"{site}/portfolios/1")
+    tab_to = keyboard(page)
+    tab_to("el.tagName === 'BUTTON' && el.textContent.includes('Sample this portfolio')")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="The assessor’s decisions", exact=False)
+           ).to_be_visible()
+    tab_to("el.id === 'agree-rest'")
+    page.keyboard.press("Space")
+    tab_to("el.type === 'radio' && el.value === 'upheld'")
+    page.keyboard.press("Space")
+    tab_to("el.id === 'feedback'")
+    page.keyboard.type("Sound decisions, clearly fed back.")
+    tab_to("el.type === 'submit' && el.textContent.includes('Record the sample')")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Sample recorded")
