@@ -320,6 +320,9 @@ def test_the_signed_pdf_keeps_its_title_counts_appended_pages_and_scopes_headers
             assert xmp.get("dc:title") == "Learner: Unit 40: Resolve Customers’ Complaints"
         assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle)
         total = len(pdf.pages)
+        links = [str(a.get("/Contents")) for page in pdf.pages[:3]
+                 for a in page.obj.get("/Annots", []) if a.get("/Subtype") == "/Link"]
+        assert links and all(text.startswith("Go to ") for text in links), links[:5]
     reader = PdfReader(path)
     assert f"Page 1 of {total}" in reader.pages[1].extract_text() or \
         f"of {total}" in reader.pages[2].extract_text()

@@ -70,6 +70,9 @@ class ExportDocument:
     attachments: list[tuple[str, Path, str]]  # (file name, path, description)
     digest: str
     title: str
+    # What each internal link leads to, in words: the PDF's link annotations describe their
+    # target with it instead of the bare anchor id (screen readers read it out).
+    link_labels: dict[str, str] = field(default_factory=dict)
 
 
 def _docx_html(path: Path) -> str:
@@ -193,5 +196,13 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
         witness_rows=witness_rows(portfolio), audit_counts=counts, samples=samples,
         audit_recent=recent, today=today, title=title, kinds=KINDS, evidence_url=evidence_url,
         appended=[name for name, _ in appended])
+    labels = {"contents": "Contents", "unit": "Unit summary", "grid": "Tracking grid",
+              "criteria": "Criteria, claims and decisions", "rests-on":
+              "What the sign-off rests on", "evidence": "Evidence", "witnesses": "Witnesses",
+              "quality": "Internal quality assurance", "signatures": "Declaration and sign-off",
+              "audit": "Audit trail summary", "appendices": "Appended PDF files"}
+    labels |= {f"e{b.number}": f"E{b.number} {b.evidence.title}" for b in blocks}
+    labels |= {f"ac-{c.id}": f"AC {c.id} {c.text}" for c in unit.criteria}
     return ExportDocument(html=html, files=files, appended=appended, attachments=attachments,
-                          digest=digest_of(state), title=title)
+                          digest=digest_of(state), title=title,
+                          link_labels={k: f"Go to {v}" for k, v in labels.items()})

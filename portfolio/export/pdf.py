@@ -140,10 +140,29 @@ def append_and_sign(pdf: bytes, doc: ExportDocument, keys: CentreKeys, *, reason
                                    f" could not be appended: {type(exc).__name__}: {exc}") from exc
         _add_bookmarks(writer, entries, "Appended PDF files", heading_page)
     _keep_title(writer, doc.title)
+    _describe_links(writer, doc.link_labels)
     meta = signers.PdfSignatureMetadata(
         field_name="CentreSignature", subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256", reason=reason, location=location)
     return signers.sign_pdf(writer, meta, signer=keys.signer).getvalue()
+
+
+def _describe_links(writer: IncrementalPdfFileWriter, labels: dict[str, str]) -> None:
+    """WeasyPrint gives an internal link the bare anchor id ("e3") as its description: give it
+    the words of its target instead ("Go to E3 Email exchange with Mr Hughes")."""
+    if not labels:
+        return
+    pages = int(writer.root["/Pages"]["/Count"])
+    for index in range(pages):
+        page = writer.find_page_for_modification(index)[0].get_object()
+        for ref in page.get("/Annots") or []:
+            annot = ref.get_object()
+            if annot.get("/Subtype") != "/Link":
+                continue
+            label = labels.get(str(annot.get("/Contents", "")).lstrip("#"))
+            if label:
+                annot[pdf_name("/Contents")] = generic.TextStringObject(label)
+                writer.update_container(annot)
 
 
 def _keep_title(writer: IncrementalPdfFileWriter, title: str) -> None:
