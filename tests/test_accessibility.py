@@ -461,6 +461,7 @@ def keyboard(page):
             focus = page.evaluate(ACTIVE_FOCUS)
             seen.append(focus["what"])
             assert focus["how"] != "none", f"no focus indicator on {focus['what']}"
+            assert focus["visible"], f"{focus['what']} does not match :focus-visible"
             assert focus["best"] >= 3, (f"focus indicator on {focus['what']} is "
                                         f"{focus['best']:.2f}:1 ({focus['how']})")
             if page.evaluate(f"(el => {matches})(document.activeElement)"):
@@ -478,21 +479,7 @@ def test_a_learner_adds_and_tags_evidence_with_the_keyboard_alone(site, browser_
     page = fresh_page(browser_context)
     sign_in(page, base, "learner@demo.test")  # signing in is not part of this journey
     page.goto(f"{base}/portfolios/1")
-    seen: list[str] = []
-
-    def tab_to(matches, limit=80, back=False):
-        """Press Tab until the focused element satisfies `matches` (a JS predicate)."""
-        for _ in range(limit):
-            page.keyboard.press("Shift+Tab" if back else "Tab")
-            focus = page.evaluate(ACTIVE_FOCUS)
-            seen.append(focus["what"])
-            assert focus["how"] != "none", f"no focus indicator on {focus['what']}"
-            assert focus["visible"], f"{focus['what']} does not match :focus-visible"
-            assert focus["best"] >= 3, (f"focus indicator on {focus['what']} is "
-                                        f"{focus['best']:.2f}:1 ({focus['how']})")
-            if page.evaluate(f"(el => {matches})(document.activeElement)"):
-                return
-        raise AssertionError(f"never reached {matches}; focus went through {seen[-limit:]}")
+    tab_to = keyboard(page)
 
     tab_to("el.tagName === 'A' && el.textContent.trim() === 'Add evidence'")
     page.keyboard.press("Enter")
