@@ -14,6 +14,7 @@ Tasks:
                   blank document with pyHanko exactly as the export does
   docx IN         convert with mammoth to HTML (images left out), capped
   eml IN          headers, the body (text or HTML, capped) and the attachments' names
+  page IN OUT N   draw page N (from 1) of a PDF as a PNG at most PREVIEW_WIDTH wide (pdfium)
 """
 
 from __future__ import annotations
@@ -190,7 +191,27 @@ def _limit(memory_mb: int, seconds: int, file_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-TASKS = {"pdf": _normalise_pdf, "docx": _docx, "eml": _eml}
+PREVIEW_WIDTH = 1000  # pixels: readable on a desktop, light enough for a phone
+
+
+def _page(source: str, target: str, number: str) -> dict:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(source)
+    try:
+        count, index = len(pdf), int(number) - 1
+        if not 0 <= index < count:
+            return {"ok": False, "reason": "no such page", "pages": count}
+        page = pdf[index]
+        width = page.get_width() or 1
+        image = page.render(scale=min(2.0, PREVIEW_WIDTH / width)).to_pil()
+        image.save(target, "PNG", optimize=True)
+        return {"ok": True, "pages": count}
+    finally:
+        pdf.close()
+
+
+TASKS = {"pdf": _normalise_pdf, "docx": _docx, "eml": _eml, "page": _page}
 
 
 def main(argv: list[str]) -> int:

@@ -32,13 +32,14 @@ def _setting(name: str) -> int:
     return DEFAULTS[name]
 
 
-def run(task: str, *paths: Path) -> dict:
-    """Run parsers.py TASK on PATHS under the budget; its JSON answer, or ParseFailed."""
+def run(task: str, *paths: Path, extra: tuple[str, ...] = ()) -> dict:
+    """Run parsers.py TASK on PATHS (then EXTRA arguments) under the budget; its JSON answer,
+    or ParseFailed."""
     seconds, memory = _setting("PARSE_SECONDS"), _setting("PARSE_MEMORY_MB")
     size = max((p.stat().st_size for p in paths[:1]), default=0)
     file_mb = max(64, 4 * (size >> 20) + 16)  # a normalised copy is rarely larger than this
     command = [sys.executable, "-I", str(PARSERS), str(memory), str(seconds), str(file_mb),
-               task, *map(str, paths)]
+               task, *map(str, paths), *extra]
     try:
         done = subprocess.run(command, capture_output=True, timeout=seconds + 5,  # noqa: S603
                               check=False)

@@ -57,6 +57,11 @@ class EvidenceStore:
         self.path(sha256)  # the same check of the name
         return self.root / "normalised" / sha256[:2] / f"{sha256}.pdf"
 
+    def preview_path(self, sha256: str, page: int) -> Path:
+        """Where the picture of a PDF's page (a preview) is kept once drawn."""
+        self.path(sha256)
+        return self.root / "previews" / sha256[:2] / sha256 / f"{int(page)}.png"
+
     def sweep(self, now: float | None = None) -> int:
         """Remove staged files older than an hour; returns how many."""
         now = time.time() if now is None else now

@@ -123,6 +123,9 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     # Evidence: everyone on the portfolio reads it; its learner changes it
     "evidence.detail": Entry("/evidence/{e}", get=view()),
     "evidence.download": Entry("/evidence/{e}/files/{f}", get=view()),
+    # (The world's file is text, not a PDF: everyone allowed gets a 404 for "no page".)
+    "evidence.pdf_page": Entry("/evidence/{e}/files/{f}/pages/1", get=by_role(
+        learner=(404, 404), assessor=(404, 404), iqa=(404, 404), admin=404, eqa=(404, 404))),
     "evidence.version": Entry("/evidence/{e}/versions/1", get=view()),
     "evidence.version_file": Entry("/evidence/{e}/versions/1/files/{sha}", get=view()),
     "evidence.new": Entry("/portfolios/{p}/evidence/new", get=edit(200), post=edit(422)),

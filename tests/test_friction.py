@@ -182,3 +182,29 @@ def test_an_accessibility_statement_is_linked_from_every_page(client):
     page = client.get("/accessibility").text
     assert "WCAG" in page and "another format" in page and "What we know is not fully" in page
     assert 'href="/accessibility"' in client.get("/login").text
+
+
+def test_a_pdf_page_is_previewed_as_a_picture_through_the_same_checks(app, db, client, browser,
+                                                                      people, portfolios):
+    from hostile import looping_pdf
+
+    name, data = looping_pdf()  # a broken scan: the preview is drawn from the repaired copy
+    store = app.extensions["evidence_store"]
+    files = check_uploads(store, [Upload(io.BytesIO(data), name)], 50_000)
+    evidence = add_evidence(portfolios["own"], all_units()["unit-40"],
+                            EvidenceFields("Scan", "product_evidence", TODAY, "", ""), files,
+                            actor=people["learner"], store=store, submission_key=None,
+                            today=TODAY)
+    db.session.commit()
+    url = f"/evidence/{evidence.id}/files/{evidence.files[0].id}/pages"
+    browser.login(people["learner"])
+    assert f'src="{url}/1" alt="Page 1 of looping.pdf' in client.get(f"/evidence/{evidence.id}").text
+    with client.get(f"{url}/1") as page:
+        assert page.status_code == 200 and page.data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert page.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    with client.get(f"{url}/2") as beyond:
+        assert beyond.status_code == 404
+    client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
+    browser.login(people["other_learner"])
+    with client.get(f"{url}/1") as refused:
+        assert refused.status_code == 404

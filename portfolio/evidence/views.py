@@ -1,3 +1,4 @@
+import os
 import secrets
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -5,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, sandbox
 from ..access import Action, check, get_portfolio, page_flags
 from ..audit import AuditAction
 from ..changes import compare
@@ -339,6 +340,39 @@ def download(evidence_id: int, file_id: int):
 
 
 PREVIEWABLE = {"image/png", "image/jpeg"}
+
+
+@bp.route("/evidence/<int:evidence_id>/files/<int:file_id>/pages/<int:page>")
+@login_required
+def pdf_page(evidence_id: int, file_id: int, page: int):
+    """A page of an uploaded PDF as a picture, for reading it inside the evidence page: drawn
+    in the sandbox (from the repaired copy) once, then kept; the same checks as a download."""
+    evidence_file = load_file(evidence_id, file_id, Action.VIEW)
+    if evidence_file.mime_type != "application/pdf" or not 1 <= page <= 500:
+        abort(404)
+    store = _store()
+    picture = store.preview_path(evidence_file.sha256, page)
+    if not picture.exists():
+        source = store.normalised_path(evidence_file.sha256)
+        if not source.exists():
+            source = store.path(evidence_file.sha256)
+        picture.parent.mkdir(parents=True, exist_ok=True)
+        part = picture.with_suffix(".part")
+        try:
+            sandbox.run("page", source, part, extra=(str(page),))
+            os.replace(part, picture)
+        except sandbox.ParseFailed:
+            part.unlink(missing_ok=True)
+            abort(404)
+    audit.record(AuditAction.EVIDENCE_FILE_DOWNLOADED, actor=current_user,
+                 portfolio=evidence_file.evidence.portfolio,
+                 summary=f"Previewed page {page} of “{evidence_file.filename}”",
+                 evidence_id=evidence_id, sha256=evidence_file.sha256, page=page)
+    db.session.commit()
+    response = send_file(picture, mimetype="image/png", max_age=0)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _send(evidence: Evidence, sha256: str, filename: str, mime_type: str, *,
