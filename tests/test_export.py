@@ -347,3 +347,23 @@ def test_the_learners_headings_never_become_bookmarks_and_many_items_split_the_g
     css = (stylesheet()).read_text()
     assert ".account h1, .account h2" in css and "bookmark-level: none" in css
     assert '<th scope="col">Criterion</th>' in html and '<th scope="row">AC 2.6</th>' in html
+
+
+def test_pdf_ua_is_claimed_only_where_it_can_be_true(app, db, people, portfolios, exported):
+    """Our own HTML alone is made and marked PDF/UA-1 (kept through the signature); with
+    appended uploads, pictures of pages without structure, it is a plain tagged PDF."""
+    import pikepdf
+
+    path, _, _ = exported  # has an appended PDF letter
+    with pikepdf.open(path) as pdf, pdf.open_metadata() as xmp:
+        assert xmp.get("pdfuaid:part") is None
+    other = portfolios["other"]
+    add_evidence(other, all_units()["unit-40"],
+                 EvidenceFields("Account", "reflective_account", TODAY, "", "Text."), [],
+                 actor=people["other_learner"], store=app.extensions["evidence_store"],
+                 submission_key=None, today=TODAY)
+    db.session.commit()
+    plain, _ = export_portfolio(other, actor=people["other_assessor"], today=TODAY)
+    with pikepdf.open(plain) as pdf, pdf.open_metadata() as xmp:
+        assert xmp.get("pdfuaid:part") == "1" and xmp.get("dc:title")
+    assert verify_file(plain.read_bytes())[0].ok

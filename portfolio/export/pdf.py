@@ -17,6 +17,7 @@ from pathlib import Path
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import NS, ExpandedName, XmpStructure, XmpValue
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import validate_pdf_signature
@@ -59,8 +60,11 @@ def render(doc: ExportDocument, stylesheet: Path) -> tuple[bytes, list[str]]:
         total = len(html.render(pdf_tags=True).pages) + appended
         stylesheets = [weasyprint.CSS(string='@page { @bottom-right { content: "Page " '
                                              f'counter(page) " of {total}" !important; }} }}')]
+    # PDF/UA-1 where it can be true: a document of our own HTML only. Appended uploads are
+    # pictures of pages without structure, so a portfolio with them is a plain tagged PDF.
+    variant = {} if doc.appended else {"pdf_variant": "pdf/ua-1"}
     pdf = html.write_pdf(stylesheets=stylesheets, pdf_tags=True, attachments=attachments,
-                         uncompressed_pdf=False)
+                         uncompressed_pdf=False, **variant)
     return pdf, fetcher.refused
 
 
@@ -139,7 +143,7 @@ def append_and_sign(pdf: bytes, doc: ExportDocument, keys: CentreKeys, *, reason
                 raise AppendFailed(f"{title.split(' appendix: ', 1)[-1]} ({title.split(' ', 1)[0]})"
                                    f" could not be appended: {type(exc).__name__}: {exc}") from exc
         _add_bookmarks(writer, entries, "Appended PDF files", heading_page)
-    _keep_title(writer, doc.title)
+    _keep_title(writer, doc.title, universal=not doc.appended)
     _describe_links(writer, doc.link_labels)
     meta = signers.PdfSignatureMetadata(
         field_name="CentreSignature", subfilter=fields.SigSeedSubFilter.PADES,
@@ -165,10 +169,14 @@ def _describe_links(writer: IncrementalPdfFileWriter, labels: dict[str, str]) ->
                 writer.update_container(annot)
 
 
-def _keep_title(writer: IncrementalPdfFileWriter, title: str) -> None:
+def _keep_title(writer: IncrementalPdfFileWriter, title: str, *, universal: bool) -> None:
     """pyHanko rewrites the document's metadata when it signs: give it the title, so the XMP
-    metadata and the Info both keep it, and ask readers to show it as the window title."""
+    metadata and the Info both keep it, and ask readers to show it as the window title; keep
+    WeasyPrint's PDF/UA identification too, when the document was made as PDF/UA."""
     writer.document_meta.title = title
+    if universal:
+        writer.document_meta.xmp_extra.append(XmpStructure.of(
+            (ExpandedName(ns=NS["pdfuaid"], local_name="part"), XmpValue("1"))))
     writer.root[pdf_name("/ViewerPreferences")] = generic.DictionaryObject(
         {pdf_name("/DisplayDocTitle"): generic.BooleanObject(True)})
     writer.update_root()
