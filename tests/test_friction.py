@@ -208,3 +208,18 @@ def test_a_pdf_page_is_previewed_as_a_picture_through_the_same_checks(app, db, c
     browser.login(people["other_learner"])
     with client.get(f"{url}/1") as refused:
         assert refused.status_code == 404
+
+
+def test_the_learner_reading_an_item_reads_the_notices_about_it(db, client, browser, people,
+                                                                portfolios, make_evidence):
+    evidence = make_evidence(portfolios["own"], claims={"2.6": None, "2.7": None})
+    for claim in evidence.claims:
+        record_decision(claim, "accepted", "", assessor=people["assessor"])
+    db.session.commit()
+    browser.login(people["learner"])
+    assert "Inbox 2 new" in " ".join(client.get("/inbox/").text.split()) or \
+        db.session.query(Notification).filter_by(read_at=None).count() == 2
+    client.get(f"/evidence/{evidence.id}")
+    db.session.expire_all()
+    assert db.session.scalars(select(Notification).where(
+        Notification.user_id == people["learner"].id, Notification.read_at.is_(None))).all() == []

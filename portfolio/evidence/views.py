@@ -15,6 +15,7 @@ from ..errors import DomainError, Locked
 from ..extensions import db
 from ..facts import coverage_for
 from ..models import Claim, Decision, Evidence, EvidenceFile, EvidenceVersion
+from ..notify import settle
 from ..saving import saving
 from ..units import unit_for
 from ..uploads import KINDS
@@ -130,7 +131,12 @@ def new(portfolio_id: int):
 @bp.route("/evidence/<int:evidence_id>")
 @login_required
 def detail(evidence_id: int):
-    return render_detail(load_evidence(evidence_id))
+    evidence = load_evidence(evidence_id)
+    if current_user.id == evidence.portfolio.learner_id:
+        # The learner reads here the decisions their notices announced: those are read now.
+        if settle(current_user, url_for(".detail", evidence_id=evidence.id)):
+            db.session.commit()
+    return render_detail(evidence)
 
 
 def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form=None,
