@@ -10,6 +10,7 @@ from flask import Flask, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import audit, config, units
 from .clock import UK
@@ -36,6 +37,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         app.config.update(test_config)
     config.check(app.config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config)
+    if app.config.get("TRUSTED_PROXIES"):
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    if app.config.get("SECRET_KEY_GENERATED") and not str(
+            app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # Several servers on one database need one key, or sessions fail between them.
+        app.logger.warning("SECRET_KEY was generated on this machine (instance/secret_key): "
+                           "every server of the centre must share one; set SECRET_KEY.")
 
     db.init_app(app)
     # user_module_prefix: new migrations name our column types as portfolio.models.X, as the

@@ -70,6 +70,12 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
     files_per_upload = _int("MAX_FILES_PER_UPLOAD", 10)
     return {
         "SECRET_KEY": secret_key(instance_path),
+        # Earlier keys, comma-separated, still accepted for sessions signed before a rotation.
+        "SECRET_KEY_FALLBACKS": [k for k in (os.environ.get("SECRET_KEY_FALLBACKS") or "")
+                                 .split(",") if k.strip()],
+        "SECRET_KEY_GENERATED": not os.environ.get("SECRET_KEY"),
+        # Behind a load balancer: how many proxies' X-Forwarded-* headers to believe (0: none).
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"))
         or f"sqlite:///{instance_path / 'portfolio.sqlite3'}",
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR") or str(instance_path / "evidence"),

@@ -111,6 +111,8 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     "auth.login": Entry("/login", get=LOGIN_PAGE, post=LOGIN_PAGE, public=True),
     "auth.accessibility": Entry("/accessibility", get=by_role(
         anonymous=200, learner=200, assessor=200, iqa=200, admin=200, eqa=200), public=True),
+    "auth.healthz": Entry("/healthz", get=by_role(
+        anonymous=200, learner=200, assessor=200, iqa=200, admin=200, eqa=200), public=True),
     "auth.logout": Entry("/logout", post=by_role(learner=302, assessor=302, iqa=302, admin=302,
                                                  eqa=302)),  # run last
     # Portfolios (a learner with one portfolio goes straight to it)

@@ -114,3 +114,43 @@ def test_two_tabs_saving_at_the_same_instant_one_wins_one_is_told(app, db, peopl
     db.session.expire_all()
     assert db.session.get(Evidence, evidence_id).version == 2
     assert db.session.query(EvidenceVersion).filter_by(evidence_id=evidence_id).count() == 2
+
+
+def test_healthz_checks_the_database_and_the_store(app, client, tmp_path):
+    ok = client.get("/healthz")
+    assert ok.status_code == 200 and ok.get_json() == {"status": "ok", "database": "ok",
+                                                       "store": "ok"}
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    app.extensions["evidence_store"].root = blocker / "store"  # cannot exist
+    broken = client.get("/healthz")
+    assert broken.status_code == 503 and broken.get_json()["store"] == "failed"
+
+
+def test_behind_a_load_balancer_and_with_a_rotated_key(tmp_path, monkeypatch):
+    from flask import request, session
+
+    monkeypatch.setenv("SECRET_KEY", "new-key")
+    monkeypatch.setenv("SECRET_KEY_FALLBACKS", "old-key")
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    app = create_app({"TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+                     instance_path=str(tmp_path / "instance"))
+    assert app.config["SECRET_KEY_FALLBACKS"] == ["old-key"]
+
+    @app.route("/_probe")
+    def probe():
+        return {"scheme": request.scheme, "remote": request.remote_addr,
+                "who": session.get("who")}
+
+    old = create_app({"TESTING": True, "SECRET_KEY": "old-key",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db2.sqlite3'}"},
+                     instance_path=str(tmp_path / "instance2"))
+    with old.test_request_context():
+        from flask.sessions import SecureCookieSessionInterface
+        cookie = SecureCookieSessionInterface().get_signing_serializer(old).dumps({"who": "x"})
+    client = app.test_client()
+    client.set_cookie("session", cookie)
+    seen = client.get("/_probe", headers={"X-Forwarded-Proto": "https",
+                                          "X-Forwarded-For": "203.0.113.9"}).get_json()
+    assert seen == {"scheme": "https", "remote": "203.0.113.9", "who": "x"}

@@ -1,7 +1,18 @@
+import os
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import text
 
 from .. import audit, home_for
 from ..access import access_ended
@@ -54,6 +65,30 @@ def logout():
     session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/healthz")
+def healthz():
+    """For a load balancer: can this server reach the database and the evidence store?
+    No sign-in; says only ok or which part failed, never why."""
+    parts = {"database": "ok", "store": "ok"}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any failure of the database is a failed check, logged
+        current_app.logger.exception("health check: database")
+        db.session.rollback()
+        parts["database"] = "failed"
+    store = current_app.extensions["evidence_store"].root
+    try:
+        store.mkdir(parents=True, exist_ok=True)  # a new centre's store exists from the start
+        usable = os.access(store, os.R_OK | os.W_OK)
+    except OSError:
+        usable = False
+    if not usable:
+        current_app.logger.error("health check: the evidence store %s is not usable", store)
+        parts["store"] = "failed"
+    healthy = all(v == "ok" for v in parts.values())
+    return jsonify(status="ok" if healthy else "failed", **parts), 200 if healthy else 503
 
 
 @bp.route("/accessibility")

@@ -30,7 +30,7 @@ MAX_DAYS = 90
 # sampling plan and sample records, and checking a PDF. Anything else is refused.
 ALLOWED_ENDPOINTS = {
     "auth.index", "auth.login", "auth.logout", "portfolios.index", "portfolios.detail",
-    "portfolios.unit", "auth.accessibility", "evidence.pdf_page",
+    "portfolios.unit", "auth.accessibility", "auth.healthz", "evidence.pdf_page",
     "evidence.detail", "evidence.download", "evidence.version", "evidence.version_file",
     "signoff.page", "iqa.plan", "iqa.plan_download", "iqa.sample", "export.verify",
     "eqa.invitation", "static", "bootstrap.static",
