@@ -16,6 +16,18 @@ from portfolio.units import all_units
 TODAY = date.today()
 
 
+def upload_item(app, db, people, portfolios, title, name, data):
+    """The learner's evidence item holding one uploaded file, saved."""
+    store = app.extensions["evidence_store"]
+    files = check_uploads(store, [Upload(io.BytesIO(data), name)], 50_000)
+    evidence = add_evidence(portfolios["own"], all_units()["unit-40"],
+                            EvidenceFields(title, "product_evidence", TODAY, "", ""), files,
+                            actor=people["learner"], store=store, submission_key=None,
+                            today=TODAY)
+    db.session.commit()
+    return evidence
+
+
 def test_the_assessor_accepts_every_awaiting_claim_at_once(db, client, browser, people,
                                                            portfolios, make_evidence):
     evidence = make_evidence(portfolios["own"], claims={"2.6": None, "2.7": None,
@@ -143,13 +155,8 @@ def test_an_image_is_previewed_in_the_page_through_the_same_checks(app, db, clie
 
     out = io.BytesIO()
     Image.new("RGB", (40, 30), "navy").save(out, "PNG")
-    store = app.extensions["evidence_store"]
-    files = check_uploads(store, [Upload(io.BytesIO(out.getvalue()), "whiteboard.png")], 50_000)
-    evidence = add_evidence(portfolios["own"], all_units()["unit-40"],
-                            EvidenceFields("Photo", "product_evidence", TODAY, "", ""), files,
-                            actor=people["learner"], store=store, submission_key=None,
-                            today=TODAY)
-    db.session.commit()
+    evidence = upload_item(app, db, people, portfolios, "Photo", "whiteboard.png",
+                           out.getvalue())
     url = f"/evidence/{evidence.id}/files/{evidence.files[0].id}"
     browser.login(people["learner"])
     assert f'src="{url}?preview=1" alt="Preview of whiteboard.png"' in \
@@ -189,13 +196,7 @@ def test_a_pdf_page_is_previewed_as_a_picture_through_the_same_checks(app, db, c
     from hostile import looping_pdf
 
     name, data = looping_pdf()  # a broken scan: the preview is drawn from the repaired copy
-    store = app.extensions["evidence_store"]
-    files = check_uploads(store, [Upload(io.BytesIO(data), name)], 50_000)
-    evidence = add_evidence(portfolios["own"], all_units()["unit-40"],
-                            EvidenceFields("Scan", "product_evidence", TODAY, "", ""), files,
-                            actor=people["learner"], store=store, submission_key=None,
-                            today=TODAY)
-    db.session.commit()
+    evidence = upload_item(app, db, people, portfolios, "Scan", name, data)
     url = f"/evidence/{evidence.id}/files/{evidence.files[0].id}/pages"
     browser.login(people["learner"])
     assert f'src="{url}/1" alt="Page 1 of looping.pdf' in client.get(f"/evidence/{evidence.id}").text

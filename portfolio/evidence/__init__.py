@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("evidence", __name__)
 
-from . import views  # noqa: E402,F401
+from . import files, views  # noqa: E402,F401

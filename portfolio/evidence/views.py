@@ -1,14 +1,11 @@
-import os
 import secrets
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import audit, sandbox
 from ..access import Action, check, get_portfolio, page_flags
-from ..audit import AuditAction
 from ..changes import compare
 from ..clock import uk_today
 from ..errors import DomainError, Locked
@@ -41,7 +38,6 @@ from .services import (
     find_submission,
     fixed_claims,
     may_tag,
-    remove_file,
     rewordable,
     set_claims,
     update_evidence,
@@ -204,19 +200,6 @@ def version(evidence_id: int, number: int):
                            kinds=KINDS)
 
 
-@bp.route("/evidence/<int:evidence_id>/versions/<int:number>/files/<sha256>")
-@login_required
-def version_file(evidence_id: int, number: int, sha256: str):
-    """A file as attached to an earlier version (it may since have been removed)."""
-    evidence = load_evidence(evidence_id)
-    kept = find_version(evidence, number)
-    entry = next((f for f in (kept.content["files"] if kept else []) if f["sha256"] == sha256),
-                 None)
-    if entry is None:
-        abort(404)
-    return _send(evidence, sha256, entry["name"], entry["type"])
-
-
 @bp.route("/evidence/<int:evidence_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(evidence_id: int):
@@ -332,83 +315,3 @@ def _claimed_ranges(unit) -> dict[str, list[str]]:
     """The range items ticked for each criterion that has a range (range_<key> boxes)."""
     return {c.id: request.form.getlist(f"range_{field_key(c.id)}") for c in unit.criteria
             if c.range}
-
-
-@bp.route("/evidence/<int:evidence_id>/files/<int:file_id>")
-@login_required
-def download(evidence_id: int, file_id: int):
-    evidence_file = load_file(evidence_id, file_id, Action.VIEW)
-    # ?preview=1: an image shown inside the evidence page (still this permission check, the
-    # same sandbox CSP and an audit event); anything else is always a download.
-    inline = bool(request.args.get("preview")) and evidence_file.mime_type in PREVIEWABLE
-    return _send(evidence_file.evidence, evidence_file.sha256, evidence_file.filename,
-                 evidence_file.mime_type, inline=inline)
-
-
-PREVIEWABLE = {"image/png", "image/jpeg"}
-
-
-@bp.route("/evidence/<int:evidence_id>/files/<int:file_id>/pages/<int:page>")
-@login_required
-def pdf_page(evidence_id: int, file_id: int, page: int):
-    """A page of an uploaded PDF as a picture, for reading it inside the evidence page: drawn
-    in the sandbox (from the repaired copy) once, then kept; the same checks as a download."""
-    evidence_file = load_file(evidence_id, file_id, Action.VIEW)
-    if evidence_file.mime_type != "application/pdf" or not 1 <= page <= 500:
-        abort(404)
-    store = _store()
-    picture = store.preview_path(evidence_file.sha256, page)
-    if not picture.exists():
-        source = store.normalised_path(evidence_file.sha256)
-        if not source.exists():
-            source = store.path(evidence_file.sha256)
-        picture.parent.mkdir(parents=True, exist_ok=True)
-        part = picture.with_suffix(".part")
-        try:
-            sandbox.run("page", source, part, extra=(str(page),))
-            os.replace(part, picture)
-        except sandbox.ParseFailed:
-            part.unlink(missing_ok=True)
-            abort(404)
-    audit.record(AuditAction.EVIDENCE_FILE_DOWNLOADED, actor=current_user,
-                 portfolio=evidence_file.evidence.portfolio,
-                 summary=f"Previewed page {page} of “{evidence_file.filename}”",
-                 evidence_id=evidence_id, sha256=evidence_file.sha256, page=page)
-    db.session.commit()
-    response = send_file(picture, mimetype="image/png", max_age=0)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _send(evidence: Evidence, sha256: str, filename: str, mime_type: str, *,
-          inline: bool = False):
-    """Send a stored file as a download (or an image preview), with an audit event."""
-    path = _store().path(sha256)
-    if not path.is_file():
-        current_app.logger.error("evidence file %s missing from the store", sha256)
-        abort(503, description="This file is missing from the evidence store. An administrator "
-                               "has been told; the record of it is safe.")
-    audit.record(AuditAction.EVIDENCE_FILE_DOWNLOADED, actor=current_user,
-                 portfolio=evidence.portfolio,
-                 summary=f"{'Previewed' if inline else 'Opened'} “{filename}”",
-                 evidence_id=evidence.id, sha256=sha256)
-    db.session.commit()
-    response = send_file(path, mimetype=mime_type, as_attachment=not inline,
-                         download_name=filename, max_age=0, etag=sha256)
-    # Uploaded content never runs as part of our site, even if a browser is tricked into it.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-@bp.route("/evidence/<int:evidence_id>/files/<int:file_id>/remove", methods=["POST"])
-@login_required
-def remove(evidence_id: int, file_id: int):
-    evidence_file = load_file(evidence_id, file_id, Action.EDIT_EVIDENCE)
-    if ConfirmForm().validate_on_submit():
-        with saving() as saved:
-            remove_file(evidence_file, actor=current_user)
-        flash(saved.error or f"Removed “{evidence_file.filename}”.",
-              "success" if saved.ok else "danger")
-    return redirect(url_for(".edit", evidence_id=evidence_id))
