@@ -12,7 +12,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import audit, config, units
+from . import audit, config, observe, units
+from .blobs import from_url
 from .clock import UK
 from .coverage_words import in_sentence, method_list, rule_of
 from .errors import DomainError
@@ -31,20 +32,28 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
                 or os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(config.from_environment(Path(app.instance_path), ROOT))
+    settings = config.from_environment(Path(app.instance_path), ROOT)
+    app.config.from_mapping(settings)
     app.config.from_pyfile("config.py", silent=True)  # instance/config.py, never committed
     if test_config:
         app.config.update(test_config)
+    app.config["SECRET_KEY_GENERATED"] = (settings["SECRET_KEY_GENERATED"]
+                                          and app.config["SECRET_KEY"] == settings["SECRET_KEY"])
     config.check(app.config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config)
     if app.config.get("TRUSTED_PROXIES"):
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    if app.config.get("SECRET_KEY_GENERATED") and not str(
-            app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
-        # Several servers on one database need one key, or sessions fail between them.
-        app.logger.warning("SECRET_KEY was generated on this machine (instance/secret_key): "
-                           "every server of the centre must share one; set SECRET_KEY.")
+    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # Several servers on one database need one key and one signing identity, or sessions
+        # fail between them and each signs PDFs the others cannot verify.
+        if app.config.get("SECRET_KEY_GENERATED"):
+            app.logger.warning("SECRET_KEY was generated on this machine (instance/secret_key):"
+                               " every server of the centre must share one; set SECRET_KEY.")
+        if not app.config.get("SIGNING_P12"):
+            app.logger.warning("SIGNING_P12 is not set: this machine makes its own signing "
+                               "certificate (instance/signing/); every server of the centre "
+                               "must share one, or PDFs signed here fail verification there.")
 
     db.init_app(app)
     # user_module_prefix: new migrations name our column types as portfolio.models.X, as the
@@ -55,7 +64,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     csrf.init_app(app)
     bootstrap.init_app(app)
     units.init_app(app)
-    app.extensions["evidence_store"] = EvidenceStore(app.config["EVIDENCE_DIR"])
+    _init_storage(app)
+    observe.init_app(app)
 
     from . import auth, cli, notify  # noqa: F401  (notify: sends mail after each commit)
     from .admin import bp as admin_bp
@@ -89,6 +99,16 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _register_template_helpers(app)
     app.after_request(_security_headers)
     return app
+
+
+def _init_storage(app: Flask) -> None:
+    """The evidence store and the export store: local folders, or one S3 bucket."""
+    url, cache = app.config["STORAGE_URL"], Path(app.config["STORE_CACHE_DIR"])
+    evidence = from_url(url, local_root=app.config["EVIDENCE_DIR"], part="evidence", cache=cache)
+    app.extensions["evidence_store"] = EvidenceStore(evidence, work=cache / "work" if url else None)
+    if url:  # without it, the export store follows EXPORT_DIR (export/services.py)
+        app.extensions["export_blobs"] = from_url(url, local_root="", part="exports",
+                                                  cache=cache)
 
 
 def _security_headers(response):

@@ -1,5 +1,5 @@
 """Command line: flask --app app init-db | specs validate | users create | demo | export |
-verify."""
+verify | coverage | worker | store verify."""
 
 from __future__ import annotations
 
@@ -31,6 +31,55 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export)
     app.cli.add_command(verify)
     app.cli.add_command(coverage)
+    app.cli.add_command(worker)
+    app.cli.add_command(store)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty (for scripts).")
+@with_appcontext
+def worker(burst: bool):
+    """Do the queued exports, packs and emails (needs REDIS_URL). Run one or more per centre;
+    each job runs in a process of its own with JOB_SECONDS and JOB_MEMORY_MB as limits."""
+    from . import queue
+    from .export.jobs import sweep_parts
+
+    if not queue.enabled():
+        click.echo("REDIS_URL is not set: without it, the web server does this work itself "
+                   "and no worker is needed.", err=True)
+        raise SystemExit(1)
+    click.echo(f"Swept {sweep_parts()} unfinished file(s) left by a stopped job.")
+    queue.work(current_app._get_current_object(), burst=burst)
+
+
+@click.group("store")
+def store():
+    """The evidence and export store."""
+
+
+@store.command("verify")
+@with_appcontext
+def store_verify():
+    """Re-hash every stored evidence file and find every finished export; list any missing
+    or changed (exit status 1 if any)."""
+    from .export.services import export_blobs
+    from .store_check import verify_store
+
+    evidence = current_app.extensions["evidence_store"]
+    click.echo(f"Checking the evidence store {evidence.describe()}…")
+    report = verify_store(evidence, export_blobs(), progress=lambda done, total: (
+        click.echo(f"  {done} of {total}") if done % 500 == 0 else None))
+    click.echo(f"{report.checked} evidence file(s) re-hashed ({report.bytes:,} bytes), "
+               f"{report.exports_checked} export(s) found.")
+    for line in report.missing:
+        click.echo(f"MISSING  {line}")
+    for line in report.changed:
+        click.echo(f"CHANGED  {line}")
+    for line in report.exports_missing:
+        click.echo(f"MISSING EXPORT  {line}")
+    if not report.ok:
+        raise SystemExit(1)
+    click.echo("Every file is present and unchanged.")
 
 
 @click.command("init-db")
@@ -106,8 +155,8 @@ def demo(password: str | None):
 @click.command("export")
 @click.argument("portfolio_id", type=int)
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the PDF (default: EXPORT_DIR, named by learner, unit, date "
-                   "and digest).")
+              help="Also write the PDF here (it is always kept in the export store: "
+                   "EXPORT_DIR or the bucket, by portfolio, day and digest).")
 @with_appcontext
 def export(portfolio_id: int, out: Path | None):
     """Export a portfolio to a signed PDF."""
@@ -117,16 +166,15 @@ def export(portfolio_id: int, out: Path | None):
     if portfolio is None:
         click.echo(f"There is no portfolio {portfolio_id}.", err=True)
         raise SystemExit(1)
-    path, refused = export_portfolio(
+    made = export_portfolio(
         portfolio, actor=None, today=uk_today(),
         progress=lambda step, percent: click.echo(f"{percent:3d}%  {step}"))
     db.session.commit()
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(path.read_bytes())
-        path = out
-    click.echo(f"Signed PDF written: {path}")
-    for url in refused:
+        out.write_bytes(made.path.read_bytes())
+    click.echo(f"Signed PDF written: {out or made.path} (in the export store as {made.key})")
+    for url in made.refused:
         click.echo(f"Refused while rendering: {url}", err=True)
 
 

@@ -81,6 +81,21 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR") or str(instance_path / "evidence"),
         "CRITERIA_DIR": os.environ.get("CRITERIA_DIR") or str(root_path / "criteria"),
         "EXPORT_DIR": os.environ.get("EXPORT_DIR") or str(root_path / "exports"),
+        # s3://bucket/prefix: evidence and exports in an S3-compatible bucket shared by every
+        # server (endpoint and credentials: boto3's AWS_* settings) instead of the two folders
+        # above; STORE_CACHE_DIR is this server's own copy of what it has read from it.
+        "STORAGE_URL": os.environ.get("STORAGE_URL") or "",
+        "STORE_CACHE_DIR": os.environ.get("STORE_CACHE_DIR") or str(instance_path / "store-cache"),
+        # redis://host:6379/0: exports, packs and emails go to RQ workers (`flask worker`);
+        # without it they run in a thread of the web process.
+        "REDIS_URL": os.environ.get("REDIS_URL") or "",
+        # Limits for one export or pack in a worker: seconds, and megabytes of address space.
+        "JOB_SECONDS": _int("JOB_SECONDS", 900),
+        "JOB_MEMORY_MB": _int("JOB_MEMORY_MB", 3072),
+        # A running job that has shown no sign of life for this long died with its process.
+        "JOB_LOST_SECONDS": _int("JOB_LOST_SECONDS", 90),
+        # "json": one JSON object per log line, with the request id (for a log collector).
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "text",
         "MAX_UPLOAD_BYTES": upload_mb * MB,
         "MAX_FILES_PER_UPLOAD": files_per_upload,
         # Whole request: every file at its limit plus the form's text.

@@ -1,21 +1,22 @@
 """Notifications: an inbox item per person, and the same notice by email when SMTP is set.
 
 `notify()` adds the inbox item to the caller's transaction. Emails wait in the session's outbox
-and are sent only after that transaction commits (a refused change sends nothing), in a
-background thread so a slow mail server never holds up a page. Mail failures are logged,
-never shown to the person who acted: the inbox item is already saved.
+and are sent only after that transaction commits (a refused change sends nothing), by the job
+queue (queue.py: RQ when REDIS_URL is set, else a thread) so a slow mail server never holds up
+a page. An email the server does not take is tried again with longer waits (tasks.py); each
+failure is logged with its notice id, never shown to the person who acted: the inbox item is
+already saved.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
-import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 
 from flask import current_app, has_request_context, request, url_for
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -30,6 +31,10 @@ class Mail:
     to: str
     subject: str
     body: str
+    notice_id: int | None = None  # the inbox item it repeats, for the log
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
     def __post_init__(self):
         # Header values on one line: a CR/LF in a title neither adds a header nor stops the
@@ -66,7 +71,7 @@ def notify(user: User | None, message: str, *, link: str = "",
                         portfolio_id=portfolio.id if portfolio else None)
     db.session.add(item)
     if current_app.config.get("MAIL_SERVER"):
-        db.session.info.setdefault(OUTBOX, []).append(_mail(user, message, link))
+        db.session.info.setdefault(OUTBOX, []).append((_mail(user, message, link), item))
     return item
 
 
@@ -74,7 +79,7 @@ def queue_mail(to: str, subject: str, body: str) -> bool:
     """Email someone without an account (a witness) after commit. False when email is off."""
     if not current_app.config.get("MAIL_SERVER"):
         return False
-    db.session.info.setdefault(OUTBOX, []).append(Mail(to=to, subject=subject, body=body))
+    db.session.info.setdefault(OUTBOX, []).append((Mail(to=to, subject=subject, body=body), None))
     return True
 
 
@@ -140,50 +145,81 @@ def _message(config: dict, mail: Mail) -> EmailMessage:
     return msg
 
 
-def send_mail(config: dict, mails: list[Mail], logger) -> None:
-    """Send through the configured SMTP server; log (never raise) any failure. One email that
-    cannot be built or is refused is logged, and the others still go."""
+def _connect(config):
+    context = ssl.create_default_context()
+    port = int(config.get("MAIL_PORT") or (465 if config.get("MAIL_USE_SSL") else 587))
+    if config.get("MAIL_USE_SSL"):
+        smtp = smtplib.SMTP_SSL(config["MAIL_SERVER"], port, timeout=15, context=context)
+    else:
+        smtp = smtplib.SMTP(config["MAIL_SERVER"], port, timeout=15)
+    if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
+        smtp.starttls(context=context)
+    if config.get("MAIL_USERNAME"):
+        smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+    return smtp
+
+
+def deliver(mails: list[Mail]) -> list[Mail]:
+    """Send through the configured SMTP server. Returns the emails worth trying again later
+    (the server was unreachable or said "try later"); logs, never raises. An email the server
+    refuses for good, or that cannot be built, is logged with its notice id and the rest go."""
+    config, logger = current_app.config, current_app.logger
     try:
-        context = ssl.create_default_context()
-        port = int(config.get("MAIL_PORT") or (465 if config.get("MAIL_USE_SSL") else 587))
-        if config.get("MAIL_USE_SSL"):
-            smtp = smtplib.SMTP_SSL(config["MAIL_SERVER"], port, timeout=15, context=context)
-        else:
-            smtp = smtplib.SMTP(config["MAIL_SERVER"], port, timeout=15)
-        with smtp:
-            if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
-                smtp.starttls(context=context)
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            for mail in mails:
-                try:
-                    smtp.send_message(_message(config, mail))
-                except smtplib.SMTPServerDisconnected:
-                    raise
-                except Exception as exc:  # logged; the rest still go
-                    logger.error("could not send a notification email to %s: %s: %s",
-                                 mail.to, type(exc).__name__, exc)
-    except Exception as exc:  # after commit: nothing to roll back
-        logger.error("could not send %d notification email(s): %s: %s", len(mails),
-                     type(exc).__name__, exc)
+        smtp = _connect(config)
+    except Exception as exc:  # unreachable, refused, TLS or login failed: all of it later
+        logger.error("could not send %d notification email(s) (notices %s): %s: %s",
+                     len(mails), _ids(mails), type(exc).__name__, exc)
+        return list(mails)
+    left: list[Mail] = []
+    with smtp:
+        for number, mail in enumerate(mails):
+            try:
+                smtp.send_message(_message(config, mail))
+            except smtplib.SMTPServerDisconnected as exc:
+                logger.error("the mail server went away: %d email(s) left (notices %s): %s",
+                             len(mails) - number, _ids(mails[number:]), exc)
+                return left + list(mails[number:])
+            except smtplib.SMTPResponseException as exc:
+                later = 400 <= exc.smtp_code < 500
+                logger.error("the mail server %s the email for notice %s to %s: %s %s",
+                             "deferred" if later else "refused", mail.notice_id or "-",
+                             mail.to, exc.smtp_code, exc.smtp_error)
+                if later:
+                    left.append(mail)
+            except Exception as exc:  # refused recipients, an unbuildable message: logged
+                logger.error("could not send the notification email for notice %s to %s: "
+                             "%s: %s", mail.notice_id or "-", mail.to, type(exc).__name__, exc)
+    return left
 
 
-MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME",
-             "MAIL_PASSWORD", "MAIL_FROM")
+def _ids(mails: list[Mail]) -> str:
+    return ", ".join(str(m.notice_id or "-") for m in mails)
+
+
+def _send_later(mails: list[Mail]) -> None:
+    from . import queue
+
+    payload = [m.as_dict() for m in mails]
+    try:
+        queue.enqueue("portfolio.tasks.send_mail", payload, timeout=120)
+    except Exception as exc:  # the queue is down: a thread of ours sends them instead
+        current_app.logger.error("could not queue %d email(s) (notices %s): %s: %s; sending "
+                                 "from this process", len(mails), _ids(mails),
+                                 type(exc).__name__, exc)
+        queue.enqueue("portfolio.tasks.send_mail", payload, timeout=120, in_process=True)
 
 
 # Registered once, for every session: the outbox lives in the session that committed.
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session):
-    mails = session.info.pop(OUTBOX, None)
-    if not mails:
+    pending = session.info.pop(OUTBOX, None)
+    if not pending:
         return
-    config = {k: current_app.config.get(k) for k in MAIL_KEYS}
-    logger = current_app.logger
-    if current_app.config.get("MAIL_BACKGROUND", True):
-        threading.Thread(target=send_mail, args=(config, mails, logger), daemon=True).start()
-    else:
-        send_mail(config, mails, logger)
+    mails = []
+    for mail, notice in pending:
+        identity = inspect(notice).identity if notice is not None else None
+        mails.append(Mail(mail.to, mail.subject, mail.body, identity[0] if identity else None))
+    _send_later(mails)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -1,10 +1,15 @@
-"""Content-addressed evidence store: files live at EVIDENCE_DIR/ab/cd/<sha256>.
+"""The content-addressed evidence store: a file lives under the key ab/cd/<sha256>.
 
-Written to a temporary file in the store, fsynced, then renamed into place, so a crash never
-leaves half a file under a real hash. The same bytes uploaded twice are stored once. A PDF's
-repaired copy (what the export appends) lives beside it at normalised/ab/<sha256>.pdf, keyed
-by the original's hash. Staged files that outlive their request (a crash between staging and
-commit) are swept away after an hour.
+The bytes go to `blobs` (a folder on this machine by default, or an S3 bucket: blobs.py). An
+upload is first staged on this machine's disk while it is hashed and parsed; committing it
+writes it once under its hash, so the same bytes uploaded twice are stored once and a crash
+never leaves half a file under a real hash. A PDF's repaired copy (what the export appends)
+lives at normalised/ab/<sha256>.pdf, keyed by the original's hash. Previews of pages are this
+server's own cache (they can always be drawn again). Staged files that outlive their request
+(a crash between staging and commit) are swept away after an hour.
+
+Reading checks the hash: a fetched copy from S3 before it is used, a local file once per
+process (then again whenever its size or time changes). `flask store verify` re-hashes all.
 """
 
 from __future__ import annotations
@@ -18,10 +23,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from .blobs import Changed, LocalBlobs, Missing, sha256_of
+
 CHUNK = 64 * 1024
 STALE_STAGING = 3600  # seconds: older staged files belong to no live request
 SWEEP_EVERY = 600  # seconds between sweeps of the staging folder
+CACHE_SECONDS = 24 * 3600  # an S3 copy unused this long leaves this server's cache
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+__all__ = ["Changed", "EvidenceStore", "Missing", "StagedFile", "TooLarge"]
 
 
 class TooLarge(Exception):
@@ -41,29 +51,66 @@ class StagedFile:
         return replace(self, normalised=path if path is not None and path.exists() else None)
 
 
+def _key(sha256: str) -> str:
+    if not _SHA256.match(sha256):
+        raise ValueError("not a sha256 hex digest")
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def _normalised_key(sha256: str) -> str:
+    _key(sha256)  # the same check of the name
+    return f"normalised/{sha256[:2]}/{sha256}.pdf"
+
+
 class EvidenceStore:
-    def __init__(self, root: str | os.PathLike):
-        self.root = Path(root)
-        self.staging = self.root / "staging"
+    def __init__(self, blobs, work: str | os.PathLike | None = None):
+        """`blobs` holds the files (a folder path means LocalBlobs of it); `work` is this
+        server's own folder for staging and previews (default: the folder itself)."""
+        self.blobs = LocalBlobs(blobs) if isinstance(blobs, str | os.PathLike) else blobs
+        self.work = Path(work) if work is not None else self.blobs.root
+        self.staging = self.work / "staging"
         self._swept = 0.0
+        self._verified: dict[str, tuple[int, int]] = {}
+
+    def describe(self) -> str:
+        return self.blobs.describe()
+
+    def key(self, sha256: str) -> str:
+        return _key(sha256)
+
+    def exists(self, sha256: str) -> bool:
+        return self.blobs.exists(_key(sha256))
 
     def path(self, sha256: str) -> Path:
-        if not _SHA256.match(sha256):
-            raise ValueError("not a sha256 hex digest")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        """A file on this server's disk holding exactly the bytes stored under `sha256`.
+        Missing when it is not stored; Changed when the stored bytes no longer match."""
+        found = self.blobs.local(_key(sha256), sha256=sha256)
+        if not self.blobs.remote:
+            stat = found.stat()
+            if self._verified.get(sha256) != (stat.st_size, stat.st_mtime_ns):
+                if sha256_of(found) != sha256:
+                    raise Changed(_key(sha256))
+                self._verified[sha256] = (stat.st_size, stat.st_mtime_ns)
+        return found
 
-    def normalised_path(self, sha256: str) -> Path:
-        """Where the repaired copy of the PDF with this hash is kept."""
-        self.path(sha256)  # the same check of the name
-        return self.root / "normalised" / sha256[:2] / f"{sha256}.pdf"
+    def normalised(self, sha256: str) -> Path | None:
+        """The repaired copy of the PDF with this hash, when one was made."""
+        try:
+            return self.blobs.local(_normalised_key(sha256))
+        except Missing:
+            return None
+
+    def put_normalised(self, sha256: str, copy: Path) -> None:
+        self.blobs.put(_normalised_key(sha256), copy, move=True)
 
     def preview_path(self, sha256: str, page: int) -> Path:
-        """Where the picture of a PDF's page (a preview) is kept once drawn."""
-        self.path(sha256)
-        return self.root / "previews" / sha256[:2] / sha256 / f"{int(page)}.png"
+        """Where this server keeps the picture of a PDF's page (a preview) once drawn."""
+        _key(sha256)
+        return self.work / "previews" / sha256[:2] / sha256 / f"{int(page)}.png"
 
     def sweep(self, now: float | None = None) -> int:
-        """Remove staged files older than an hour; returns how many."""
+        """Remove staged files older than an hour (and, for S3, cached copies unused for a
+        day); returns how many."""
         now = time.time() if now is None else now
         removed = 0
         for leftover in self.staging.glob("*") if self.staging.is_dir() else []:
@@ -73,6 +120,8 @@ class EvidenceStore:
                     removed += 1
             except FileNotFoundError:  # another request's own cleanup got there first
                 continue
+        if self.blobs.remote:
+            removed += self.blobs.sweep_cache(CACHE_SECONDS, now)
         self._swept = now
         return removed
 
@@ -98,20 +147,40 @@ class EvidenceStore:
             raise
         return StagedFile(path=Path(name), sha256=digest.hexdigest(), size=size)
 
-    def commit(self, staged: StagedFile) -> Path:
-        """Move a staged file to its content address (atomic rename within one filesystem)."""
-        target = self.path(staged.sha256)
+    def commit(self, staged: StagedFile) -> None:
+        """Store a staged file under its hash (once), with its repaired copy if it has one."""
         if staged.normalised is not None:
-            copy = self.normalised_path(staged.sha256)
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged.normalised, copy)
-        if target.exists():
-            staged.path.unlink(missing_ok=True)
-            return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(staged.path, 0o440)
-        os.replace(staged.path, target)
-        return target
+            self.put_normalised(staged.sha256, staged.normalised)
+        self.blobs.put(_key(staged.sha256), staged.path, move=True)
+
+    def put_file(self, path: Path) -> str:
+        """Store a file already on disk (kept where it is); returns its hash."""
+        sha256 = sha256_of(path)
+        self.blobs.put(_key(sha256), path)
+        return sha256
+
+    def part(self, suffix: str = "") -> Path:
+        """A new empty .part file in this server's work folder, for a file being made (an
+        export, a ZIP); swept by sweep_parts should its writer die."""
+        folder = self.work / "parts"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=folder, suffix=suffix + ".part")
+        os.close(fd)
+        return Path(name)
+
+    def sweep_parts(self, older_than: float, now: float | None = None) -> int:
+        """Remove .part files older than any live writer (the longest job)."""
+        now = time.time() if now is None else now
+        removed = 0
+        folder = self.work / "parts"
+        for leftover in folder.glob("*.part") if folder.is_dir() else []:
+            try:
+                if now - leftover.stat().st_mtime > older_than:
+                    leftover.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     def discard(self, staged: StagedFile) -> None:
         staged.path.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ that checked it; the original is kept byte for byte.
 
 from __future__ import annotations
 
+import codecs
 import email
 import email.parser
 import re
@@ -165,8 +166,13 @@ def _check_email(path: Path, filename: str) -> None:
 
 
 def _check_text(path: Path, filename: str) -> None:
+    """UTF-8 throughout, read a megabyte at a time (a large log never sits in memory)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            while chunk := fh.read(1024 * 1024):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
         raise InvalidUpload(f"“{filename}” is not UTF-8 text. Save it as UTF-8 (or as PDF) "
                             "and upload it again.") from exc

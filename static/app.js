@@ -64,7 +64,7 @@
       fetch(progress.dataset.progressUrl, {credentials: "same-origin", cache: "no-store"})
         .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
         .then(function (job) {
-          if (job.status === "queued" || job.status === "running") {
+          if (job.status === "waiting" || job.status === "queued" || job.status === "running") {
             progress.querySelector("[data-progress-step]").textContent = job.step;
             progress.querySelector("[data-progress-percent]").textContent = job.percent;
             bar.value = job.percent;

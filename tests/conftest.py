@@ -70,14 +70,40 @@ def _empty_every_table() -> None:
     _db.session.commit()
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible server (SeaweedFS) for this test session, with boto3's settings
+    in the environment."""
+    from s3_server import start
+
+    server = start(tmp_path_factory.mktemp("s3"))
+    saved = {k: os.environ.get(k) for k in server.env}
+    os.environ.update(server.env)
+    yield server
+    server.stop()
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 @pytest.fixture
-def app(tmp_path, postgres_url):
+def storage_url() -> str:
+    """The app's STORAGE_URL: local folders, unless a test module asks for S3."""
+    return ""
+
+
+@pytest.fixture
+def app(tmp_path, postgres_url, storage_url):
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test",
         "SQLALCHEMY_DATABASE_URI": postgres_url or f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "EVIDENCE_DIR": str(tmp_path / "evidence"),
         "EXPORT_DIR": str(tmp_path / "exports"),  # never into the repository's exports/
+        "STORAGE_URL": storage_url,
+        "STORE_CACHE_DIR": str(tmp_path / "store-cache"),
         "MAX_UPLOAD_BYTES": 200_000,
     }, instance_path=str(tmp_path / "instance"))
     app.test_client_class = IsolatedClient

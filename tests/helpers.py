@@ -44,3 +44,25 @@ def make_complete(portfolio, make_evidence, title="Complaint file"):
                   claims={"2.1": "accepted", "2.3": "accepted", "2.9": "accepted"},
                   ranges={"2.3": ["telephone"]}, by_assessor=True, confirmed=True)
     return product
+
+
+class FakeSMTP:
+    sent: list = []
+
+    def __init__(self, host, port, timeout=None):
+        self.host, self.port = host, port
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def starttls(self, context=None):
+        self.tls = True
+
+    def login(self, user, password):
+        self.user = user
+
+    def send_message(self, msg):
+        FakeSMTP.sent.append(msg)

@@ -167,6 +167,9 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     "export.job": (Entry("/exports/{j}", get=export()), Entry("/exports/{pk}", get=pack_job())),
     "export.status": (Entry("/exports/{j}/status", get=export()),
                       Entry("/exports/{pk}/status", get=pack_job())),
+    # A finished job is not started again: its page again
+    "export.again": (Entry("/exports/{j}/again", post=export(302)),
+                     Entry("/exports/{pk}/again", post=pack_job(302))),
     "export.download": (Entry("/exports/{j}/pdf", get=export()),
                         Entry("/exports/{pk}/pdf", get=pack_job())),
     "export.download_zip": (Entry("/exports/{j}/zip", get=export()),
@@ -315,7 +318,7 @@ def things(app, db, people, portfolios, world, eqa_grant, make_evidence, monkeyp
     portfolio's assessor (a) and its learner's notice (n); shared: the EQA grant (g), a
     waiting witness link's token (wt) and an unused EQA invitation's token (it); and each
     role's own notice (notes), which is their "own" n."""
-    app.config["EXPORT_BACKGROUND"] = False
+    app.config["JOBS_BACKGROUND"] = False
     monkeypatch.setattr("portfolio.export.jobs.run", lambda job_id: None)  # no PDF rendering
     exports = Path(app.config["EXPORT_DIR"])
     (exports / "packs").mkdir(parents=True, exist_ok=True)

@@ -119,10 +119,10 @@ def test_two_tabs_saving_at_the_same_instant_one_wins_one_is_told(app, db, peopl
 def test_healthz_checks_the_database_and_the_store(app, client, tmp_path):
     ok = client.get("/healthz")
     assert ok.status_code == 200 and ok.get_json() == {"status": "ok", "database": "ok",
-                                                       "store": "ok"}
+                                                       "store": "ok", "queue": "in-process"}
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    app.extensions["evidence_store"].root = blocker / "store"  # cannot exist
+    app.extensions["evidence_store"].blobs.root = blocker / "store"  # cannot exist
     broken = client.get("/healthz")
     assert broken.status_code == 503 and broken.get_json()["store"] == "failed"
 

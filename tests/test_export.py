@@ -94,15 +94,17 @@ def exported(app, db, people, portfolios, tmp_path):
                      checked, actor=people["learner"], store=store, submission_key=None,
                      today=TODAY)
     db.session.commit()
-    path, refused = export_portfolio(own, actor=people["assessor"], today=TODAY)
+    made = export_portfolio(own, actor=people["assessor"], today=TODAY)
     db.session.commit()
-    return path, refused, own
+    return made, made.refused, own
 
 
 def test_the_pdf_has_every_section_bookmark_attachment_and_appendix(exported):
-    path, refused, own = exported
+    made, refused, own = exported
+    path = made.path
     assert refused == []
-    assert path.name.startswith("learner_unit-40_") and path.suffix == ".pdf"
+    assert made.name.startswith("learner_unit-40_") and made.name.endswith(".pdf")
+    assert made.key == f"portfolio-{own.id}/{TODAY.isoformat()}-{made.digest}.pdf"
     reader = PdfReader(path)
     text = "\n".join(page.extract_text() for page in reader.pages)
     for heading in ("Evidence portfolio", "Contents", "Unit summary", "Tracking grid",
@@ -157,7 +159,7 @@ def _outline(items):
 
 def test_the_signature_verifies_and_one_changed_byte_is_detected(app, db, exported,
                                                                  make_evidence):
-    path, _, own = exported
+    path, own = exported[0].path, exported[2]
     data = path.read_bytes()
     result, portfolio, current = verify_file(data)
     assert result.ok and result.intact and result.trusted and result.covers_whole_file
@@ -222,7 +224,7 @@ def test_cli_export_and_verify(app, db, exported, tmp_path):
 
 @pytest.fixture
 def inline_exports(app, tmp_path):
-    app.config.update(EXPORT_BACKGROUND=False, EXPORT_DIR=str(tmp_path / "web-exports"))
+    app.config.update(JOBS_BACKGROUND=False, EXPORT_DIR=str(tmp_path / "web-exports"))
 
 
 @pytest.mark.parametrize("who", ["learner", "assessor", "iqa", "admin"])
@@ -286,7 +288,7 @@ def test_the_waiting_page_shows_progress_and_updates_in_place(db, client, browse
 
 
 def test_the_verify_page_for_iqa_and_admins(db, client, browser, people, exported):
-    path, _, _ = exported
+    path = exported[0].path
     browser.login(people["learner"])
     assert client.get("/verify").status_code == 403
     client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
@@ -301,7 +303,7 @@ def test_the_verify_page_for_iqa_and_admins(db, client, browser, people, exporte
 
 def test_the_verify_page_says_nothing_of_a_portfolio_the_checker_may_not_see(
         db, client, browser, people, exported):
-    path, _, _ = exported
+    path = exported[0].path
     browser.login(people["other_iqa"])  # not this portfolio's IQA
     response = browser.submit("/verify", {"file": (io.BytesIO(path.read_bytes()), "p.pdf")},
                               content_type="multipart/form-data")
@@ -314,7 +316,7 @@ def test_the_signed_pdf_keeps_its_title_counts_appended_pages_and_scopes_headers
     Y" counts the appended letter's pages; header cells are scoped."""
     import pikepdf
 
-    path, _, own = exported
+    path = exported[0].path
     with pikepdf.open(path) as pdf:
         with pdf.open_metadata() as xmp:
             assert xmp.get("dc:title") == "Learner: Unit 40: Resolve Customers’ Complaints"
@@ -354,7 +356,7 @@ def test_pdf_ua_is_claimed_only_where_it_can_be_true(app, db, people, portfolios
     appended uploads, pictures of pages without structure, it is a plain tagged PDF."""
     import pikepdf
 
-    path, _, _ = exported  # has an appended PDF letter
+    path = exported[0].path  # has an appended PDF letter
     with pikepdf.open(path) as pdf, pdf.open_metadata() as xmp:
         assert xmp.get("pdfuaid:part") is None
     other = portfolios["other"]
@@ -363,7 +365,7 @@ def test_pdf_ua_is_claimed_only_where_it_can_be_true(app, db, people, portfolios
                  actor=people["other_learner"], store=app.extensions["evidence_store"],
                  submission_key=None, today=TODAY)
     db.session.commit()
-    plain, _ = export_portfolio(other, actor=people["other_assessor"], today=TODAY)
+    plain = export_portfolio(other, actor=people["other_assessor"], today=TODAY).path
     with pikepdf.open(plain) as pdf, pdf.open_metadata() as xmp:
         assert xmp.get("pdfuaid:part") == "1" and xmp.get("dc:title")
     assert verify_file(plain.read_bytes())[0].ok

@@ -34,11 +34,11 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from portfolio import sandbox
-from portfolio.errors import DomainError, InvalidUpload
+from portfolio.errors import InvalidUpload
 from portfolio.evidence.services import EvidenceFields, Upload, add_evidence, check_uploads
 from portfolio.export import jobs
 from portfolio.export.services import export_portfolio, verify_file
-from portfolio.models import Evidence, EvidenceFile, ExportJob
+from portfolio.models import Evidence, EvidenceFile, ExportJob, utcnow
 from portfolio.units import all_units
 from portfolio.uploads import inspect
 
@@ -91,7 +91,7 @@ def test_a_pdf_the_signer_would_refuse_is_repaired_and_kept_as_uploaded(store, m
     assert item.staged.normalised is not None and item.staged.normalised.exists()
     store.commit(item.staged)
     assert store.path(item.staged.sha256).read_bytes() == original
-    assert store.normalised_path(item.staged.sha256).exists() and leftovers(store) == []
+    assert store.normalised(item.staged.sha256).exists() and leftovers(store) == []
 
 
 def _evidence_with(app, db, portfolio, learner, makers):
@@ -110,8 +110,7 @@ def _evidence_with(app, db, portfolio, learner, makers):
 def test_a_portfolio_of_broken_but_repaired_pdfs_exports_signed(app, db, people, portfolios):
     own = portfolios["own"]
     _evidence_with(app, db, own, people["learner"], REPAIRABLE)
-    path, _ = export_portfolio(own, actor=people["learner"], today=TODAY)
-    data = path.read_bytes()
+    data = export_portfolio(own, actor=people["learner"], today=TODAY).path.read_bytes()
     outline = [o.title for o in PdfReader(io.BytesIO(data)).outline if not isinstance(o, list)]
     assert "Appended PDF files" in outline
     verification, _, _ = verify_file(data)
@@ -143,7 +142,7 @@ def test_an_export_holding_the_looping_pdf_and_the_docx_bomb_finishes_with_them_
                                                    "officedocument.wordprocessingml.document")
     _legacy_file(app, db, own, learner, nested_email, "message/rfc822")
     started = time.monotonic()
-    path, _ = export_portfolio(own, actor=learner, today=TODAY)
+    path = export_portfolio(own, actor=learner, today=TODAY).path
     assert time.monotonic() - started < 90
     text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
     assert "kids-loop.pdf” could not be rendered" in text
@@ -181,25 +180,33 @@ def test_staged_files_older_than_an_hour_are_swept(store):
     assert leftovers(store) == ["tmp-fresh"]
 
 
-def test_one_export_per_portfolio_and_a_few_per_person(app, db, people, portfolios):
+def test_one_export_per_portfolio_and_the_next_waits_its_turn(app, db, people, portfolios,
+                                                               monkeypatch):
+    app.config["JOBS_BACKGROUND"] = False
+    started = []
+    monkeypatch.setattr("portfolio.export.jobs.run", started.append)  # no PDF rendering
     own, learner = portfolios["own"], people["learner"]
     running = ExportJob(portfolio_id=own.id, requested_by_id=people["assessor"].id,
-                        status="running")
+                        status="running", beat_at=utcnow())
     db.session.add(running)
     db.session.commit()
     assert jobs.start(own, learner).id == running.id  # joins the export being made
     app.config["EXPORTS_PER_PERSON"] = 1
-    db.session.add(ExportJob(portfolio_id=portfolios["other"].id, requested_by_id=learner.id,
-                             status="queued"))
-    db.session.commit()
+    other = ExportJob(portfolio_id=portfolios["other"].id, requested_by_id=learner.id,
+                      status="queued", beat_at=utcnow())
+    db.session.add(other)
     running.status = "done"
     db.session.commit()
-    with pytest.raises(DomainError, match="already have 1 exports or packs being made"):
-        jobs.start(own, learner)
+    waiting = jobs.start(own, learner)
+    assert waiting.status == "waiting" and "already have 1 exports or packs" in waiting.step
+    assert started == []  # it waits: nothing refused, nothing started
+    other.status = "done"
+    db.session.commit()
+    assert jobs.refresh(waiting).status == "queued" and started == [waiting.id]
 
 
 def test_eight_clicks_on_export_make_one_job(app, db, client, browser, people, portfolios):
-    app.config["EXPORT_BACKGROUND"] = True
+    app.config["JOBS_BACKGROUND"] = True
     own = portfolios["own"]
     browser.login(people["learner"])
     token = browser.token(f"/portfolios/{own.id}")
@@ -209,7 +216,7 @@ def test_eight_clicks_on_export_make_one_job(app, db, client, browser, people, p
         ids.add(response.headers["Location"])
     assert len(ids) <= 2  # one running; at most a second once the first has finished
     for thread in threading.enumerate():  # let the exports end before the database is emptied
-        if "_run_in_app" in thread.name:
+        if "_in_app" in thread.name:
             thread.join(timeout=120)
 
 

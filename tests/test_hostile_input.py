@@ -5,16 +5,16 @@ import io
 from datetime import date
 
 import pytest
+from helpers import FakeSMTP
 from pypdf import PdfWriter
 from sqlalchemy import select
-from test_inbox import FakeSMTP
 
 from portfolio import create_app
 from portfolio.assessment.services import record_decision
 from portfolio.auth.services import create_user, set_password
 from portfolio.eqa.services import accept_invitation
 from portfolio.errors import DomainError
-from portfolio.models import Evidence, User
+from portfolio.models import Evidence, Notification, User
 from portfolio.notify import notify
 
 TODAY = date.today()
@@ -36,7 +36,7 @@ def test_email_on_without_public_url_refuses_to_start(tmp_path):
 def smtp(app, monkeypatch):
     FakeSMTP.sent = []
     monkeypatch.setattr("smtplib.SMTP", FakeSMTP)
-    app.config.update(MAIL_SERVER="smtp.example.test", MAIL_BACKGROUND=False,
+    app.config.update(MAIL_SERVER="smtp.example.test", JOBS_BACKGROUND=False,
                       MAIL_FROM="portfolio@college.example", PUBLIC_URL="https://p.example")
     return FakeSMTP.sent
 
@@ -86,7 +86,9 @@ def test_an_email_that_fails_is_logged_and_the_others_still_go(db, people, smtp,
     notify(people["assessor"], "Second notice")
     db.session.commit()
     assert [m["To"] for m in smtp] == [people["assessor"].email]
-    assert f"could not send a notification email to {people['learner'].email}" in caplog.text
+    first = db.session.query(Notification).filter_by(message="First notice").one()
+    assert (f"could not send the notification email for notice {first.id} to "
+            f"{people['learner'].email}") in caplog.text
     assert "refused for the test" in caplog.text
 
 

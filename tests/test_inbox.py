@@ -1,6 +1,7 @@
 """Notifications: an inbox with a count in the navigation, and email when SMTP is set."""
 
 import pytest
+from helpers import FakeSMTP
 from sqlalchemy import select
 
 from portfolio.assessment.services import record_decision
@@ -71,33 +72,11 @@ def test_new_claims_tell_the_assessor(db, browser, people, portfolios, make_evid
     assert item.message == "Learner claimed AC 2.6 with “Letter”."
 
 
-class FakeSMTP:
-    sent: list = []
-
-    def __init__(self, host, port, timeout=None):
-        self.host, self.port = host, port
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def starttls(self, context=None):
-        self.tls = True
-
-    def login(self, user, password):
-        self.user = user
-
-    def send_message(self, msg):
-        FakeSMTP.sent.append(msg)
-
-
 @pytest.fixture
 def smtp(app, monkeypatch):
     FakeSMTP.sent = []
     monkeypatch.setattr("smtplib.SMTP", FakeSMTP)
-    app.config.update(MAIL_SERVER="smtp.example.test", MAIL_BACKGROUND=False,
+    app.config.update(MAIL_SERVER="smtp.example.test", JOBS_BACKGROUND=False,
                       MAIL_FROM="portfolio@college.example", PUBLIC_URL="https://p.example")
     return FakeSMTP.sent
 

@@ -198,7 +198,7 @@ def test_a_sample_of_an_older_state_does_not_allow_countersigning(db, people, po
 
 def test_the_eqa_sample_pack_holds_signed_pdfs_the_plan_and_the_records(
         app, db, client, browser, people, judged, tmp_path):
-    app.config.update(EXPORT_BACKGROUND=False, EXPORT_DIR=str(tmp_path / "exports"))
+    app.config.update(JOBS_BACKGROUND=False, EXPORT_DIR=str(tmp_path / "exports"))
     uphold_sample(judged, people["iqa"])
     browser.login(people["iqa"])
     page = client.get("/quality/pack")
@@ -271,7 +271,7 @@ def test_the_portfolio_pdf_carries_the_sample_records(db, people, judged):
     record(sample, people["iqa"], agree=False, comment="No apology in the reply.",
            outcome="action_required", actions=["Re-judge AC 2.1"], due=TODAY)
     db.session.commit()
-    path, _refused = export_portfolio(judged, actor=people["iqa"], today=TODAY)
+    path = export_portfolio(judged, actor=people["iqa"], today=TODAY).path
     db.session.commit()
     text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
     assert "Internal quality assurance" in text

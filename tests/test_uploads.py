@@ -74,9 +74,10 @@ def test_accepted_types_by_content(store, name):
     [checked] = check(store, name, data)
     assert checked.mime_type == mime
     assert checked.staged.sha256 == hashlib.sha256(data).hexdigest()
-    path = store.commit(checked.staged)
+    store.commit(checked.staged)
+    path = store.path(checked.staged.sha256)
     assert path.read_bytes() == data
-    assert path.name == checked.staged.sha256 and path.parent.parent.parent == store.root
+    assert path.name == checked.staged.sha256 and path.parent.parent.parent == store.blobs.root
 
 
 @pytest.mark.parametrize("name,data,words", [
@@ -143,16 +144,19 @@ def test_filenames_are_for_display_only(raw, shown):
 
 def test_path_traversal_filename_cannot_choose_where_bytes_go(store, tmp_path):
     [checked] = check(store, "../../../outside.txt", b"hello\n")
-    path = store.commit(checked.staged)
+    store.commit(checked.staged)
+    path = store.path(checked.staged.sha256)
     assert checked.filename == "outside.txt"
-    assert store.root in path.parents
+    assert store.blobs.root in path.parents
     assert not (tmp_path / "outside.txt").exists()
 
 
 def test_same_bytes_are_stored_once(store):
-    a = store.commit(check(store, "a.txt", b"same\n")[0].staged)
-    b = store.commit(check(store, "b.txt", b"same\n")[0].staged)
-    assert a == b and list(store.staging.iterdir()) == []
+    first, second = (check(store, name, b"same\n")[0].staged for name in ("a.txt", "b.txt"))
+    store.commit(first)
+    store.commit(second)
+    assert first.sha256 == second.sha256 and list(store.staging.iterdir()) == []
+    assert store.path(first.sha256).read_bytes() == b"same\n"
 
 
 def test_store_refuses_non_hash_paths(store):

@@ -59,10 +59,10 @@ def test_the_learner_gets_a_one_time_link_kept_only_as_a_hash(db, browser, peopl
 
 def test_with_smtp_the_link_is_emailed_to_the_witness(app, db, browser, people, portfolios,
                                                       monkeypatch):
-    from test_inbox import FakeSMTP
+    from helpers import FakeSMTP
     FakeSMTP.sent = []
     monkeypatch.setattr("smtplib.SMTP", FakeSMTP)
-    app.config.update(MAIL_SERVER="smtp.example.test", MAIL_BACKGROUND=False,
+    app.config.update(MAIL_SERVER="smtp.example.test", JOBS_BACKGROUND=False,
                       PUBLIC_URL="https://p.example")
     browser.login(people["learner"])
     page = ask(browser, portfolios).text

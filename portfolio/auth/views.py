@@ -1,4 +1,3 @@
-import os
 from urllib.parse import urlsplit
 
 from flask import (
@@ -14,7 +13,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import text
 
-from .. import audit, home_for
+from .. import audit, home_for, queue
 from ..access import access_ended
 from ..audit import AuditAction
 from ..extensions import db
@@ -69,25 +68,25 @@ def logout():
 
 @bp.route("/healthz")
 def healthz():
-    """For a load balancer: can this server reach the database and the evidence store?
-    No sign-in; says only ok or which part failed, never why."""
-    parts = {"database": "ok", "store": "ok"}
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # any failure of the database is a failed check, logged
-        current_app.logger.exception("health check: database")
-        db.session.rollback()
-        parts["database"] = "failed"
-    store = current_app.extensions["evidence_store"].root
-    try:
-        store.mkdir(parents=True, exist_ok=True)  # a new centre's store exists from the start
-        usable = os.access(store, os.R_OK | os.W_OK)
-    except OSError:
-        usable = False
-    if not usable:
-        current_app.logger.error("health check: the evidence store %s is not usable", store)
-        parts["store"] = "failed"
-    healthy = all(v == "ok" for v in parts.values())
+    """For a load balancer: can this server reach the database, the job queue (with
+    REDIS_URL) and the evidence store? No sign-in; says only ok or which part failed, never
+    why (the log says why)."""
+    store = current_app.extensions["evidence_store"]
+    checks = {"database": lambda: db.session.execute(text("SELECT 1")),
+              "queue": queue.check, "store": store.blobs.check}
+    parts = {}
+    for name, check in checks.items():
+        try:
+            check()
+            parts[name] = "ok"
+        except Exception:  # any failure of a part is a failed check, logged
+            current_app.logger.exception("health check: %s", name)
+            if name == "database":
+                db.session.rollback()
+            parts[name] = "failed"
+    if not current_app.config.get("REDIS_URL"):
+        parts["queue"] = "in-process"
+    healthy = all(v != "failed" for v in parts.values())
     return jsonify(status="ok" if healthy else "failed", **parts), 200 if healthy else 503
 
 

@@ -13,6 +13,7 @@ from ..audit import AuditAction
 from ..extensions import db
 from ..models import Evidence, EvidenceFile
 from ..saving import saving
+from ..storage import Changed, Missing
 from . import bp
 from .forms import ConfirmForm
 from .services import remove_file
@@ -42,15 +43,32 @@ def _sandboxed(response):
 
 def _send(evidence: Evidence, sha256: str, filename: str, mime_type: str, *,
           inline: bool = False):
-    """Send a stored file as a download (or an image preview), with an audit event."""
-    path = _store().path(sha256)
-    if not path.is_file():
+    """Send a stored file as a download (or an image preview), with an audit event. Byte
+    ranges are honoured (a video can be skipped through); the bytes are checked by hash."""
+    path = _stored(sha256)
+    _read(evidence, f"{'Previewed' if inline else 'Opened'} “{filename}”", sha256)
+    return _sandboxed(send_file(path, mimetype=mime_type, as_attachment=not inline,
+                                download_name=filename, max_age=0, etag=sha256,
+                                conditional=True))
+
+
+def _stored(sha256: str):
+    """The file on this server's disk, or a 503 saying it cannot be had (and an error in the
+    log for the administrator)."""
+    try:
+        return _store().path(sha256)
+    except Missing:
         current_app.logger.error("evidence file %s missing from the store", sha256)
         abort(503, description="This file is missing from the evidence store. An administrator "
                                "has been told; the record of it is safe.")
-    _read(evidence, f"{'Previewed' if inline else 'Opened'} “{filename}”", sha256)
-    return _sandboxed(send_file(path, mimetype=mime_type, as_attachment=not inline,
-                                download_name=filename, max_age=0, etag=sha256))
+    except Changed:
+        current_app.logger.error("evidence file %s no longer matches its hash", sha256)
+        abort(503, description="This file has changed in the evidence store since it was "
+                               "uploaded, so it is not shown. An administrator has been told.")
+    except Exception:  # the store itself cannot be reached (S3 down)
+        current_app.logger.exception("evidence store unreachable reading %s", sha256)
+        abort(503, description="The evidence store cannot be reached just now. Try again in "
+                               "a minute; the record of this file is safe.")
 
 
 @bp.route("/evidence/<int:evidence_id>/files/<int:file_id>")
@@ -88,9 +106,7 @@ def pdf_page(evidence_id: int, file_id: int, page: int):
     store = _store()
     picture = store.preview_path(evidence_file.sha256, page)
     if not picture.exists():
-        source = store.normalised_path(evidence_file.sha256)
-        if not source.exists():
-            source = store.path(evidence_file.sha256)
+        source = store.normalised(evidence_file.sha256) or _stored(evidence_file.sha256)
         picture.parent.mkdir(parents=True, exist_ok=True)
         part = picture.with_suffix(".part")
         try:

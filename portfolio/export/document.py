@@ -30,6 +30,7 @@ from ..facts import coverage_for, portfolio_state, samples_of, signature_statuse
 from ..models import AuditEvent, Claim, Decision, Evidence, Portfolio
 from ..signing import digest_of
 from ..spec import Unit
+from ..storage import Changed, Missing
 from ..text import sanitize_html
 from ..uploads import CSV, DOCX, EML, JPEG, KINDS, PDF, PNG, TEXT, display_name
 from ..witness.services import witness_rows
@@ -98,16 +99,17 @@ def _email_part(part: FilePart, path: Path) -> None:
 def normalised_pdf(store, sha256: str, original: Path) -> Path:
     """The repaired copy of an uploaded PDF that the export appends: made at upload, or here
     (in the sandbox) for a file uploaded before copies were kept."""
-    copy = store.normalised_path(sha256)
-    if not copy.exists():
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=copy.parent, suffix=".part")
+    copy = store.normalised(sha256)
+    if copy is None:
+        store.staging.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=store.staging, suffix=".part")
         os.close(fd)
         try:
             sandbox.run("pdf", original, Path(name))
-            os.replace(name, copy)
+            store.put_normalised(sha256, Path(name))
         finally:
             Path(name).unlink(missing_ok=True)
+        copy = store.normalised(sha256)
     return copy
 
 
@@ -156,6 +158,10 @@ def _audit_summary(portfolio: Portfolio) -> tuple[list[tuple[str, int]], list[Au
     return sorted(counts.items()), recent
 
 
+class StoreProblem(RuntimeError):
+    """An evidence file the export needs cannot be read as it was stored."""
+
+
 def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocument:
     items = db.session.scalars(
         select(Evidence).where(Evidence.portfolio_id == portfolio.id)
@@ -172,7 +178,13 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
     for number, evidence in enumerate(items, start=1):
         parts = []
         for f in evidence.files:
-            path = store.path(f.sha256)
+            try:
+                path = store.path(f.sha256)
+            except (Missing, Changed) as exc:  # never a PDF that silently leaves a file out
+                state = "missing from" if isinstance(exc, Missing) else "changed in"
+                raise StoreProblem(f"E{number} “{evidence.title}”: the file “{f.filename}” "
+                                   f"is {state} the evidence store; an administrator can run "
+                                   "`flask store verify`.") from exc
             files[f.sha256] = (path, f.mime_type)
             part = _file_part(f, path, store)
             parts.append(part)

@@ -10,27 +10,33 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
 from .. import audit
 from ..audit import AuditAction
+from ..extensions import db
 from ..facts import current_digest, samples_of
 from ..iqa.services import plan_csv, plan_for, records_csv
-from ..models import Portfolio, User, utcnow
+from ..models import ExportJob, Portfolio, User, utcnow
 from ..text import slug
-from .services import export_portfolio
+from .services import Exported, export_key, export_name, export_portfolio, stored_export
 
 
-def signed_pdf(portfolio: Portfolio, *, actor: User, today: date) -> tuple[Path, str]:
-    """The portfolio's signed PDF as it stands (an earlier export of the same digest, or a new
-    one), and that digest."""
+def signed_pdf(portfolio: Portfolio, *, actor: User, today: date) -> Exported:
+    """The portfolio's signed PDF as it stands: an earlier export of the same digest (today's
+    key, or the newest finished export job that signed it), or a new one."""
     digest = current_digest(portfolio)
-    folder = Path(current_app.config["EXPORT_DIR"])
-    pattern = f"{slug(portfolio.learner.name)}_{slug(portfolio.unit_id)}_*_{digest[:12]}.pdf"
-    earlier = sorted(folder.glob(pattern)) if folder.is_dir() else []
-    if earlier:
-        return earlier[-1], digest
-    path, _refused = export_portfolio(portfolio, actor=actor, today=today)
-    return path, digest
+    name = export_name(portfolio, portfolio.unit_id, digest, today)
+    found = stored_export(export_key(portfolio.id, digest, today), name, digest)
+    if found is not None:
+        return found
+    earlier = db.session.scalar(
+        select(ExportJob).where(ExportJob.portfolio_id == portfolio.id,
+                                ExportJob.kind == "portfolio", ExportJob.status == "done",
+                                ExportJob.digest == digest, ExportJob.key != "")
+        .order_by(ExportJob.id.desc()).limit(1))
+    found = earlier and stored_export(earlier.key, earlier.file_name, digest)
+    return found or export_portfolio(portfolio, actor=actor, today=today)
 
 
 def write_pack(portfolios: list[Portfolio], target: Path, *, actor: User, units: dict,
@@ -48,13 +54,13 @@ def write_pack(portfolios: list[Portfolio], target: Path, *, actor: User, units:
             progress(f"Signed PDF {number} of {len(portfolios)}: {p.learner.name}",
                      int(5 + 85 * (number - 1) / len(portfolios)))
             try:
-                pdf, digest = signed_pdf(p, actor=actor, today=today)
+                pdf = signed_pdf(p, actor=actor, today=today)
             except Exception as exc:  # say whose portfolio stopped the pack, and why
                 raise RuntimeError(f"{p.learner.name}'s portfolio ({p.unit_id}, portfolio "
                                    f"{p.id}): {type(exc).__name__}: {exc}") from exc
-            add(f"portfolios/{pdf.name}", pdf.read_bytes(), learner=p.learner.name,
+            add(f"portfolios/{pdf.name}", pdf.path.read_bytes(), learner=p.learner.name,
                 unit=p.unit_id, assessor=p.assessor.name, iqa=p.iqa.name,
-                digest=digest, signed_off=p.locked)
+                digest=pdf.digest, signed_off=p.locked)
         progress("The sampling plan and the sample records", 92)
         samples = []
         for iqa in sorted({p.iqa for p in portfolios}, key=lambda u: u.name):

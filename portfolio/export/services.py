@@ -1,7 +1,12 @@
-"""Export a portfolio to a signed PDF file in EXPORT_DIR, and verify one."""
+"""Export a portfolio to a signed PDF in the export store, and verify one.
+
+Exports live in their own part of the store (EXPORT_DIR, or exports/ in the S3 bucket) under
+the key portfolio-<id>/<day>-<digest>.pdf: found again by that key or the ExportJob's `key`
+column, never by looking through a folder."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -9,6 +14,7 @@ from flask import current_app
 
 from .. import audit
 from ..audit import AuditAction
+from ..blobs import LocalBlobs
 from ..extensions import db
 from ..facts import current_digest
 from ..models import Portfolio, User
@@ -36,26 +42,57 @@ def export_name(portfolio: Portfolio, unit_id: str, digest: str, today: date) ->
             f"{digest[:12]}.pdf")
 
 
+def export_key(portfolio_id: int, digest: str, today: date) -> str:
+    return f"portfolio-{portfolio_id}/{today.isoformat()}-{digest}.pdf"
+
+
+def export_blobs():
+    """The export store: the bucket's exports/ with STORAGE_URL, else the EXPORT_DIR folder."""
+    blobs = current_app.extensions.get("export_blobs")
+    return blobs if blobs is not None else LocalBlobs(current_app.config["EXPORT_DIR"])
+
+
+@dataclass(frozen=True)
+class Exported:
+    """A signed PDF in the export store: its key, the name people download it as, the digest
+    it signs, and a file on this server's disk to read it from."""
+
+    key: str
+    name: str
+    digest: str
+    path: Path
+    refused: list[str] = field(default_factory=list)
+
+
+def stored_export(key: str, name: str, digest: str) -> Exported | None:
+    """An export already in the store, or None."""
+    blobs = export_blobs()
+    return Exported(key, name, digest, blobs.local(key)) if blobs.exists(key) else None
+
+
 def export_portfolio(portfolio: Portfolio, *, actor: User | None, today: date,
-                     progress: Progress = _quiet) -> tuple[Path, list[str]]:
-    """Build, render, append, sign; write the file into EXPORT_DIR. Returns its path and the
-    URLs the renderer refused. The caller commits (the export is audited)."""
+                     progress: Progress = _quiet) -> Exported:
+    """Build, render, append, sign; put the file into the export store. The caller commits
+    (the export is audited)."""
     unit = unit_for(portfolio)
     progress("Gathering the evidence", 2)
     doc = build(portfolio, unit, today=today, store=current_app.extensions["evidence_store"])
     pdf, refused = export_pdf(doc, portfolio.id, keys(), stylesheet(),
                               centre=current_app.config["CENTRE_NAME"], progress=progress)
-    folder = Path(current_app.config["EXPORT_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / export_name(portfolio, unit.id, doc.digest, today)
-    tmp = path.with_suffix(".part")
-    tmp.write_bytes(pdf)
-    tmp.replace(path)
+    key = export_key(portfolio.id, doc.digest, today)
+    blobs = export_blobs()
+    part = current_app.extensions["evidence_store"].part(".pdf")
+    try:
+        part.write_bytes(pdf)
+        blobs.put(key, part, move=True)
+    finally:
+        part.unlink(missing_ok=True)
+    name = export_name(portfolio, unit.id, doc.digest, today)
     audit.record(AuditAction.PORTFOLIO_EXPORTED, actor=actor, portfolio=portfolio,
-                 summary=f"Exported the signed PDF ({len(pdf):,} bytes)", file=path.name,
+                 summary=f"Exported the signed PDF ({len(pdf):,} bytes)", file=name,
                  digest=doc.digest, refused=refused[:20])
     progress("Done", 100)
-    return path, refused
+    return Exported(key, name, doc.digest, blobs.local(key), refused)
 
 
 def verify_file(data: bytes) -> tuple[Verification, Portfolio | None, bool | None]:

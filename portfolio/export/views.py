@@ -1,4 +1,3 @@
-import tempfile
 from pathlib import Path
 
 from flask import (
@@ -6,7 +5,6 @@ from flask import (
     abort,
     after_this_request,
     current_app,
-    flash,
     jsonify,
     redirect,
     render_template,
@@ -28,7 +26,6 @@ from ..access import (
     visible_portfolios_query,
 )
 from ..audit import AuditAction
-from ..errors import DomainError
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import ExportJob, Portfolio, Role, Sample
@@ -45,12 +42,7 @@ def start(portfolio_id: int):
     portfolio = get_portfolio(portfolio_id, Action.EXPORT)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        job = jobs.start(portfolio, current_user)
-    except DomainError as exc:
-        flash(str(exc), "warning")
-        return redirect(url_for("portfolios.detail", portfolio_id=portfolio.id))
-    return redirect(url_for(".job", job_id=job.id))
+    return redirect(url_for(".job", job_id=jobs.start(portfolio, current_user).id))
 
 
 def _job(job_id: int) -> ExportJob:
@@ -92,27 +84,38 @@ def _download(job: ExportJob, path: Path, name: str, mimetype: str, what: str):
     return response
 
 
+@bp.route("/exports/<int:job_id>/again", methods=["POST"])
+@login_required
+def again(job_id: int):
+    """Start a failed export or pack again, with the same portfolios."""
+    found = _job(job_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if found.status != "failed":
+        return redirect(url_for(".job", job_id=found.id))
+    return redirect(url_for(".job", job_id=jobs.again(found, current_user).id))
+
+
 @bp.route("/exports/<int:job_id>/pdf")
 @login_required
 def download(job_id: int):
     job = _job(job_id)
-    if job.status != "done" or not jobs.pdf_path(job).is_file():
+    path = jobs.job_file(job)
+    if path is None:
         abort(404)
     if job.kind == "pack":
-        return _download(job, jobs.pdf_path(job), job.file_name, "application/zip",
-                         "EQA sample pack")
-    return _download(job, jobs.pdf_path(job), job.file_name, "application/pdf", "signed PDF")
+        return _download(job, path, job.file_name, "application/zip", "EQA sample pack")
+    return _download(job, path, job.file_name, "application/pdf", "signed PDF")
 
 
 @bp.route("/exports/<int:job_id>/zip")
 @login_required
 def download_zip(job_id: int):
     job = _job(job_id)
-    if job.kind == "pack" or job.status != "done" or not jobs.pdf_path(job).is_file():
+    pdf = jobs.job_file(job) if job.kind != "pack" else None
+    if pdf is None:
         abort(404)
-    handle = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115
-    handle.close()
-    path = jobs.write_zip(job, Path(handle.name))
+    path = jobs.write_zip(job, pdf)
 
     @after_this_request
     def _clean(response):
@@ -166,11 +169,7 @@ def pack():
         if not chosen:
             error = "Choose at least one portfolio for the pack."
         else:
-            try:
-                job = jobs.start_pack(chosen, current_user)
-                return redirect(url_for(".job", job_id=job.id))
-            except DomainError as exc:
-                error = str(exc)
+            return redirect(url_for(".job", job_id=jobs.start_pack(chosen, current_user).id))
     elif request.method == "POST":
         abort(400)
     return render_template("export/pack.html", portfolios=portfolios, sampled=sampled,

@@ -14,7 +14,7 @@ from .portfolios import Portfolio
 
 
 class ExportJob(db.Model):
-    """A PDF export running outside the request, with its progress for the waiting page.
+    """A PDF export made outside the request, with its progress for the waiting page.
 
     kind "portfolio": one portfolio's signed PDF. kind "pack": the EQA sample pack (a ZIP) of
     the portfolios in `portfolio_ids` (comma-separated), with no single portfolio_id.
@@ -28,11 +28,16 @@ class ExportJob(db.Model):
     portfolio_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio.id"), index=True)
     portfolio_ids: Mapped[str] = mapped_column(Text, default="", server_default="")
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # running, done, failed
+    # waiting (behind the requester's other jobs), queued, running, done, failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
     step: Mapped[str] = mapped_column(String(200), default="Waiting to start")
     percent: Mapped[int] = mapped_column(default=0)
     file_name: Mapped[str] = mapped_column(String(255), default="")
-    digest: Mapped[str] = mapped_column(String(64), default="")
+    digest: Mapped[str] = mapped_column(String(64), default="")  # what the PDF signs
+    # Where the finished file is in the export store (export/services.py).
+    key: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    queue_id: Mapped[str] = mapped_column(String(64), default="", server_default="")  # RQ's id
+    beat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last sign of life
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
