@@ -134,8 +134,8 @@ def main() -> int:
         on_a, on_b = Person(base_a), Person(base_b)
         on_a.login("learner@demo.test")
         on_b.http.cookies.update(on_a.http.cookies)  # one session, whichever server answers
-        portfolio = re.search(r'href="/portfolios/(\d+)"', on_a.http.get(
-            base_a + "/portfolios/").text).group(1)
+        home = on_a.http.get(base_a + "/portfolios/", timeout=30)  # a learner's lands on it
+        portfolio = re.search(r"/portfolios/(\d+)", home.url + home.text).group(1)
         data = os.urandom(64) * 1000
         new = f"/portfolios/{portfolio}/evidence/new"
         made = on_a.post(new, new, data={
