@@ -40,13 +40,13 @@ def require_chromium() -> str:
 
 
 @contextlib.contextmanager
-def demo_server(tmp_path: Path):
+def demo_server(tmp_path: Path, **settings):
     """A werkzeug server on 127.0.0.1 serving the demo centre (every demo login has the
-    password DEMO_PASSWORD); yields its base URL."""
+    password DEMO_PASSWORD; evidence files in tmp_path/evidence); yields its base URL."""
     app = create_app({"SECRET_KEY": "browser-test",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
                       "EVIDENCE_DIR": str(tmp_path / "evidence"),
-                      "EXPORT_DIR": str(tmp_path / "exports")},
+                      "EXPORT_DIR": str(tmp_path / "exports"), **settings},
                      instance_path=str(tmp_path / "instance"))
     runner = app.test_cli_runner()
     assert runner.invoke(args=["init-db"]).exit_code == 0

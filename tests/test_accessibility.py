@@ -5,7 +5,8 @@ the EQA) signs in and crawls from `/`, breadth first, following same-origin <a h
 GET only, never sign-out or a file download, the same path and query once, at most MAX_PAGES
 a role. Added to that, the pages no link leads to: the sign-in page, a wrong password, a 404,
 a 403, a witness link and a dead one, an EQA invitation, the page a new IQA sample opens, the
-page a new grant shows, and forms sent empty so that their errors show (each must have an
+page a new grant shows, an export's page waiting, in progress, ready and failed, and forms
+sent empty so that their errors show (each must have an
 error summary that takes focus, a title starting "Error: " and messages naming the field).
 
 Every page is checked at 1280 and at 320 CSS pixels wide:
@@ -299,9 +300,44 @@ def crawl(page, base: str, who: str, report: Report, start: str = "/") -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with demo_server(tmp_path_factory.mktemp("a11y")) as base:
+def site_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("a11y")
+
+
+@pytest.fixture(scope="module")
+def site(site_dir):
+    # One export at a time per person, so that a second one shows its "waiting" page.
+    with demo_server(site_dir, EXPORTS_PER_PERSON=1) as base:
         yield base
+
+
+def check_export_pages(page, who, report, base, evidence_dir):
+    """The export's pages in each state: waiting behind another, in progress, ready, and
+    failed (a file gone from the store) with its "Start it again" button."""
+    def export(portfolio_id: int) -> str:
+        page.goto(f"{base}/portfolios/{portfolio_id}")
+        page.get_by_role("button", name="Export the signed PDF").click()
+        return page.url
+
+    first = export(1)
+    check_page(page, who, report, label=f"{base}/exports/<in progress>")
+    export(2)
+    if page.get_by_text("Waiting for your other export").count():
+        check_page(page, who, report, label=f"{base}/exports/<waiting>")
+    page.goto(first)
+    page.get_by_text("The signed PDF is ready").wait_for(timeout=120_000)
+    check_page(page, who, report, label=f"{base}/exports/<ready>")
+    stored = [p for p in evidence_dir.rglob("*") if p.is_file() and len(p.name) == 64]
+    hidden = [(p, p.with_name(p.name + ".away")) for p in stored]
+    for original, away in hidden:
+        original.rename(away)
+    try:
+        export(1)  # its files are the only ones in the demo store
+        page.get_by_role("button", name="Start it again").wait_for(timeout=120_000)
+        check_page(page, who, report, label=f"{base}/exports/<failed>")
+    finally:
+        for original, away in hidden:
+            away.rename(original)
 
 
 @pytest.fixture(scope="module")
@@ -363,7 +399,7 @@ def visit(page, who: str, report: Report, url: str, label: str | None = None,
     check_page(page, who, report, label=label)
 
 
-def test_every_page_of_every_role_meets_wcag_22_aa(site, browser_context, tmp_path):
+def test_every_page_of_every_role_meets_wcag_22_aa(site, site_dir, browser_context, tmp_path):
     started = time.monotonic()
     report = Report()
     base = site
@@ -412,6 +448,7 @@ def test_every_page_of_every_role_meets_wcag_22_aa(site, browser_context, tmp_pa
             page.goto(f"{base}/evidence/1")  # a decision without a choice: the error inline
             send_empty(page, who, report, "Record decision", f"{base}/evidence/1 decision",
                        summary=False)
+            check_export_pages(page, who, report, base, site_dir / "evidence")
         if who == "iqa@demo.test":
             page.goto(f"{base}/verify")
             send_empty(page, who, report, "Check the file", f"{base}/verify")

@@ -180,8 +180,8 @@ def test_staged_files_older_than_an_hour_are_swept(store):
     assert leftovers(store) == ["tmp-fresh"]
 
 
-def test_one_export_per_portfolio_and_the_next_waits_its_turn(app, db, people, portfolios,
-                                                               monkeypatch):
+def test_one_export_per_portfolio_and_the_next_waits_its_turn(app, db, client, browser, people,
+                                                               portfolios, monkeypatch):
     app.config["JOBS_BACKGROUND"] = False
     started = []
     monkeypatch.setattr("portfolio.export.jobs.run", started.append)  # no PDF rendering
@@ -198,8 +198,12 @@ def test_one_export_per_portfolio_and_the_next_waits_its_turn(app, db, people, p
     running.status = "done"
     db.session.commit()
     waiting = jobs.start(own, learner)
-    assert waiting.status == "waiting" and "already have 1 exports or packs" in waiting.step
+    assert waiting.status == "waiting" and "Waiting for your other export" in waiting.step
     assert started == []  # it waits: nothing refused, nothing started
+    browser.login(learner)
+    page = client.get(f"/exports/{waiting.id}").text
+    assert "Waiting for your other export or pack to finish" in page
+    assert "starts by itself when its turn comes" in page
     other.status = "done"
     db.session.commit()
     assert jobs.refresh(waiting).status == "queued" and started == [waiting.id]

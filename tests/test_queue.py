@@ -205,3 +205,14 @@ def test_every_response_has_a_request_id_and_json_logs_carry_it(app, client):
         line = json.loads(JsonFormatter().format(record))
     assert line["request_id"] == "abc123abc123" and line["message"] == "it broke: why"
     assert line["path"] == "/portfolios/1" and line["level"] == "ERROR"
+
+
+def test_part_files_older_than_the_longest_job_are_swept(app):
+    from portfolio.export.jobs import sweep_parts
+
+    store = app.extensions["evidence_store"]
+    old, fresh = store.part(".pdf"), store.part(".zip")
+    long_ago = time.time() - app.config["JOB_SECONDS"] - 120
+    os.utime(old, (long_ago, long_ago))
+    assert sweep_parts() == 1  # as at every worker start and whenever a lost job is found
+    assert fresh.exists() and not old.exists()

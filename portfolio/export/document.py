@@ -183,8 +183,9 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
             except (Missing, Changed) as exc:  # never a PDF that silently leaves a file out
                 state = "missing from" if isinstance(exc, Missing) else "changed in"
                 raise StoreProblem(f"E{number} “{evidence.title}”: the file “{f.filename}” "
-                                   f"is {state} the evidence store; an administrator can run "
-                                   "`flask store verify`.") from exc
+                                   f"is {state} the evidence store, so the PDF was not made. "
+                                   "Tell your administrator: the command flask store verify "
+                                   "lists every such file") from exc
             files[f.sha256] = (path, f.mime_type)
             part = _file_part(f, path, store)
             parts.append(part)

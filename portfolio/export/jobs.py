@@ -25,9 +25,11 @@ from sqlalchemy import func, select, update
 from .. import queue
 from ..blobs import Missing
 from ..clock import uk_today
+from ..errors import DomainError
 from ..extensions import db
 from ..models import ExportJob, Portfolio, User, utcnow
 from ..units import all_units
+from .document import StoreProblem
 from .pack import write_pack
 from .services import export_blobs, export_portfolio
 
@@ -80,8 +82,10 @@ def _launch(job: ExportJob) -> ExportJob:
     allowed = int(current_app.config.get("EXPORTS_PER_PERSON", 2))
     job.status = "queued" if _in_hand(job.requested_by_id) < allowed else "waiting"
     if job.status == "waiting":
-        job.step = (f"Waiting: you already have {allowed} exports or packs being made; this "
-                    "one starts as soon as one of them ends")
+        job.step = ("Waiting for your other export or pack to finish; this one starts by "
+                    "itself after it" if allowed == 1 else
+                    f"Waiting: you already have {allowed} exports or packs being made; this "
+                    "one starts by itself when one of them ends")
     db.session.add(job)
     db.session.commit()
     if job.status == "queued":
@@ -162,6 +166,8 @@ def run(job_id: int) -> None:
                          "and was stopped.")
         elif isinstance(exc, MemoryError):
             job.error = "It needed more memory than one export may use, and was stopped."
+        elif isinstance(exc, StoreProblem | DomainError):  # already said in words
+            job.error = str(exc)[:2000]
         else:
             job.error = f"{type(exc).__name__}: {exc}"[:2000]
     finally:
