@@ -19,8 +19,9 @@ timeout = 120
 graceful_timeout = 30
 keepalive = 5
 # A worker is replaced after this many requests (with jitter, so not all at once): a slow
-# leak in a library never grows without end.
-max_requests = 2000
+# leak in a library never grows without end. Only with the job queue: without REDIS_URL an
+# export runs in a thread of a web worker, and replacing that worker would end it.
+max_requests = 2000 if os.environ.get("REDIS_URL") else 0
 max_requests_jitter = 200
 # Access log on stdout; the app's own log (LOG_FORMAT=json: one JSON object a line, with the
 # request id) on stderr.
