@@ -46,7 +46,11 @@ ACCOUNT = ("I listened to the customer without interrupting, then said back what
            "had gone wrong and agreed a replacement within my authority.\n\n") * 3
 ASSESSOR = "assessor@bench.test"
 PASSWORD = "bench pages password"  # noqa: S105  (a throwaway database)
-PAGES = ("caseload", "portfolio")
+PAGES = ("caseload", "portfolio", "iqa plan", "admin list")
+# Who opens each page: the assessor their caseload and a portfolio, the IQA their sampling
+# plan, the admin every portfolio.
+WHO = {"caseload": ASSESSOR, "portfolio": ASSESSOR, "iqa plan": "iqa@bench.test",
+       "admin list": "admin@bench.test"}
 
 
 def _item(portfolio, i: int, k: int, items: int, assessor_id: int):
@@ -95,12 +99,14 @@ def build_centre(app, learners: int) -> int:
         store_version(unit)
         assessor = User(email=ASSESSOR, name="Bench Assessor", role=Role.ASSESSOR.value,
                         password_hash=generate_password_hash(PASSWORD))
+        admin = User(email="admin@bench.test", name="Bench Admin", role=Role.ADMIN.value,
+                     password_hash=generate_password_hash(PASSWORD))
         iqa = User(email="iqa@bench.test", name="Bench IQA", role=Role.IQA.value,
-                   password_hash="!")  # noqa: S106  (no login)
+                   password_hash=generate_password_hash(PASSWORD))
         people = [User(email=f"learner{i}@bench.test", name=f"Learner {i:03d}",
                        role=Role.LEARNER.value, password_hash="!")  # noqa: S106
                   for i in range(learners)]
-        db.session.add_all([assessor, iqa, *people])
+        db.session.add_all([assessor, admin, iqa, *people])
         db.session.flush()
         portfolios = [Portfolio(learner_id=p.id, unit_id=unit.id, unit_version=unit.version,
                                 assessor_id=assessor.id, iqa_id=iqa.id) for p in people]
@@ -140,13 +146,17 @@ class Site:
         with self.app.app_context():
             self.engine = db.engine
         event.listen(self.engine, "before_cursor_execute", self._count)
-        self.urls = {"caseload": "/portfolios/", "portfolio": f"/portfolios/{portfolio_id}"}
-        self.client = self.app.test_client()
-        signed_in = self.client.post("/login", data={"email": ASSESSOR, "password": PASSWORD})
-        assert signed_in.status_code == 302, f"sign-in failed ({signed_in.status_code})"
-        rows = self.client.get(self.urls["caseload"]).text.count('<th scope="row"><a href=')
-        assert rows == learners, f"caseload lists {rows} of {learners} learners"
-        self.client.get(self.urls["portfolio"])  # warm: templates compiled, caches filled
+        self.urls = {"caseload": "/portfolios/", "portfolio": f"/portfolios/{portfolio_id}",
+                     "iqa plan": "/quality/", "admin list": "/portfolios/"}
+        self.clients = {}
+        for email in set(WHO.values()):
+            client = self.clients[email] = self.app.test_client()
+            signed_in = client.post("/login", data={"email": email, "password": PASSWORD})
+            assert signed_in.status_code == 302, f"sign-in failed ({signed_in.status_code})"
+        listed = self.clients[ASSESSOR].get("/portfolios/").text
+        assert f"{learners} portfolios" in listed, f"the caseload does not count {learners}"
+        for page in PAGES:  # warm: templates compiled, caches filled, summaries written
+            self.clients[WHO[page]].get(self.urls[page])
 
     def _count(self, *_args) -> None:
         self.queries += 1
@@ -155,7 +165,7 @@ class Site:
         """One request: wall ms, CPU ms, SQL statements."""
         self.queries = 0
         wall, cpu = time.perf_counter(), time.process_time()
-        response = self.client.get(self.urls[page])
+        response = self.clients[WHO[page]].get(self.urls[page])
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         assert response.status_code == 200, f"{page}: {response.status_code}"
         return wall * 1000, cpu * 1000, self.queries

@@ -25,6 +25,7 @@ from flask import abort, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import or_, select, update
 
+from . import summaries
 from .errors import Locked, NotAllowed
 from .extensions import db
 from .models import (
@@ -141,6 +142,8 @@ def claim_portfolio(portfolio: Portfolio, *, locked: bool = False, seen: int | N
         query.values(lock_version=Portfolio.lock_version + 1, **values)
         .execution_options(synchronize_session=False))
     db.session.expire(portfolio, ["lock_version", "locked_at"])  # read again from the row
+    if result.rowcount == 1:
+        summaries.changed(db.session(), portfolio.id)  # its list figures, before commit
     return result.rowcount == 1
 
 

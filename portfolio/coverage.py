@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 
 from .coverage_words import day, hint, method_list, outcome_gap_reason, reasons_for, rule_of
@@ -319,3 +319,15 @@ def _judge(unit: Unit, criterion: Criterion, claims: tuple[ClaimView, ...],
 __all__ = ["ACCEPTED", "AWAITING", "REFERRED", "WITHDRAWN", "ClaimFact", "ClaimView",
            "Coverage", "CriterionCoverage", "EvidenceFact", "OutcomeProgress",
            "compute_coverage", "method_list", "months_before", "rule_of"]
+
+
+def unchanged_through(coverage: Coverage) -> date | None:
+    """The last day on which this verdict holds with no change to the portfolio: a few days
+    (for month-end clamping) before the oldest evidence could leave the currency window.
+    None when nothing can age out: a signed-off verdict is fixed, and no evidence, no change.
+    Only currency depends on the day judged on."""
+    if coverage.signed_on is not None or not coverage.evidence:
+        return None
+    months = coverage.unit.rules.currency_window_months
+    oldest = min(e.dated for e in coverage.evidence)
+    return months_before(oldest, -months) - timedelta(days=3)

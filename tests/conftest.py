@@ -195,6 +195,7 @@ def make_evidence(db):
             ev.responses.append(EvidenceResponse(evidence_version=1, response="confirmed",
                                                  learner_id=portfolio.learner_id))
         record_version(ev, actor=db.session.get(User, author))
+        portfolio.lock_version += 1  # as every service's change does (access.claim_portfolio)
         db.session.commit()
         return ev
     return make

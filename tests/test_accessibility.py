@@ -449,6 +449,11 @@ def test_every_page_of_every_role_meets_wcag_22_aa(site, site_dir, browser_conte
             send_empty(page, who, report, "Record decision", f"{base}/evidence/1 decision",
                        summary=False)
             check_export_pages(page, who, report, base, site_dir / "evidence")
+            # The caseload's search (shown once searched, or past ten portfolios).
+            visit(page, who, report, f"{base}/portfolios/?q=Priya&sort=name",
+                  f"{base}/portfolios/ (searched)")
+            visit(page, who, report, f"{base}/portfolios/?q=nobody",
+                  f"{base}/portfolios/ (no match)")
         if who == "iqa@demo.test":
             page.goto(f"{base}/verify")
             send_empty(page, who, report, "Check the file", f"{base}/verify")

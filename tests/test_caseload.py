@@ -37,11 +37,11 @@ def enrol(db, people, make_user, make_evidence, n):
                       claims={"1.3": None})
 
 
-def caseload_queries(db, browser, client, people):
+def caseload_queries(db, browser, client, people, url="/portfolios/"):
     browser.login(people["assessor"])
-    client.get("/portfolios/")  # warm up: the login's own queries are done
+    client.get(url)  # warm up: the login's own queries are done, the summaries written
     with count_queries(db.engine) as statements:
-        page = client.get("/portfolios/")
+        page = client.get(url)
     assert page.status_code == 200
     return len(statements), page.text
 
@@ -53,8 +53,25 @@ def test_query_count_does_not_grow_with_the_caseload(app, db, browser, client, p
     assert page.count("Learner 0") == 3
     enrol(db, people, make_user, make_evidence, 27)
     many, page = caseload_queries(db, browser, client, people)
-    assert len(re.findall(r">Learner \d\d<", page)) == 30
+    assert len(re.findall(r">Learner \d\d<", page)) == 25  # a page at a time
+    assert "30 portfolios, page 1 of 2" in page
     assert many == few, f"{few} queries for 3 learners, {many} for 30"
+    _, second = caseload_queries(db, browser, client, people, "/portfolios/?page=2")
+    assert len(re.findall(r">Learner \d\d<", second)) == 5
+
+
+def test_search_sort_and_pages_keep_each_other(db, browser, client, people, make_user,
+                                               make_evidence):
+    enrol(db, people, make_user, make_evidence, 30)
+    browser.login(people["assessor"])
+    page = client.get("/portfolios/?q=learner+0&sort=name").text
+    assert row_order(page) == [f"Learner {i:02d}" for i in range(10)]
+    assert "10 portfolios whose learner’s name contains “learner 0”" in page
+    assert client.get("/portfolios/?q=50%25").text.count("No learner’s name contains") == 1
+    last = client.get("/portfolios/?sort=name&page=2").text
+    assert row_order(last)[0] == "Learner 25" and 'href="/portfolios/?sort=name&amp;page=1"' in last
+    assert client.get("/portfolios/?page=99").status_code == 200  # past the end: the last page
+    assert client.get("/portfolios/?sort=nonsense").status_code == 200
 
 
 def row_order(page: str) -> list[str]:

@@ -17,19 +17,20 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
-from .. import audit
+from .. import audit, summaries
 from ..access import Action, can, conflicts, ensure_may_sample
 from ..audit import AuditAction
 from ..clock import uk_today
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
-from ..facts import current_digest, load_facts, samples_of
+from ..facts import current_digest, samples_of
 from ..models import (
     AssessorRisk,
     Decision,
     Portfolio,
+    PortfolioSummary,
     RiskRating,
     Role,
     Sample,
@@ -100,10 +101,14 @@ class PlanView:
 
 def plan_for(iqa: User, units: dict[str, Unit]) -> PlanView:
     """The IQA's plan: targets per assessor, what is sampled, and what the app proposes."""
-    portfolios = list(db.session.scalars(
-        select(Portfolio).where(Portfolio.iqa_id == iqa.id)
-        .options(selectinload(Portfolio.learner), selectinload(Portfolio.assessor))
-        .order_by(Portfolio.id)))
+    # Plain columns, not objects: what a candidate needs of each of hundreds of portfolios.
+    learner, assessor = aliased(User), aliased(User)
+    portfolios = db.session.execute(
+        select(Portfolio.id, Portfolio.unit_id, Portfolio.assessor_id, Portfolio.locked_at,
+               learner.name.label("learner"), assessor.name.label("assessor"))
+        .join(learner, learner.id == Portfolio.learner_id)
+        .join(assessor, assessor.id == Portfolio.assessor_id)
+        .where(Portfolio.iqa_id == iqa.id).order_by(Portfolio.id)).all()
     ids = [p.id for p in portfolios]
     samples = list(db.session.scalars(
         select(Sample).where(Sample.portfolio_id.in_(ids))
@@ -113,23 +118,19 @@ def plan_for(iqa: User, units: dict[str, Unit]) -> PlanView:
     since = period_start()
     # What counts this period: samples still planned, and those planned since it began.
     in_plan = {s.portfolio_id for s in samples if s.counts_since(since)}
-    facts = load_facts(ids)
+    # What was judged in each, from the lists' summaries: one row a portfolio.
+    summaries.refresh(ids, uk_today())
+    judged = {s.portfolio_id: s.judged for s in db.session.scalars(
+        select(PortfolioSummary).where(PortfolioSummary.portfolio_id.in_(ids)))} if ids else {}
     conflicted = conflicts(iqa, ids)
     candidates: dict[int, Candidate] = {}
     for p in portfolios:
-        unit = units.get(p.unit_id)
-        evidence, claims = facts[p.id]
-        methods = {e.id: e.method for e in evidence}
-        judged = [c for c in claims if c.state in ("accepted", "referred")]
-        outcomes = set()
-        if unit is not None:
-            by_id = {c.id: c.outcome for c in unit.criteria}
-            outcomes = {by_id[c.criterion_id] for c in judged if c.criterion_id in by_id}
+        seen = judged.get(p.id, {})
         candidates[p.id] = Candidate(
-            portfolio_id=p.id, learner=p.learner.name, assessor_id=p.assessor_id,
-            assessor=p.assessor.name, stage=stage_of(p),
-            methods=frozenset(methods[c.evidence_id] for c in judged),
-            outcomes=frozenset(outcomes), decisions=len(judged),
+            portfolio_id=p.id, learner=p.learner, assessor_id=p.assessor_id,
+            assessor=p.assessor, stage=SUMMATIVE if p.locked_at else INTERIM,
+            methods=frozenset(seen.get("methods", ())),
+            outcomes=frozenset(seen.get("outcomes", ())), decisions=seen.get("decisions", 0),
             in_plan=p.id in in_plan, conflict=p.id in conflicted)
     risks = {r.assessor_id: r for r in db.session.scalars(select(AssessorRisk))}
     method_names: dict[str, str] = {}

@@ -27,6 +27,7 @@ from ..errors import DomainError, NotAllowed
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..models import RiskRating, Role, Sample, SampleAction, User
+from ..paging import page_of
 from ..saving import saving
 from ..text import slug
 from ..units import all_units
@@ -85,9 +86,16 @@ def plan():
         return _no_plan()
     view, visible = plan_for(iqa, all_units()), _visible_ids()
     own = current_user.id == iqa.id
+    samples = [s for s in view.samples if visible is None or s.portfolio_id in visible]
+    # Each list pages on its own; a link to a page of one keeps the other's page.
+    plan_args = {k: v for k, v in (("iqa", request.args.get("iqa", type=int)),
+                                   ("page", request.args.get("page", type=int)),
+                                   ("samples", request.args.get("samples", type=int))) if v}
     return render_template(
-        "iqa/plan.html", view=view, own=own, iqas=_iqas_for_viewer(),
-        samples=[s for s in view.samples if visible is None or s.portfolio_id in visible],
+        "iqa/plan.html", view=view, own=own, iqas=_iqas_for_viewer(), samples=samples,
+        proposal_pages=page_of(view.plan.proposals, request.args.get("page", 1, type=int)),
+        sample_pages=page_of(samples, request.args.get("samples", 1, type=int)),
+        plan_args=plan_args,
         hidden=0 if visible is None else sum(s.portfolio_id not in visible
                                             for s in view.samples),
         risk_forms={a.assessor_id: RiskForm(formdata=None, prefix=f"r{a.assessor_id}",

@@ -34,6 +34,7 @@ from .quality import (
 )
 from .records import AuditEvent, Notification
 from .signatures import Signature, SignatureKind
+from .summaries import PortfolioSummary
 from .units import UnitVersion
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "EvidenceVersion",
     "ExportJob",
     "Notification",
+    "PortfolioSummary",
     "Portfolio",
     "RecordResponse",
     "RiskRating",

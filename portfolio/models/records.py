@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -17,6 +17,8 @@ class Notification(db.Model):
     """An inbox item: something happened that this user should act on or know about."""
 
     __tablename__ = "notification"
+    # The unread count on every page, and the inbox: by user, unread first.
+    __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -33,6 +35,8 @@ class AuditEvent(db.Model):
     """Append-only record of who did what. Kept when the thing it describes is deleted."""
 
     __tablename__ = "audit_event"
+    # A portfolio's history and its last activity (the lists): by portfolio, in time order.
+    __table_args__ = (Index("ix_audit_event_portfolio_time", "portfolio_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # No foreign key on purpose: the event outlives the portfolio and the user it names.

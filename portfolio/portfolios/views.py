@@ -1,6 +1,5 @@
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
 
 from ..access import (
     Action,
@@ -15,25 +14,26 @@ from ..coverage import AWAITING
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..facts import coverage_for, samples_of
-from ..models import Portfolio, Role
+from ..models import Role
 from ..signoff.services import sign_off_problem
-from ..units import newer_version, unit_for, units_for
+from ..units import newer_version, unit_for
 from ..witness.services import witness_rows
 from . import bp
-from .services import caseload
+from .services import SORTS, caseload
 
 
 @bp.route("/")
 @login_required
 def index():
-    query = visible_portfolios_query(current_user).options(
-        selectinload(Portfolio.learner), selectinload(Portfolio.assessor),
-        selectinload(Portfolio.iqa))
-    portfolios = db.session.scalars(query).all()
-    if current_user.role == Role.LEARNER and len(portfolios) == 1:
-        return redirect(url_for(".detail", portfolio_id=portfolios[0].id))
-    rows = caseload(portfolios, units_for(portfolios), uk_now())
-    return render_template("portfolios/index.html", rows=rows)
+    if current_user.role == Role.LEARNER:
+        own = db.session.scalars(visible_portfolios_query(current_user).limit(2)).all()
+        if len(own) == 1:
+            return redirect(url_for(".detail", portfolio_id=own[0].id))
+    listing = caseload(current_user, uk_now(), q=request.args.get("q", "")[:100],
+                       sort=request.args.get("sort", "urgency"),
+                       page=request.args.get("page", 1, type=int))
+    return render_template("portfolios/index.html", listing=listing, rows=listing.rows,
+                           sorts=SORTS)
 
 
 @bp.route("/<int:portfolio_id>")
