@@ -41,6 +41,21 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def remove_older(paths, older_than: float, now: float | None = None) -> int:
+    """Unlink the files among `paths` not touched for `older_than` seconds; returns how many.
+    A file another process removed first is skipped."""
+    now = time.time() if now is None else now
+    removed = 0
+    for path in paths:
+        try:
+            if path.is_file() and now - path.stat().st_mtime > older_than:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
 def _checked(key: str) -> str:
     parts = PurePosixPath(key).parts
     if not key or key.startswith("/") or any(p in ("..", ".", "") for p in parts):
@@ -226,16 +241,8 @@ class S3Blobs:
 
     def sweep_cache(self, older_than: float, now: float | None = None) -> int:
         """Forget cached copies not used for `older_than` seconds (the bucket keeps them)."""
-        now = time.time() if now is None else now
-        removed = 0
-        for path in self.cache.rglob("*") if self.cache.is_dir() else []:
-            try:
-                if path.is_file() and now - path.stat().st_mtime > older_than:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                continue
-        return removed
+        return remove_older(self.cache.rglob("*") if self.cache.is_dir() else [], older_than,
+                            now)
 
 
 def from_url(url: str, *, local_root: str | os.PathLike, part: str,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from email.message import EmailMessage
 
 from flask import current_app, has_request_context, request, url_for
@@ -216,9 +216,9 @@ def _send_after_commit(session):
     if not pending:
         return
     mails = []
-    for mail, notice in pending:
+    for mail, notice in pending:  # the notice's id, from its identity: no query after commit
         identity = inspect(notice).identity if notice is not None else None
-        mails.append(Mail(mail.to, mail.subject, mail.body, identity[0] if identity else None))
+        mails.append(replace(mail, notice_id=identity[0]) if identity else mail)
     _send_later(mails)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from .blobs import Changed, LocalBlobs, Missing, sha256_of
+from .blobs import Changed, LocalBlobs, Missing, remove_older, sha256_of
 
 CHUNK = 64 * 1024
 STALE_STAGING = 3600  # seconds: older staged files belong to no live request
@@ -112,14 +112,8 @@ class EvidenceStore:
         """Remove staged files older than an hour (and, for S3, cached copies unused for a
         day); returns how many."""
         now = time.time() if now is None else now
-        removed = 0
-        for leftover in self.staging.glob("*") if self.staging.is_dir() else []:
-            try:
-                if now - leftover.stat().st_mtime > STALE_STAGING:
-                    leftover.unlink()
-                    removed += 1
-            except FileNotFoundError:  # another request's own cleanup got there first
-                continue
+        removed = remove_older(self.staging.glob("*") if self.staging.is_dir() else [],
+                               STALE_STAGING, now)
         if self.blobs.remote:
             removed += self.blobs.sweep_cache(CACHE_SECONDS, now)
         self._swept = now
@@ -170,17 +164,8 @@ class EvidenceStore:
 
     def sweep_parts(self, older_than: float, now: float | None = None) -> int:
         """Remove .part files older than any live writer (the longest job)."""
-        now = time.time() if now is None else now
-        removed = 0
         folder = self.work / "parts"
-        for leftover in folder.glob("*.part") if folder.is_dir() else []:
-            try:
-                if now - leftover.stat().st_mtime > older_than:
-                    leftover.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                continue
-        return removed
+        return remove_older(folder.glob("*.part") if folder.is_dir() else [], older_than, now)
 
     def discard(self, staged: StagedFile) -> None:
         staged.path.unlink(missing_ok=True)

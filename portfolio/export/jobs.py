@@ -11,7 +11,6 @@ server's work folder and put into the export store whole, so no half file is eve
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -23,7 +22,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select, update
 
 from .. import queue
-from ..blobs import Missing
+from ..blobs import Missing, sha256_of
 from ..clock import uk_today
 from ..errors import DomainError
 from ..extensions import db
@@ -200,7 +199,8 @@ def refresh(job: ExportJob) -> ExportJob:
         if claimed:
             current_app.logger.warning("export %s lost: no sign of life since %s", job.id, last)
             sweep_parts()
-    if job.status in ("waiting", "failed", "done"):
+            _release_waiting(job.requested_by_id)  # what the lost job held back
+    elif job.status == "waiting":  # its way may be clear, should the holder have died unsaid
         _release_waiting(job.requested_by_id)
         db.session.refresh(job)
     return job
@@ -253,11 +253,10 @@ def write_zip(job: ExportJob, pdf: Path) -> Path:
     """The signed PDF, every original file, and manifest.json with every hash, in a .part
     file of the work folder (the caller removes it)."""
     store = _store()
-    target = _store().part(".zip")
+    target = store.part(".zip")
     manifest = {"portfolio_id": job.portfolio_id, "learner": job.portfolio.learner.name,
                 "unit": job.portfolio.unit_id, "exported_at": job.finished_at.isoformat(),
-                "pdf": {"name": job.file_name,
-                        "sha256": hashlib.sha256(pdf.read_bytes()).hexdigest()},
+                "pdf": {"name": job.file_name, "sha256": sha256_of(pdf)},
                 "files": []}
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
         z.write(pdf, job.file_name)

@@ -46,8 +46,9 @@ from ..spec import Unit
 from ..text import csv_text
 
 
-def stage_of(portfolio: Portfolio) -> str:
-    return SUMMATIVE if portfolio.locked else INTERIM
+def stage_of(portfolio) -> str:
+    """A Portfolio, or a row of its columns with locked_at."""
+    return SUMMATIVE if portfolio.locked_at else INTERIM
 
 
 # ---- risk ratings -------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def plan_for(iqa: User, units: dict[str, Unit]) -> PlanView:
         seen = judged.get(p.id, {})
         candidates[p.id] = Candidate(
             portfolio_id=p.id, learner=p.learner, assessor_id=p.assessor_id,
-            assessor=p.assessor, stage=SUMMATIVE if p.locked_at else INTERIM,
+            assessor=p.assessor, stage=stage_of(p),
             methods=frozenset(seen.get("methods", ())),
             outcomes=frozenset(seen.get("outcomes", ())), decisions=seen.get("decisions", 0),
             in_plan=p.id in in_plan, conflict=p.id in conflicted)
