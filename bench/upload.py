@@ -3,17 +3,20 @@ folder, with the memory the server's worker grows by.
 
     .venv/bin/python bench/upload.py              # 100 MB, 3 rounds
     .venv/bin/python bench/upload.py --mb 50 --rounds 5
+    .venv/bin/python bench/upload.py --kind pdf   # a 100-page PDF of scanned-like pages
 
 Two gunicorn servers (deploy/gunicorn.conf.py, --workers 1 --threads 1) on one SQLite demo
 centre: one with STORAGE_URL=s3://portfolio/bench on SeaweedFS (tests/s3_server.py), one with
 the local folder; MAX_UPLOAD_MB=110. Each round, on each in turn (s3, local, s3, local...),
-the demo learner uploads a new UTF-8 text file of `--mb` MiB (lines of text, a different
-first line each time, so the store never has it already) as a product-evidence item, sent
+the demo learner uploads a new file of `--mb` MiB (text: lines of text; pdf: one page per
+MiB, each a picture of noise, which the sandbox repairs and normalises; a different first
+line each time, so the store never has it already) as a product-evidence item, sent
 from a multipart body on disk, then downloads it back. The VmRSS of the gunicorn worker (not
-the master) is sampled every 20 ms.
+the master) and of its children (the sandbox that checks the file) are sampled every 20 ms.
 
 Per store: the upload's wall time, the worker's RSS just before, its peak during the upload
-and the growth (peak - before), the download's wall time and RSS growth: medians of the
+and the growth (peak - before), the sandbox's peak (a separate process with its own limit,
+PARSE_MEMORY_MB, that ends with the check), the download's wall time and RSS growth: medians of the
 rounds (min-max); s3 / local ratios of the times (medians of the per-round ratios); the
 worker's RSS when it first answered and at the end (what it kept). A growth near the file's
 size would mean the file is held in memory. Checked each time (exit status 1 if not): the
@@ -64,17 +67,36 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def children_rss_mb(pid: int) -> float:
+    """The VmRSS of a process's children (the sandbox that checks an upload), summed."""
+    total, children = 0.0, []
+    for task in Path(f"/proc/{pid}/task").glob("*"):  # whichever thread started them
+        try:
+            children += (task / "children").read_text().split()
+        except OSError:
+            pass  # the thread ended
+    for child in children:
+        try:
+            total += rss_mb(int(child)) + children_rss_mb(int(child))
+        except (OSError, RuntimeError):
+            pass  # ended between the two reads
+    return total
+
+
 class Sampler(threading.Thread):
-    """The peak VmRSS of one process, read every 20 ms until stop()."""
+    """The peak VmRSS of one process, and of its children (the sandbox), read every 20 ms
+    until stop()."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid, self.before = pid, rss_mb(pid)
         self.peak, self.stopping = self.before, threading.Event()
+        self.child_peak = 0.0
 
     def run(self) -> None:
         while not self.stopping.wait(0.02):
             self.peak = max(self.peak, rss_mb(self.pid))
+            self.child_peak = max(self.child_peak, children_rss_mb(self.pid))
 
     def stop(self) -> float:
         self.stopping.set()
@@ -83,25 +105,76 @@ class Sampler(threading.Thread):
         return self.peak - self.before
 
 
-def write_body(path: Path, fields: dict[str, str], name: str, mb: int,
+def _text_chunks(mb: int, first: str):
+    yield f"{first}\n".encode()
+    for _ in range(max(1, round(mb * MB / len(LINES)))):
+        yield LINES
+
+
+def _pdf_chunks(mb: int, first: str):
+    """A PDF of `mb` pages, each one 1 MiB greyscale picture of noise (incompressible, as a
+    scan is), written as it goes: objects, then the cross-reference table."""
+    pages = max(1, mb)
+    offsets, size = [], 0
+
+    def obj(number: int, body: bytes) -> bytes:
+        nonlocal size
+        offsets.append(size)
+        out = f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+        size += len(out)
+        return out
+
+    head = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+    size = len(head)
+    yield head
+    kids = " ".join(f"{3 + 3 * i} 0 R" for i in range(pages))
+    yield obj(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    yield obj(2, f"<< /Type /Pages /Count {pages} /Kids [{kids}] >>".encode())
+    for i in range(pages):
+        page, content, image = 3 + 3 * i, 4 + 3 * i, 5 + 3 * i
+        yield obj(page, (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents "
+                         f"{content} 0 R /Resources << /XObject << /Im0 {image} 0 R >> >> >>"
+                         ).encode())
+        draw = f"q 595 0 0 842 0 0 cm /Im0 Do Q % {first} {i}".encode()
+        yield obj(content, f"<< /Length {len(draw)} >>\nstream\n".encode() + draw
+                  + b"\nendstream")
+        pixels = os.urandom(MB)
+        yield obj(image, (b"<< /Type /XObject /Subtype /Image /Width 1024 /Height 1024 "
+                          b"/ColorSpace /DeviceGray /BitsPerComponent 8 /Length %d >>\nstream\n"
+                          % len(pixels)) + pixels + b"\nendstream")
+    xref = size
+    table = [f"xref\n0 {len(offsets) + 1}\n0000000000 65535 f \n"]
+    table += [f"{offset:010d} 00000 n \n" for offset in offsets]
+    table.append(f"trailer\n<< /Size {len(offsets) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n"
+                 "%%EOF\n")
+    yield "".join(table).encode()
+
+
+# What each kind is sent as: file name, Content-Type and the chunks of its body.
+KINDS = {"text": ("call-log.txt", "text/plain", _text_chunks),
+         "pdf": ("scanned-letters.pdf", "application/pdf", _pdf_chunks)}
+
+
+def write_body(path: Path, fields: dict[str, str], kind: str, mb: int,
                first: str) -> tuple[str, int]:
-    """A multipart/form-data body with the fields and one text file of about `mb` MB; returns
-    the file's sha256 and size."""
+    """A multipart/form-data body with the fields and one file of `kind` of about `mb` MB;
+    returns the file's sha256 and size."""
+    name, content_type, chunks = KINDS[kind]
     digest, size = hashlib.sha256(), 0
     with path.open("wb") as out:
         for key, value in fields.items():
             out.write(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
                       f"{value}\r\n".encode())
         out.write(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; '
-                  f'filename="{name}"\r\nContent-Type: text/plain\r\n\r\n'.encode())
-        for chunk in [f"{first}\n".encode()] + [LINES] * max(1, round(mb * MB / len(LINES))):
+                  f'filename="{name}"\r\nContent-Type: {content_type}\r\n\r\n'.encode())
+        for chunk in chunks(mb, first):
             digest.update(chunk)
             size += out.write(chunk)
         out.write(f"\r\n--{BOUNDARY}--\r\n".encode())
     return digest.hexdigest(), size
 
 
-def upload_once(server: dict, http: requests.Session, portfolio: str, mb: int, label: str,
+def upload_once(server: dict, http: requests.Session, portfolio: str, args, label: str,
                 work: Path, s3_client) -> tuple[dict, list[str]]:
     """One upload and its download on one server: the figures and what failed."""
     new = f"{server['base']}/portfolios/{portfolio}/evidence/new"
@@ -111,8 +184,8 @@ def upload_once(server: dict, http: requests.Session, portfolio: str, mb: int, l
     sha, size = write_body(body, {
         "csrf_token": token, "title": f"Call log ({label})", "method": "product_evidence",
         "dated": date.today().isoformat(), "context": "Contact centre, complaints desk",
-        "account_md": "The whole month's call log, as exported."}, "call-log.txt", mb,
-        f"Call log, upload {label} {uuid.uuid4().hex}")
+        "account_md": "The whole month's call log, as exported."}, args.kind, args.mb,
+        f"Upload {label} {uuid.uuid4().hex}")
     failures = []
     sampler = Sampler(server["worker"])
     sampler.start()
@@ -121,6 +194,7 @@ def upload_once(server: dict, http: requests.Session, portfolio: str, mb: int, l
         made = http.post(new, data=fh, allow_redirects=False, timeout=600, headers={
             "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
     took, growth, before = time.perf_counter() - begun, sampler.stop(), sampler.before
+    sandbox = sampler.child_peak
     body.unlink()
     if made.status_code != 302:
         return {}, [f"{label}: the form answered {made.status_code}: {made.text[-300:]!r}"]
@@ -146,6 +220,7 @@ def upload_once(server: dict, http: requests.Session, portfolio: str, mb: int, l
         failures.append(f"{label}: the download answered {got.status_code} with sha256 "
                         f"{back.hexdigest()[:12]}, not {sha[:12]}")
     return {"took": took, "before": before, "peak": before + growth, "growth": growth,
+            "sandbox": sandbox,
             "fetched": fetched, "fetch_growth": fetch_growth}, failures
 
 
@@ -153,6 +228,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--kind", choices=sorted(KINDS), default="text",
+                        help="what is uploaded (default: a UTF-8 text file)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="portfolio-bench-upload-"))
     print(f"work folder and logs: {work} (removed at the end if all went well)", flush=True)
@@ -199,7 +276,7 @@ def main() -> int:
         results: dict[str, list[dict]] = {"s3": [], "local": []}
         for round_ in range(1, args.rounds + 1):
             for store, server in servers.items():
-                got, failed = upload_once(server, http, portfolio, args.mb,
+                got, failed = upload_once(server, http, portfolio, args,
                                           f"{store}-{round_}", work,
                                           client if store == "s3" else None)
                 failures += failed
@@ -228,6 +305,7 @@ def main() -> int:
 def report(results: dict[str, list[dict]], args) -> None:
     columns = (("upload s", "took", ".1f"), ("RSS before MB", "before", ".0f"),
                ("peak MB", "peak", ".0f"), ("growth MB", "growth", ".0f"),
+               ("sandbox MB", "sandbox", ".0f"),
                ("download s", "fetched", ".1f"), ("growth MB", "fetch_growth", ".0f"))
 
     def cell(runs: list[dict], key: str, form: str) -> str:
@@ -235,7 +313,7 @@ def report(results: dict[str, list[dict]], args) -> None:
         return (f"{statistics.median(values):{form}} "
                 f"({min(values):{form}}-{max(values):{form}})")
 
-    print(f"\n{args.mb} MB text file, {args.rounds} rounds; medians (min-max)")
+    print(f"\n{args.mb} MB {args.kind} file, {args.rounds} rounds; medians (min-max)")
     print(f"{'store':<6}" + "".join(f"{title:>16}" for title, _, _ in columns))
     for store, runs in results.items():
         if runs:

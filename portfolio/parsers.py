@@ -19,6 +19,7 @@ Tasks:
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import sys
@@ -29,19 +30,21 @@ MAX_PARTS = 200  # parts of an email walked, however deeply nested
 A4 = [0, 0, 595.28, 841.89]
 
 
-def append_pages(writer, source_bytes: bytes):
-    """Append every page of a PDF to an IncrementalPdfFileWriter, each drawn as a form XObject
-    on a new page. Links and form fields are not carried over (the original is attached).
-    Returns the first appended page."""
+def append_pages(writer, source, pages: range | None = None):
+    """Append every page of a PDF (bytes, or a file open for reading, which is read only as
+    the pages need it) to an IncrementalPdfFileWriter, each drawn as a form XObject on a new
+    page; `pages` limits it to some of them. Links and form fields are not carried over (the
+    original is attached). Returns the first appended page."""
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.generic import pdf_name
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.pdf_utils.rw_common import find_inherited_value_in_tree
 
-    source = PdfFileReader(io.BytesIO(source_bytes), strict=False)
+    source = PdfFileReader(io.BytesIO(source) if isinstance(source, bytes) else source,
+                           strict=False)
     count = int(source.root["/Pages"]["/Count"])
     first = None
-    for index in range(count):
+    for index in pages if pages is not None else range(count):
         page = source.find_page_for_modification(index)[0].get_object()
         box = find_inherited_value_in_tree(page, "/MediaBox", "/Parent")
         new_page = generic.DictionaryObject({
@@ -106,7 +109,7 @@ def _normalise_pdf(source: str, target: str) -> dict:
         tree.Kids = pikepdf.Array(flat)
         tree.Count = len(flat)
         pdf.save(target, fix_metadata_version=True, compress_streams=True)
-    _check_append(target)
+    _check_append(target, pages)
     return {"ok": True, "pages": pages}
 
 
@@ -121,8 +124,30 @@ def _inherited(obj, key: str):
     return None
 
 
-def _check_append(path: str) -> None:
-    """Append the normalised file to a blank page with pyHanko, as the signed export does."""
+class _Discard(io.RawIOBase):
+    """Where the check's output goes: counted, not kept."""
+
+    def __init__(self) -> None:
+        self.position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+
+CHECK_BATCH = 8  # pages appended per throwaway writer: memory stays at a few pages' worth
+
+
+def _check_append(path: str, pages: int) -> None:
+    """Append the normalised file to a blank page with pyHanko, as the signed export does, a
+    few pages at a time, read from disk and written nowhere: a 100 MB PDF is never held whole
+    (the export itself appends them all at once, in its own budget)."""
     import pikepdf
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
@@ -130,10 +155,14 @@ def _check_append(path: str) -> None:
     with pikepdf.new() as base:
         base.add_blank_page(page_size=(595, 842))
         base.save(blank)
-    writer = IncrementalPdfFileWriter(io.BytesIO(blank.getvalue()), strict=False)
-    with open(path, "rb") as fh:
-        append_pages(writer, fh.read())
-    writer.write(io.BytesIO())
+    for start in range(0, pages, CHECK_BATCH):
+        # A new reader each time too: a reader keeps every object it has read.
+        with open(path, "rb") as fh:
+            writer = IncrementalPdfFileWriter(io.BytesIO(blank.getvalue()), strict=False)
+            append_pages(writer, fh, range(start, min(pages, start + CHECK_BATCH)))
+            writer.write(_Discard())
+        del writer
+        gc.collect()  # the reader's and writer's objects refer to each other in cycles
 
 
 def _docx(source: str) -> dict:

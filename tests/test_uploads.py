@@ -162,3 +162,30 @@ def test_same_bytes_are_stored_once(store):
 def test_store_refuses_non_hash_paths(store):
     with pytest.raises(ValueError):
         store.path("../../etc/passwd")
+
+
+def test_a_long_pdf_is_checked_page_by_page_and_kept_whole(store, tmp_path, monkeypatch):
+    """The upload check appends a PDF as the export will, a few pages at a time read from
+    disk (a 100 MB PDF is never held whole): every page is tried, and all are kept."""
+    from pypdf import PdfReader, PdfWriter
+
+    from portfolio import parsers
+
+    writer = PdfWriter()
+    for _ in range(parsers.CHECK_BATCH * 2 + 3):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    pages = parsers.CHECK_BATCH * 2 + 3
+
+    [staged] = check(store, "long-letter.pdf", out.getvalue())
+    assert len(PdfReader(staged.staged.normalised).pages) == pages
+
+    tried = []
+    real = parsers.append_pages
+    monkeypatch.setattr(parsers, "append_pages", lambda writer, source, batch: (
+        tried.extend(batch), real(writer, source, batch))[1])
+    copy = tmp_path / "copy.pdf"
+    copy.write_bytes(out.getvalue())
+    parsers._check_append(str(copy), pages)
+    assert tried == list(range(pages))
