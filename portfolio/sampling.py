@@ -74,9 +74,9 @@ class Plan:
     uncoverable: list[str] = field(default_factory=list)
 
 
-def _negated(gain: tuple[int, ...]) -> tuple[int, ...]:
+def _negated(gain: tuple[int, int, int]) -> tuple[int, int, int]:
     """A gain as heapq (a min-heap) orders it: the largest first."""
-    return tuple(-g for g in gain)
+    return (-gain[0], -gain[1], -gain[2])
 
 
 def target_count(portfolios: int, percent: int) -> int:
@@ -93,6 +93,34 @@ def _features(c: Candidate) -> set[tuple[str, str]]:
 
 def _describe(feature: tuple[str, str], names: Mapping[tuple[str, str], str]) -> str:
     return names.get(feature, f"{feature[0]} {feature[1]}")
+
+
+def _towards_targets(heaps: dict[int, list], pool: list[Candidate],
+                     still_needed: dict[int, int],
+                     targets: dict[int, AssessorTarget]) -> list[Proposal]:
+    """The rest of the greedy rounds once nothing is left to cover, in the order they would
+    take them, without them: each round takes, from the assessors still below target, the one
+    furthest from it, then the most decisions, then the lowest id; within an assessor that is
+    their portfolios by decisions, then id."""
+    order = {a: sorted((i for _bound, i in heap),
+                       key=lambda i: (-pool[i].decisions, pool[i].portfolio_id))
+             for a, heap in heaps.items() if still_needed[a] and heap}
+    front = [(-still_needed[a], -pool[o[0]].decisions, pool[o[0]].portfolio_id, a)
+             for a, o in order.items()]
+    heapq.heapify(front)
+    taken = dict.fromkeys(order, 0)
+    reasons = {a: (f"towards the {targets[a].percent}% target for {targets[a].assessor}",)
+               for a in order}
+    proposals = []
+    while front:
+        a = heapq.heappop(front)[3]
+        proposals.append(Proposal(pool[order[a][taken[a]]], reasons[a]))
+        taken[a] += 1
+        still_needed[a] -= 1
+        if still_needed[a] and taken[a] < len(order[a]):
+            nxt = pool[order[a][taken[a]]]
+            heapq.heappush(front, (-still_needed[a], -nxt.decisions, nxt.portfolio_id, a))
+    return proposals
 
 
 def propose(candidates: Iterable[Candidate], ratings: Mapping[int, str],
@@ -147,10 +175,15 @@ def propose(candidates: Iterable[Candidate], ratings: Mapping[int, str],
     # more is covered, so a stored figure is an upper bound, worked out again only when it
     # reaches the top. Each round then compares one portfolio per assessor: the same choices
     # as trying every portfolio every round, for a fraction of the work.
+    # What is wanted, not yet covered and shown by a portfolio that may be picked: it only
+    # shrinks, and once it is empty (after a few picks) a portfolio's own gain is its
+    # decisions and id alone.
+    remaining = (wanted - covered) & set().union(*(features[c.portfolio_id] for c in pool))
+
     def own(i: int) -> tuple[int, int, int]:
         c = pool[i]
-        return (len((features[c.portfolio_id] & wanted) - covered), c.decisions,
-                -c.portfolio_id)
+        fresh = len(remaining.intersection(features[c.portfolio_id])) if remaining else 0
+        return (fresh, c.decisions, -c.portfolio_id)
 
     heaps: dict[int, list] = {}
     for i, c in enumerate(pool):
@@ -167,7 +200,7 @@ def propose(candidates: Iterable[Candidate], ratings: Mapping[int, str],
             heapq.heapreplace(heap, (_negated(now), i))
         return None
 
-    while True:
+    while remaining:
         best = None
         for a, heap in heaps.items():
             found = top(heap)
@@ -181,7 +214,7 @@ def propose(candidates: Iterable[Candidate], ratings: Mapping[int, str],
         if best is None:
             break
         chosen = pool[heapq.heappop(heaps[best[1]])[1]]
-        new = sorted((features[chosen.portfolio_id] & wanted) - covered)
+        new = sorted(remaining & features[chosen.portfolio_id])
         if not new and not still_needed[chosen.assessor_id]:
             break
         reasons = [f"covers {_describe(f, names)}" for f in new]
@@ -190,7 +223,11 @@ def propose(candidates: Iterable[Candidate], ratings: Mapping[int, str],
             reasons.append(f"towards the {t.percent}% target for {t.assessor}")
             still_needed[chosen.assessor_id] -= 1
         covered |= features[chosen.portfolio_id]
+        remaining -= features[chosen.portfolio_id]
         proposals.append(Proposal(chosen, tuple(reasons)))
+    else:
+        # Everything coverable is covered: the rounds left only bring assessors to target.
+        proposals += _towards_targets(heaps, pool, still_needed, targets)
 
     uncoverable = []
     for feature in sorted(wanted - covered):

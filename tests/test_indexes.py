@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 # Tables that grow with every learner, item and click.
 GROWING = ("notification", "audit_event", "evidence", "claim", "decision", "portfolio_summary",
-           "evidence_version", "evidence_response", "sample", "sample_action")
+           "evidence_version", "evidence_response", "sample", "sample_action", "signature")
 
 
 def _statements(db, client, urls):

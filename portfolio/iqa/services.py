@@ -12,6 +12,7 @@ has to act. The rules:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -102,43 +103,50 @@ class PlanView:
 
 def plan_for(iqa: User, units: dict[str, Unit]) -> PlanView:
     """The IQA's plan: targets per assessor, what is sampled, and what the app proposes."""
-    # Plain columns, not objects: what a candidate needs of each of hundreds of portfolios.
+    # Plain columns, not objects: what a candidate needs of each of hundreds of portfolios,
+    # with what was judged in each from the lists' summaries (brought up to date first).
+    mine = select(Portfolio.id).where(Portfolio.iqa_id == iqa.id).scalar_subquery()
+    summaries.refresh(mine, uk_today())
     learner, assessor = aliased(User), aliased(User)
     portfolios = db.session.execute(
         select(Portfolio.id, Portfolio.unit_id, Portfolio.assessor_id, Portfolio.locked_at,
-               learner.name.label("learner"), assessor.name.label("assessor"))
+               learner.name.label("learner"), assessor.name.label("assessor"),
+               PortfolioSummary.judged_json)
         .join(learner, learner.id == Portfolio.learner_id)
         .join(assessor, assessor.id == Portfolio.assessor_id)
+        .outerjoin(PortfolioSummary, PortfolioSummary.portfolio_id == Portfolio.id)
         .where(Portfolio.iqa_id == iqa.id).order_by(Portfolio.id)).all()
-    ids = [p.id for p in portfolios]
     samples = list(db.session.scalars(
-        select(Sample).where(Sample.portfolio_id.in_(ids))
+        select(Sample).where(Sample.portfolio_id.in_(mine))
         .options(selectinload(Sample.portfolio).selectinload(Portfolio.learner),
                  selectinload(Sample.actions), selectinload(Sample.checks))
-        .order_by(Sample.planned_at.desc(), Sample.id.desc()))) if ids else []
+        .order_by(Sample.planned_at.desc(), Sample.id.desc())))
     since = period_start()
     # What counts this period: samples still planned, and those planned since it began.
     in_plan = {s.portfolio_id for s in samples if s.counts_since(since)}
-    # What was judged in each, from the lists' summaries: one row a portfolio.
-    summaries.refresh(ids, uk_today())
-    judged = {s.portfolio_id: s.judged for s in db.session.scalars(
-        select(PortfolioSummary).where(PortfolioSummary.portfolio_id.in_(ids)))} if ids else {}
-    conflicted = conflicts(iqa, ids)
+    conflicted = conflicts(iqa, [p.id for p in portfolios])
     candidates: dict[int, Candidate] = {}
+    # Many portfolios have the same figures: each distinct one is read once.
+    judged: dict[str, tuple[frozenset, frozenset, int]] = {}
     for p in portfolios:
-        seen = judged.get(p.id, {})
+        text = p.judged_json or "{}"
+        seen = judged.get(text)
+        if seen is None:
+            figures = json.loads(text)
+            seen = judged[text] = (frozenset(figures.get("methods", ())),
+                                   frozenset(figures.get("outcomes", ())),
+                                   figures.get("decisions", 0))
         candidates[p.id] = Candidate(
             portfolio_id=p.id, learner=p.learner, assessor_id=p.assessor_id,
-            assessor=p.assessor, stage=stage_of(p),
-            methods=frozenset(seen.get("methods", ())),
-            outcomes=frozenset(seen.get("outcomes", ())), decisions=seen.get("decisions", 0),
-            in_plan=p.id in in_plan, conflict=p.id in conflicted)
+            assessor=p.assessor, stage=stage_of(p), methods=seen[0], outcomes=seen[1],
+            decisions=seen[2], in_plan=p.id in in_plan, conflict=p.id in conflicted)
     risks = {r.assessor_id: r for r in db.session.scalars(select(AssessorRisk))}
     method_names: dict[str, str] = {}
     outcome_names: dict[str, str] = {}
+    in_use = {p.unit_id for p in portfolios}
     for unit in units.values():
         method_names.update({k: m.name for k, m in unit.methods.items()})
-        if any(p.unit_id == unit.id for p in portfolios):
+        if unit.id in in_use:
             outcome_names.update({o.number: o.title for o in unit.outcomes})
     plan = propose(candidates.values(), {a: r.rating for a, r in risks.items()},
                    current_app.config["SAMPLING_TARGETS"], method_names=method_names,

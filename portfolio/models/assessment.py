@@ -97,7 +97,7 @@ class Decision(db.Model):
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(16))
     feedback: Mapped[str] = mapped_column(Text, default="")
-    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     # The evidence version judged: a later revision sends the claim back for assessment.
     evidence_version: Mapped[int] = mapped_column(default=1, server_default="1")
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -86,7 +86,7 @@ class Evidence(db.Model):
     questions_md: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The user who wrote it; none for a witness testimony, written through a one-time link by
     # someone without an account (see `witness`).
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # Bumped on every saved change; each version's content is kept in EvidenceVersion. A form
     # opened before someone else's save is refused, not merged; a decision names the version
     # it judged, so a revised item goes back to "awaiting assessment".

@@ -40,7 +40,7 @@ class Signature(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     portfolio_id: Mapped[int] = mapped_column(ForeignKey("portfolio.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
     typed_name: Mapped[str] = mapped_column(String(120))
     statement: Mapped[str] = mapped_column(Text)
