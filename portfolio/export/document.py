@@ -63,12 +63,22 @@ class EvidenceBlock:
     parts: list[FilePart]
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """An original evidence file, attached inside the PDF as it was uploaded."""
+
+    name: str  # E3-photo.jpg
+    path: Path
+    description: str
+    mime_type: str
+
+
 @dataclass
 class ExportDocument:
     html: str
     files: dict[str, tuple[Path, str]]  # sha256 -> (path, mime): what the fetcher may serve
     appended: list[tuple[str, Path]]  # (bookmark title, path) of uploaded PDFs, in order
-    attachments: list[tuple[str, Path, str]]  # (file name, path, description)
+    attachments: list[Attachment]
     digest: str
     title: str
     # What each internal link leads to, in words: the PDF's link annotations describe their
@@ -173,7 +183,7 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
     coverage: Coverage = coverage_for(portfolio, unit, today)
     files: dict[str, tuple[Path, str]] = {}
     appended: list[tuple[str, Path]] = []
-    attachments: list[tuple[str, Path, str]] = []
+    attachments: list[Attachment] = []
     blocks = []
     for number, evidence in enumerate(items, start=1):
         parts = []
@@ -189,9 +199,9 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
             files[f.sha256] = (path, f.mime_type)
             part = _file_part(f, path, store)
             parts.append(part)
-            attachments.append((f"E{number}-{f.filename}", path,
-                                f"E{number} “{evidence.title}”: {f.filename} "
-                                f"(SHA-256 {f.sha256})"))
+            attachments.append(Attachment(f"E{number}-{f.filename}", path,
+                                          f"E{number} “{evidence.title}”: {f.filename} "
+                                          f"(SHA-256 {f.sha256})", f.mime_type))
             if part.kind == "pdf":
                 appended.append((f"E{number} appendix: {f.filename}", part.appendix))
         method = unit.methods.get(evidence.method)
