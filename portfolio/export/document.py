@@ -1,10 +1,10 @@
 """The portfolio as one HTML document for the PDF: everything an internal verifier or external
 quality assurer needs to judge it from the file alone.
 
-Each evidence file is shown the way its kind reads best: images inline (fetched only through
-the PortfolioFetcher), DOCX converted by mammoth and sanitised, emails with their headers, body
-and attachment list, text and CSV as text; uploaded PDFs are appended after the body, each with
-its own bookmark. Every original file is also attached inside the PDF.
+Each evidence file is shown the way its kind reads best: images inline (a print copy, fetched
+only through the PortfolioFetcher: images.py), DOCX converted by mammoth and sanitised, emails
+with their headers, body and attachment list, text and CSV as text; uploaded PDFs are appended
+after the body, each with its own bookmark. Every original file is also attached inside the PDF.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from ..text import sanitize_html
 from ..uploads import CSV, DOCX, EML, JPEG, KINDS, PDF, PNG, TEXT, display_name
 from ..witness.services import witness_rows
 from .fetcher import evidence_url
+from .images import print_copy
 
 TEXT_LIMIT = 200_000  # characters of a text file shown in the PDF (the file itself is attached)
 
@@ -53,6 +54,7 @@ class FilePart:
     attachments: list[tuple[str, str]] = field(default_factory=list)
     problem: str = ""
     appendix: Path | None = None  # a PDF's repaired copy, appended after the document
+    shown: Path | None = None  # an image's print copy (or the original, when small), in the body
 
 
 @dataclass
@@ -128,7 +130,7 @@ def _file_part(f, path: Path, store) -> FilePart:
                     size=f.size)
     try:
         if f.mime_type in (PNG, JPEG):
-            part.kind = "image"
+            part.kind, part.shown = "image", print_copy(store, f.sha256, path)
         elif f.mime_type == PDF:
             part.kind, part.appendix = "pdf", normalised_pdf(store, f.sha256, path)
         elif f.mime_type == DOCX:
@@ -196,8 +198,10 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
                                    f"is {state} the evidence store, so the PDF was not made. "
                                    "Tell your administrator: the command flask store verify "
                                    "lists every such file") from exc
-            files[f.sha256] = (path, f.mime_type)
             part = _file_part(f, path, store)
+            # The body's image is its print copy; the attachment is always the original.
+            files[f.sha256] = (part.shown, JPEG) if part.shown not in (None, path) else \
+                (path, f.mime_type)
             parts.append(part)
             attachments.append(Attachment(f"E{number}-{f.filename}", path,
                                           f"E{number} “{evidence.title}”: {f.filename} "
