@@ -14,8 +14,8 @@ the export store), `bare` (a bare WeasyPrint render of the same HTML), `tagged` 
 render as a tagged PDF, which the export must be), and with --photos `first` (the export of a
 portfolio whose print copies are not made yet: the first export after upload). Each process
 loads the fonts with a one-line render before it is timed, and reports the wall and CPU
-seconds of the timed part (its own CPU and its sandboxed children's, getrusage); the peak
-memory is the process's max RSS, as wait4 reports it for the child.
+seconds of the timed part (its own CPU and its sandboxed children's, getrusage) and its peak
+memory (max RSS) as the timed part ends, before the PDF is read back to count its pages.
 
 Printed per mode: medians and the spread (min-max) over the rounds of wall seconds, CPU
 seconds and peak MB; the PDF's size; then the export's ratios to the bare and tagged renders
@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -192,8 +191,8 @@ def prepare(folder: Path, items: int, photos: int) -> dict:
 
 def measure(folder: Path, portfolio_id: int, mode: str) -> dict:
     """One timed run of `mode` on the prepared portfolio; runs in its own process."""
+    import pikepdf
     import weasyprint
-    from pypdf import PdfReader
 
     from portfolio.export.document import build
     from portfolio.export.fetcher import PortfolioFetcher
@@ -222,9 +221,13 @@ def measure(folder: Path, portfolio_id: int, mode: str) -> dict:
             weasyprint.HTML(string=doc.html, base_url="portfolio:", url_fetcher=fetcher
                             ).write_pdf(path, pdf_tags=mode == "tagged")
         wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+        # The high-water mark now, before anything reads the PDF back.
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         db.session.rollback()
-        pages = len(PdfReader(path).pages)
-    return {"wall": wall, "cpu": cpu, "pages": pages, "bytes": path.stat().st_size}
+        with pikepdf.open(path) as pdf:  # qpdf reads what it needs, not the whole file
+            pages = len(pdf.pages)
+    return {"wall": wall, "cpu": cpu, "peak": peak, "pages": pages,
+            "bytes": path.stat().st_size}
 
 
 def _cpu() -> float:
@@ -234,19 +237,13 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _child(*args: str) -> tuple[dict, float]:
-    """Run this script with `args` in a fresh process: its JSON answer and its peak MB."""
-    with tempfile.TemporaryFile() as err:
-        process = subprocess.Popen([sys.executable, __file__, *args],  # noqa: S603
-                                   stdout=subprocess.PIPE, stderr=err)
-        out = process.stdout.read()
-        process.stdout.close()
-        _, status, usage = os.wait4(process.pid, 0)  # the child's own rusage, as it ends
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            err.seek(0)
-            raise SystemExit(f"{args}: exit {process.returncode}\n{err.read().decode()[-3000:]}")
-    return json.loads(out.decode().strip().splitlines()[-1]), usage.ru_maxrss / 1024
+def _child(*args: str) -> dict:
+    """Run this script with `args` in a fresh process; its JSON answer."""
+    done = subprocess.run([sys.executable, __file__, *args],  # noqa: S603
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{args}: exit {done.returncode}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _spread(values: list[float], form: str) -> str:
@@ -257,13 +254,12 @@ def _spread(values: list[float], form: str) -> str:
 def run_config(label: str, items: int, photos: int, runs: int) -> None:
     modes = ["export", "bare", "tagged"] + (["first"] if photos else [])
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
-        ready, _ = _child("--prepare", tmp, str(items), str(photos))
+        ready = _child("--prepare", tmp, str(items), str(photos))
         results: dict[str, list[dict]] = {m: [] for m in modes}
         for round_ in range(runs):
             shift = round_ % len(modes)
             for mode in modes[shift:] + modes[:shift]:
-                answer, peak = _child("--one", tmp, str(ready["portfolio"]), mode)
-                results[mode].append(answer | {"peak": peak})
+                results[mode].append(_child("--one", tmp, str(ready["portfolio"]), mode))
     print(f"\n{label}: {runs} rounds; medians (min-max)")
     print(f"{'mode':<7} {'pages':>5} {'wall s':>18} {'CPU s':>18} {'peak MB':>15} "
           f"{'PDF MB':>7}")
