@@ -1,14 +1,29 @@
-"""Benchmark the portfolio PDF export: synthetic portfolios of 20, 40 and 80 evidence items.
+"""Benchmark the portfolio PDF export: synthetic portfolios of 20, 40 and 80 evidence items,
+or of N phone photos.
 
-    .venv/bin/python bench/export.py            # 20, 40, 80 items, 3 runs each
+    .venv/bin/python bench/export.py                    # 20, 40, 80 items, 3 rounds
     .venv/bin/python bench/export.py 40 --runs 5
+    .venv/bin/python bench/export.py --photos 40 --runs 3
 
-For each size, in a fresh process (so peak memory is that export's own): pages, seconds for
-the whole export (build + render + append + attach + sign), seconds for a bare WeasyPrint
-render of the same HTML and their ratio, seconds for the same render as a tagged PDF and the
-export's ratio to that, and peak memory (max RSS). Times are medians of the runs.
-Machines here are shared and noisy: compare the ratio within one run rather than raw seconds.
-Aims (issue 5): ratio at most 1.3, time growing linearly, peak memory under 400 MB at 40 items.
+Each portfolio is built once, in a temporary folder, by a process of its own (and exported
+once there, so the centre's keys and the photos' print copies exist). Then, in each round,
+every mode runs once, each in a fresh process (so its peak memory is its own), in an order
+that rotates from round to round (a busy spell on this shared machine falls on every mode in
+turn, not on one): `export` (the whole export: build + render + append + attach + sign, to
+the export store), `bare` (a bare WeasyPrint render of the same HTML), `tagged` (the same
+render as a tagged PDF, which the export must be), and with --photos `first` (the export of a
+portfolio whose print copies are not made yet: the first export after upload). Each process
+loads the fonts with a one-line render before it is timed, and reports the wall and CPU
+seconds of the timed part (its own CPU and its sandboxed children's, getrusage) and its peak
+memory (max RSS) as the timed part ends, before the PDF is read back to count its pages.
+
+Printed per mode: medians and the spread (min-max) over the rounds of wall seconds, CPU
+seconds and peak MB; the PDF's size; then the export's ratios to the bare and tagged renders
+(medians of the per-round ratios, min-max). With --photos, the originals' total bytes and the
+PDF's size as a multiple of them. `--photos` makes N camera-like 3000x2000 JPEGs (gradients
+and noise, 2-3 MB each) once and keeps them in the system's temporary folder.
+Aims: ratio to a bare render at most 1.3 (issue 5); with 40 photos, a PDF under twice the
+originals and peak memory under 400 MB.
 """
 
 from __future__ import annotations
@@ -17,6 +32,7 @@ import argparse
 import io
 import json
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -66,7 +82,7 @@ def _files_for(i: int):
     return []
 
 
-def build_portfolio(app, items: int):
+def build_portfolio(app, files_per_item: list[list[tuple[str, bytes]]]):
     from portfolio.assessment.services import record_decision
     from portfolio.evidence.services import (
         EvidenceFields,
@@ -91,8 +107,8 @@ def build_portfolio(app, items: int):
                           assessor_id=people[Role.ASSESSOR].id, iqa_id=people[Role.IQA].id)
     db.session.add(portfolio)
     db.session.flush()
-    for i in range(items):
-        files = check_uploads(store, [Upload(io.BytesIO(b), n) for n, b in _files_for(i)],
+    for i, item_files in enumerate(files_per_item):
+        files = check_uploads(store, [Upload(io.BytesIO(b), n) for n, b in item_files],
                               app.config["MAX_UPLOAD_BYTES"])
         method = "reflective_account" if i % 3 == 0 else "product_evidence"
         evidence = add_evidence(
@@ -111,76 +127,180 @@ def build_portfolio(app, items: int):
     return portfolio
 
 
-def measure(items: int) -> dict:
-    """One export of a fresh synthetic portfolio; runs in its own process."""
-    import weasyprint
-    from pypdf import PdfReader
+PHOTO_SIZE = (3000, 2000)
+PHOTO_CACHE = Path(tempfile.gettempdir()) / "portfolio-bench-photos"
 
+
+def camera_photo(i: int) -> bytes:
+    """A 3000x2000 JPEG with what a camera gives a compressor: gradients, grain, detail. Made
+    once per index and kept (about a second each)."""
+    path = PHOTO_CACHE / f"photo-{PHOTO_SIZE[0]}x{PHOTO_SIZE[1]}-{i}.jpg"
+    if path.is_file():
+        return path.read_bytes()
+    import random
+
+    from PIL import Image, ImageChops
+
+    rnd = random.Random(i)
+    width, height = PHOTO_SIZE
+    bands = [ImageChops.add(Image.blend(
+        Image.linear_gradient("L").rotate(rnd.randrange(360)).resize((width, height)),
+        Image.effect_noise((width // 2, height // 2), 40 + 10 * c).resize((width, height)),
+        0.45), Image.effect_noise((width, height), 12), offset=-20) for c in range(3)]
+    exif = Image.Exif()
+    exif[0x0112] = 6 if i % 3 == 0 else 1  # a third taken upright (turned by EXIF)
+    out = io.BytesIO()
+    Image.merge("RGB", bands).save(out, "JPEG", quality=90, exif=exif.tobytes())
+    PHOTO_CACHE.mkdir(parents=True, exist_ok=True)
+    part = path.with_suffix(".part")
+    part.write_bytes(out.getvalue())
+    part.replace(path)
+    return out.getvalue()
+
+
+def _app(folder: Path):
     from portfolio import create_app
-    from portfolio.export.document import build
-    from portfolio.export.fetcher import PortfolioFetcher
-    from portfolio.export.services import export_portfolio, stylesheet
-    from portfolio.extensions import db
-    from portfolio.units import get_unit
 
-    tmp = Path(tempfile.mkdtemp())
-    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI":
-                      f"sqlite:///{tmp / 'bench.sqlite3'}", "EVIDENCE_DIR": str(tmp / "ev"),
-                      "EXPORT_DIR": str(tmp / "exports")}, instance_path=str(tmp / "instance"))
+    return create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI":
+                       f"sqlite:///{folder / 'bench.sqlite3'}", "EVIDENCE_DIR": str(folder / "ev"),
+                       "EXPORT_DIR": str(folder / "exports")},
+                      instance_path=str(folder / "instance"))
+
+
+def prepare(folder: Path, items: int, photos: int) -> dict:
+    """Build the portfolio in `folder` and export it once; returns the originals' bytes."""
+    from sqlalchemy import select
+
+    from portfolio.export.services import export_portfolio
+    from portfolio.extensions import db
+    from portfolio.models import EvidenceFile
+
+    app = _app(folder)
     with app.app_context(), app.test_request_context():
         db.create_all()
-        portfolio = build_portfolio(app, items)
-        export_portfolio(portfolio, actor=None, today=date.today())  # warm: fonts, keys
+        if photos:
+            files = [[(f"photo-{i}.jpg", camera_photo(i))] for i in range(photos)]
+        else:
+            files = [_files_for(i) for i in range(items)]
+        portfolio = build_portfolio(app, files)
+        export_portfolio(portfolio, actor=None, today=date.today())
+        db.session.commit()
+        return {"portfolio": portfolio.id, "originals": sum(
+            f.size for f in db.session.scalars(select(EvidenceFile)))}
+
+
+def measure(folder: Path, portfolio_id: int, mode: str) -> dict:
+    """One timed run of `mode` on the prepared portfolio; runs in its own process."""
+    import pikepdf
+    import weasyprint
+
+    from portfolio.export.document import build
+    from portfolio.export.fetcher import PortfolioFetcher
+    from portfolio.export.services import export_portfolio, keys, stylesheet
+    from portfolio.extensions import db
+    from portfolio.models import Portfolio
+    from portfolio.units import unit_for
+
+    app = _app(folder)
+    with app.app_context(), app.test_request_context():
+        portfolio = db.session.get(Portfolio, portfolio_id)
+        keys()
+        weasyprint.HTML(string="<p>fonts</p>").write_pdf()  # fontconfig, once per process
+        if mode == "first":
+            shutil.rmtree(folder / "ev" / "print", ignore_errors=True)
+        doc = None
+        if mode in ("bare", "tagged"):
+            doc = build(portfolio, unit_for(portfolio), today=date.today(),  # as the export does
+                        store=app.extensions["evidence_store"])
+        wall, cpu = time.perf_counter(), _cpu()
+        if doc is None:
+            path = export_portfolio(portfolio, actor=None, today=date.today()).path
+        else:
+            fetcher = PortfolioFetcher(stylesheet=stylesheet(), files=doc.files)
+            path = folder / f"{mode}.pdf"
+            weasyprint.HTML(string=doc.html, base_url="portfolio:", url_fetcher=fetcher
+                            ).write_pdf(path, pdf_tags=mode == "tagged")
+        wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+        # The high-water mark now, before anything reads the PDF back.
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         db.session.rollback()
-        start = time.perf_counter()
-        path, _ = export_portfolio(portfolio, actor=None, today=date.today())
-        whole = time.perf_counter() - start
-        db.session.rollback()
-        doc = build(portfolio, get_unit(portfolio.unit_id), today=date.today(),
-                    store=app.extensions["evidence_store"])
-        fetcher = PortfolioFetcher(stylesheet=stylesheet(), files=doc.files)
-        start = time.perf_counter()
-        weasyprint.HTML(string=doc.html, base_url="portfolio:", url_fetcher=fetcher).write_pdf()
-        bare = time.perf_counter() - start
-        # The same render with a tagged PDF (which the export must be, for accessibility).
-        fetcher = PortfolioFetcher(stylesheet=stylesheet(), files=doc.files)
-        start = time.perf_counter()
-        weasyprint.HTML(string=doc.html, base_url="portfolio:", url_fetcher=fetcher).write_pdf(
-            pdf_tags=True)
-        tagged = time.perf_counter() - start
-        pages = len(PdfReader(path).pages)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"items": items, "pages": pages, "whole": whole, "bare": bare, "tagged": tagged,
-            "peak_mb": peak_mb,
+        with pikepdf.open(path) as pdf:  # qpdf reads what it needs, not the whole file
+            pages = len(pdf.pages)
+    return {"wall": wall, "cpu": cpu, "peak": peak, "pages": pages,
             "bytes": path.stat().st_size}
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the sandboxed parsers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _child(*args: str) -> dict:
+    """Run this script with `args` in a fresh process; its JSON answer."""
+    done = subprocess.run([sys.executable, __file__, *args],  # noqa: S603
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{args}: exit {done.returncode}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _spread(values: list[float], form: str) -> str:
+    return (f"{statistics.median(values):{form}} ({min(values):{form}}-"
+            f"{max(values):{form}})")
+
+
+def run_config(label: str, items: int, photos: int, runs: int) -> None:
+    modes = ["export", "bare", "tagged"] + (["first"] if photos else [])
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
+        ready = _child("--prepare", tmp, str(items), str(photos))
+        results: dict[str, list[dict]] = {m: [] for m in modes}
+        for round_ in range(runs):
+            shift = round_ % len(modes)
+            for mode in modes[shift:] + modes[:shift]:
+                results[mode].append(_child("--one", tmp, str(ready["portfolio"]), mode))
+    print(f"\n{label}: {runs} rounds; medians (min-max)")
+    print(f"{'mode':<7} {'pages':>5} {'wall s':>18} {'CPU s':>18} {'peak MB':>15} "
+          f"{'PDF MB':>7}")
+    for mode in modes:
+        r = results[mode]
+        print(f"{mode:<7} {r[0]['pages']:>5} {_spread([x['wall'] for x in r], '.2f'):>18} "
+              f"{_spread([x['cpu'] for x in r], '.2f'):>18} "
+              f"{_spread([x['peak'] for x in r], '.0f'):>15} {r[0]['bytes'] / 1e6:>7.1f}")
+    for other in ("bare", "tagged"):
+        for key, what in (("wall", "wall"), ("cpu", "CPU")):
+            ratios = [e[key] / o[key] for e, o in zip(results["export"], results[other],
+                                                      strict=True)]
+            print(f"export / {other} ({what}): {_spread(ratios, '.2f')}")
+    if photos:
+        pdf = results["export"][0]["bytes"]
+        print(f"originals {ready['originals'] / 1e6:.1f} MB, PDF {pdf / 1e6:.1f} MB, "
+              f"PDF / originals {pdf / ready['originals']:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[20, 40, 80])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("sizes", nargs="*", type=int)
+    parser.add_argument("--photos", type=int, default=0, help="a portfolio of N phone photos")
+    parser.add_argument("--runs", type=int, default=3, help="rounds (each mode once a round)")
+    parser.add_argument("--prepare", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(measure(args.one)))
+    if args.prepare:
+        folder, items, photos = args.prepare
+        print(json.dumps(prepare(Path(folder), int(items), int(photos))))
         return
-    print(f"{'items':>5} {'pages':>5} {'export s':>9} {'bare s':>7} {'ratio':>6} "
-          f"{'tagged s':>9} {'ratio':>6} {'peak MB':>8} {'PDF MB':>7}")
-    for size in args.sizes:
-        runs = []
-        for _ in range(args.runs):
-            out = subprocess.run([sys.executable, __file__, "--one", str(size)],  # noqa: S603
-                                 capture_output=True, text=True, check=True)
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        whole = statistics.median(r["whole"] for r in runs)
-        bare = statistics.median(r["bare"] for r in runs)
-        ratio = statistics.median(r["whole"] / r["bare"] for r in runs)
-        tagged = statistics.median(r["tagged"] for r in runs)
-        tagged_ratio = statistics.median(r["whole"] / r["tagged"] for r in runs)
-        peak = max(r["peak_mb"] for r in runs)
-        print(f"{size:>5} {runs[0]['pages']:>5} {whole:>9.2f} {bare:>7.2f} {ratio:>6.2f} "
-              f"{tagged:>9.2f} {tagged_ratio:>6.2f} {peak:>8.0f} "
-              f"{runs[0]['bytes'] / 1e6:>7.1f}", flush=True)
+    if args.one:
+        folder, portfolio_id, mode = args.one
+        print(json.dumps(measure(Path(folder), int(portfolio_id), mode)))
+        return
+    sizes = args.sizes or ([] if args.photos else [20, 40, 80])
+    for size in sizes:
+        run_config(f"{size} items", size, 0, args.runs)
+    if args.photos:
+        run_config(f"{args.photos} photos of {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]}", args.photos,
+                   args.photos, args.runs)
 
 
 if __name__ == "__main__":

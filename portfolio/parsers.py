@@ -15,6 +15,8 @@ Tasks:
   docx IN         convert with mammoth to HTML (images left out), capped
   eml IN          headers, the body (text or HTML, capped) and the attachments' names
   page IN OUT N   draw page N (from 1) of a PDF as a PNG at most PREVIEW_WIDTH wide (pdfium)
+  image IN OUT N  a print copy of a PNG or JPEG: upright (EXIF orientation), at most N pixels
+                  on its long side, JPEG without metadata (transparency flattened on white)
 """
 
 from __future__ import annotations
@@ -240,7 +242,42 @@ def _page(source: str, target: str, number: str) -> dict:
         pdf.close()
 
 
-TASKS = {"pdf": _normalise_pdf, "docx": _docx, "eml": _eml, "page": _page}
+PRINT_QUALITY = 85
+
+
+def _print_image(source: str, target: str, size: str) -> dict:
+    from PIL import Image, ImageOps
+
+    Image.MAX_IMAGE_PIXELS = 100_000_000  # as at upload: a bomb stops here, not in memory
+    longest = int(size)
+    with Image.open(source) as img:
+        scale = min(1.0, longest / max(img.size))
+        # A JPEG decodes at 1/2, 1/4 or 1/8 of its size for a fraction of the memory and time;
+        # draft() keeps it at least as large as asked, so the resize below still does the rest.
+        img.draft("RGB", (max(1, round(img.width * scale)), max(1, round(img.height * scale))))
+        try:
+            upright = ImageOps.exif_transpose(img)  # decodes the picture
+        except OSError as exc:  # truncated, or corrupt inside (Pillow raises OSError)
+            return {"ok": False, "reason": "its picture data is damaged or incomplete (it may "
+                                           f"have been only partly saved: {_short(exc)})"}
+        upright.thumbnail((longest, longest), Image.Resampling.LANCZOS)
+        if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
+            rgba = upright.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, "white")
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            upright = flat
+        elif upright.mode not in ("RGB", "L"):
+            upright = upright.convert("RGB")
+        # No EXIF, XMP or comments (where and when a photo was taken stay in the original,
+        # attached as it is); the colour profile is kept, it is part of how the photo looks.
+        upright.info = {}
+        upright.save(target, "JPEG", quality=PRINT_QUALITY,
+                     icc_profile=img.info.get("icc_profile"))
+        return {"ok": True, "width": upright.width, "height": upright.height}
+
+
+TASKS = {"pdf": _normalise_pdf, "docx": _docx, "eml": _eml, "page": _page,
+         "image": _print_image}
 
 
 def main(argv: list[str]) -> int:

@@ -4,7 +4,9 @@ The bytes go to `blobs` (a folder on this machine by default, or an S3 bucket: b
 upload is first staged on this machine's disk while it is hashed and parsed; committing it
 writes it once under its hash, so the same bytes uploaded twice are stored once and a crash
 never leaves half a file under a real hash. A PDF's repaired copy (what the export appends)
-lives at normalised/ab/<sha256>.pdf, keyed by the original's hash. Previews of pages are this
+lives at normalised/ab/<sha256>.pdf, keyed by the original's hash; a photo's print copy (what the
+export shows in the body: export/images.py) at print/ab/<sha256>-<size>px.jpg. Both can be made
+again from the original, and both are shared by every server. Previews of pages are this
 server's own cache (they can always be drawn again). Staged files that outlive their request
 (a crash between staging and commit) are swept away after an hour.
 
@@ -62,6 +64,12 @@ def _normalised_key(sha256: str) -> str:
     return f"normalised/{sha256[:2]}/{sha256}.pdf"
 
 
+def _print_key(sha256: str, size: int) -> str:
+    _key(sha256)
+    # The size is in the name: a new print size makes new copies instead of serving old ones.
+    return f"print/{sha256[:2]}/{sha256}-{int(size)}px.jpg"
+
+
 class EvidenceStore:
     def __init__(self, blobs, work: str | os.PathLike | None = None):
         """`blobs` holds the files (a folder path means LocalBlobs of it); `work` is this
@@ -102,6 +110,17 @@ class EvidenceStore:
 
     def put_normalised(self, sha256: str, copy: Path) -> None:
         self.blobs.put(_normalised_key(sha256), copy, move=True)
+
+    def print_copy(self, sha256: str, size: int) -> Path | None:
+        """The print copy (at most `size` pixels on its long side) of the image with this hash,
+        when one was made."""
+        try:
+            return self.blobs.local(_print_key(sha256, size))
+        except Missing:
+            return None
+
+    def put_print_copy(self, sha256: str, size: int, copy: Path) -> None:
+        self.blobs.put(_print_key(sha256, size), copy, move=True)
 
     def preview_path(self, sha256: str, page: int) -> Path:
         """Where this server keeps the picture of a PDF's page (a preview) once drawn."""

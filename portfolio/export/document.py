@@ -1,10 +1,10 @@
 """The portfolio as one HTML document for the PDF: everything an internal verifier or external
 quality assurer needs to judge it from the file alone.
 
-Each evidence file is shown the way its kind reads best: images inline (fetched only through
-the PortfolioFetcher), DOCX converted by mammoth and sanitised, emails with their headers, body
-and attachment list, text and CSV as text; uploaded PDFs are appended after the body, each with
-its own bookmark. Every original file is also attached inside the PDF.
+Each evidence file is shown the way its kind reads best: images inline (a print copy, fetched
+only through the PortfolioFetcher: images.py), DOCX converted by mammoth and sanitised, emails
+with their headers, body and attachment list, text and CSV as text; uploaded PDFs are appended
+after the body, each with its own bookmark. Every original file is also attached inside the PDF.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from ..text import sanitize_html
 from ..uploads import CSV, DOCX, EML, JPEG, KINDS, PDF, PNG, TEXT, display_name
 from ..witness.services import witness_rows
 from .fetcher import evidence_url
+from .images import print_copy
 
 TEXT_LIMIT = 200_000  # characters of a text file shown in the PDF (the file itself is attached)
 
@@ -53,6 +54,7 @@ class FilePart:
     attachments: list[tuple[str, str]] = field(default_factory=list)
     problem: str = ""
     appendix: Path | None = None  # a PDF's repaired copy, appended after the document
+    shown: Path | None = None  # an image's print copy (or the original, when small), in the body
 
 
 @dataclass
@@ -63,12 +65,22 @@ class EvidenceBlock:
     parts: list[FilePart]
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """An original evidence file, attached inside the PDF as it was uploaded."""
+
+    name: str  # E3-photo.jpg
+    path: Path
+    description: str
+    mime_type: str
+
+
 @dataclass
 class ExportDocument:
     html: str
     files: dict[str, tuple[Path, str]]  # sha256 -> (path, mime): what the fetcher may serve
     appended: list[tuple[str, Path]]  # (bookmark title, path) of uploaded PDFs, in order
-    attachments: list[tuple[str, Path, str]]  # (file name, path, description)
+    attachments: list[Attachment]
     digest: str
     title: str
     # What each internal link leads to, in words: the PDF's link annotations describe their
@@ -118,7 +130,7 @@ def _file_part(f, path: Path, store) -> FilePart:
                     size=f.size)
     try:
         if f.mime_type in (PNG, JPEG):
-            part.kind = "image"
+            part.kind, part.shown = "image", print_copy(store, f.sha256, path)
         elif f.mime_type == PDF:
             part.kind, part.appendix = "pdf", normalised_pdf(store, f.sha256, path)
         elif f.mime_type == DOCX:
@@ -173,7 +185,7 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
     coverage: Coverage = coverage_for(portfolio, unit, today)
     files: dict[str, tuple[Path, str]] = {}
     appended: list[tuple[str, Path]] = []
-    attachments: list[tuple[str, Path, str]] = []
+    attachments: list[Attachment] = []
     blocks = []
     for number, evidence in enumerate(items, start=1):
         parts = []
@@ -186,12 +198,14 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
                                    f"is {state} the evidence store, so the PDF was not made. "
                                    "Tell your administrator: the command flask store verify "
                                    "lists every such file") from exc
-            files[f.sha256] = (path, f.mime_type)
             part = _file_part(f, path, store)
+            # The body's image is its print copy; the attachment is always the original.
+            files[f.sha256] = (part.shown, JPEG) if part.shown not in (None, path) else \
+                (path, f.mime_type)
             parts.append(part)
-            attachments.append((f"E{number}-{f.filename}", path,
-                                f"E{number} “{evidence.title}”: {f.filename} "
-                                f"(SHA-256 {f.sha256})"))
+            attachments.append(Attachment(f"E{number}-{f.filename}", path,
+                                          f"E{number} “{evidence.title}”: {f.filename} "
+                                          f"(SHA-256 {f.sha256})", f.mime_type))
             if part.kind == "pdf":
                 appended.append((f"E{number} appendix: {f.filename}", part.appendix))
         method = unit.methods.get(evidence.method)

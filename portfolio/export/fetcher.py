@@ -1,6 +1,7 @@
 """The only URLs the PDF renderer may fetch: our export stylesheet, and this portfolio's
-evidence files by hash. Everything else (file:, http(s):, data:, relative paths, other
-portfolios' files) is refused and recorded.
+evidence files by hash (for a photo, the print copy that `files` names: images.py; the
+original is attached, never fetched). Everything else (file:, http(s):, data:, relative
+paths, other portfolios' files) is refused and recorded.
 
 WeasyPrint's default fetcher would read local files and call local web addresses for learner
 content such as <img src="file:///etc/passwd"> (see TECH-NOTES.md); this subclass never opens a

@@ -1,18 +1,21 @@
 """Render, append, attach, sign; and verify.
 
 Merge first, sign last: any rewrite after signing would break the signature (TECH-NOTES). The
-uploaded PDFs and the signature go into one incremental update written by pyHanko, which
-reads the rendered document lazily instead of re-parsing it.
+uploaded PDFs, the attached originals (attach.py) and the signature go into one incremental
+update written by pyHanko, which reads the rendered document lazily instead of re-parsing it,
+and writes the signed file straight to disk.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
@@ -25,6 +28,7 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from ..parsers import append_pages
+from .attach import attach_files
 from .document import ExportDocument
 from .fetcher import PortfolioFetcher
 from .keys import CentreKeys
@@ -46,9 +50,6 @@ def render(doc: ExportDocument, stylesheet: Path) -> tuple[bytes, list[str]]:
     import weasyprint
 
     fetcher = PortfolioFetcher(stylesheet=stylesheet, files=doc.files)
-    attachments = [weasyprint.Attachment(file_obj=io.BytesIO(path.read_bytes()), name=name,
-                                         description=description, relationship="Source")
-                   for name, path, description in doc.attachments]
     # WeasyPrint logs each refused resource as a warning; our fetcher records them instead.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     html = weasyprint.HTML(string=doc.html, base_url="portfolio:", url_fetcher=fetcher)
@@ -63,8 +64,8 @@ def render(doc: ExportDocument, stylesheet: Path) -> tuple[bytes, list[str]]:
     # PDF/UA-1 where it can be true: a document of our own HTML only. Appended uploads are
     # pictures of pages without structure, so a portfolio with them is a plain tagged PDF.
     variant = {} if doc.appended else {"pdf_variant": "pdf/ua-1"}
-    pdf = html.write_pdf(stylesheets=stylesheets, pdf_tags=True, attachments=attachments,
-                         uncompressed_pdf=False, **variant)
+    pdf = html.write_pdf(stylesheets=stylesheets, pdf_tags=True, uncompressed_pdf=False,
+                         **variant)
     return pdf, fetcher.refused
 
 
@@ -128,9 +129,11 @@ def _add_bookmarks(writer: IncrementalPdfFileWriter, entries: list[tuple[str, ob
     writer.update_container(outlines)
 
 
-def append_and_sign(pdf: bytes, doc: ExportDocument, keys: CentreKeys, *, reason: str,
-                    location: str) -> bytes:
-    """Append uploaded PDFs with their bookmarks, then sign: one incremental update."""
+def append_and_sign(pdf: bytes, doc: ExportDocument, keys: CentreKeys, output: BinaryIO, *,
+                    reason: str, location: str) -> None:
+    """Append uploaded PDFs with their bookmarks, attach the originals, then sign: one
+    incremental update, written to `output` (a file opened for reading and writing, so the
+    signer hashes it from disk)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     if doc.appended:
         body_pages = int(writer.root["/Pages"]["/Count"])
@@ -148,7 +151,9 @@ def append_and_sign(pdf: bytes, doc: ExportDocument, keys: CentreKeys, *, reason
     meta = signers.PdfSignatureMetadata(
         field_name="CentreSignature", subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256", reason=reason, location=location)
-    return signers.sign_pdf(writer, meta, signer=keys.signer).getvalue()
+    with tempfile.TemporaryDirectory(prefix="attach-") as scratch:
+        attach_files(writer, doc.attachments, Path(scratch))
+        signers.sign_pdf(writer, meta, signer=keys.signer, output=output)
 
 
 def _describe_links(writer: IncrementalPdfFileWriter, labels: dict[str, str]) -> None:
@@ -182,14 +187,15 @@ def _keep_title(writer: IncrementalPdfFileWriter, title: str, *, universal: bool
     writer.update_root()
 
 
-def export_pdf(doc: ExportDocument, portfolio_id: int, keys: CentreKeys, stylesheet: Path, *,
-               centre: str, progress: Progress = _quiet) -> tuple[bytes, list[str]]:
+def export_pdf(doc: ExportDocument, portfolio_id: int, keys: CentreKeys, stylesheet: Path,
+               output: BinaryIO, *, centre: str, progress: Progress = _quiet) -> list[str]:
+    """Write the signed PDF to `output`; returns the URLs the renderer was refused."""
     progress("Laying out the pages", 10)
     pdf, refused = render(doc, stylesheet)
-    progress("Appending uploaded PDFs and signing", 85)
-    signed = append_and_sign(pdf, doc, keys, reason=f"Portfolio digest {doc.digest}",
-                             location=centre)
-    return signed, refused
+    progress("Appending uploaded PDFs, attaching the originals and signing", 85)
+    append_and_sign(pdf, doc, keys, output, reason=f"Portfolio digest {doc.digest}",
+                    location=centre)
+    return refused
 
 
 @dataclass(frozen=True)

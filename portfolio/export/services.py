@@ -77,19 +77,20 @@ def export_portfolio(portfolio: Portfolio, *, actor: User | None, today: date,
     unit = unit_for(portfolio)
     progress("Gathering the evidence", 2)
     doc = build(portfolio, unit, today=today, store=current_app.extensions["evidence_store"])
-    pdf, refused = export_pdf(doc, portfolio.id, keys(), stylesheet(),
-                              centre=current_app.config["CENTRE_NAME"], progress=progress)
     key = export_key(portfolio.id, doc.digest, today)
     blobs = export_blobs()
     part = current_app.extensions["evidence_store"].part(".pdf")
     try:
-        part.write_bytes(pdf)
+        with part.open("w+b") as output:  # the signed file goes to disk, never whole in memory
+            refused = export_pdf(doc, portfolio.id, keys(), stylesheet(), output,
+                                 centre=current_app.config["CENTRE_NAME"], progress=progress)
+        size = part.stat().st_size
         blobs.put(key, part, move=True)
     finally:
         part.unlink(missing_ok=True)
     name = export_name(portfolio, unit.id, doc.digest, today)
     audit.record(AuditAction.PORTFOLIO_EXPORTED, actor=actor, portfolio=portfolio,
-                 summary=f"Exported the signed PDF ({len(pdf):,} bytes)", file=name,
+                 summary=f"Exported the signed PDF ({size:,} bytes)", file=name,
                  digest=doc.digest, refused=refused[:20])
     progress("Done", 100)
     return Exported(key, name, doc.digest, blobs.local(key), refused)
