@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from functools import cached_property
 
 from .coverage_words import day, hint, method_list, outcome_gap_reason, reasons_for, rule_of
-from .spec import MEETS, Criterion, Outcome, Unit
+from .spec import MEETS, SUPPORTS, Criterion, Outcome, Unit
 
 AWAITING = "awaiting"
 ACCEPTED = "accepted"
@@ -64,6 +64,9 @@ class EvidenceFact:
     method: str
     dated: date
     answer: str = ""  # the learner's answer to this version: confirmed, disputed or none
+    # Why this item can only support, whatever its method could do (for example a testimony
+    # the assessor has not verified yet): empty when nothing holds it back.
+    support_only: str = ""
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,7 @@ def compute_coverage(unit: Unit, evidence: list[EvidenceFact], claims: list[Clai
         current = ev.dated >= window_from
         per_criterion[claim.criterion_id].append(ClaimView(
             evidence=ev, criterion_id=claim.criterion_id, state=claim.state,
-            feedback=claim.feedback, role=criterion.role_of(ev.method), current=current,
+            feedback=claim.feedback, role=_role(criterion, ev), current=current,
             resubmitted=claim.resubmitted, dispute=claim.dispute, decided_on=claim.decided_on,
             range_items=claim.range_items, withdrawn=claim.withdrawn, window_from=window_from,
             aged_out=(signed_on is None and claim.state == ACCEPTED and current
@@ -256,6 +259,13 @@ def compute_coverage(unit: Unit, evidence: list[EvidenceFact], claims: list[Clai
     ordered = tuple(sorted(evidence, key=lambda e: (e.dated, e.id)))
     return Coverage(unit=unit, criteria=results, outcomes=progress, evidence=ordered,
                     window_start=window_start, judged_on=today, signed_on=signed_on)
+
+
+def _role(criterion: Criterion, ev: EvidenceFact) -> str:
+    """What the item can do for the criterion: its method's role, held to support when
+    something about the item itself (its `support_only` reason) keeps it from meeting."""
+    role = criterion.role_of(ev.method)
+    return SUPPORTS if role == MEETS and ev.support_only else role
 
 
 def _progress(unit: Unit, outcome: Outcome, results: tuple[CriterionCoverage, ...]):
