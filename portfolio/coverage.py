@@ -24,7 +24,7 @@ The rules (VARCS), all from the unit's spec:
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cached_property
 
@@ -67,6 +67,7 @@ class EvidenceFact:
     # Why this item can only support, whatever its method could do (for example a testimony
     # the assessor has not verified yet): empty when nothing holds it back.
     support_only: str = ""
+    witness_verified: bool = False  # a witness's statement that the assessor has verified
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ def compute_coverage(unit: Unit, evidence: list[EvidenceFact], claims: list[Clai
 
     `today` is the day to judge on; `signed_on`, the day of the portfolio's current sign-off,
     fixes the currency of everything at that day."""
-    by_id = {e.id: e for e in evidence}
+    by_id = {e.id: _held_back(unit, e) for e in evidence}
     months = unit.rules.currency_window_months
     window_start = months_before(today, months)
     per_criterion: dict[str, list[ClaimView]] = {c.id: [] for c in unit.criteria}
@@ -259,6 +260,20 @@ def compute_coverage(unit: Unit, evidence: list[EvidenceFact], claims: list[Clai
     ordered = tuple(sorted(evidence, key=lambda e: (e.dated, e.id)))
     return Coverage(unit=unit, criteria=results, outcomes=progress, evidence=ordered,
                     window_start=window_start, judged_on=today, signed_on=signed_on)
+
+
+UNVERIFIED = ("the assessor has not yet verified with the witness that they wrote it (this "
+              "unit counts a witness's statement once the assessor records how they checked)")
+
+
+def _held_back(unit: Unit, ev: EvidenceFact) -> EvidenceFact:
+    """The item with the reason, if any, that it can only support: a witness's statement the
+    assessor has not verified, where the unit's rules ask for it."""
+    method = unit.methods.get(ev.method)
+    if (unit.rules.verify_witnesses and method is not None and method.author == "witness"
+            and not ev.witness_verified and not ev.support_only):
+        return replace(ev, support_only=UNVERIFIED)
+    return ev
 
 
 def _role(criterion: Criterion, ev: EvidenceFact) -> str:

@@ -101,11 +101,13 @@ def _range(unit: Unit, criterion: Criterion, covered: set[str]) -> list[str]:
 
 
 def _not_meeting(unit: Unit, criterion: Criterion, active: list[ClaimView]) -> list[str]:
+    # Held back by something of its own (its method alone would meet the criterion).
+    held = [c for c in active if c.role == SUPPORTS and c.evidence.support_only
+            and criterion.role_of(c.evidence.method) == MEETS]
     out = [f"“{c.evidence.title}” can only support AC {criterion.id} for now: "
-           f"{c.evidence.support_only}" for c in active
-           if c.role == SUPPORTS and c.evidence.support_only]
+           f"{c.evidence.support_only}" for c in held]
     supporting = sorted({in_sentence(unit.method_name(c.evidence.method)) for c in active
-                         if c.role == SUPPORTS and not c.evidence.support_only})
+                         if c.role == SUPPORTS and c not in held})
     if supporting:
         out.append(f"Only {' and '.join(supporting)} so far: it can support the claim, but "
                    f"{rule_of(unit, criterion)}.")

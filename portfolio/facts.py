@@ -21,7 +21,15 @@ from sqlalchemy.orm import selectinload
 from .clock import uk_today
 from .coverage import AWAITING, ClaimFact, Coverage, EvidenceFact, compute_coverage
 from .extensions import db
-from .models import Claim, Decision, Evidence, EvidenceResponse, Portfolio, Sample
+from .models import (
+    Claim,
+    Decision,
+    Evidence,
+    EvidenceResponse,
+    Portfolio,
+    Sample,
+    WitnessRequest,
+)
 from .signing import SignatureStatus, digest_of, statuses
 from .spec import Unit
 
@@ -40,13 +48,15 @@ def load_facts(portfolio_ids: list[int]) -> dict[int, tuple[list[EvidenceFact], 
     versions: dict[int, int] = {}
     evidence_rows = db.session.execute(
         select(Evidence.id, Evidence.portfolio_id, Evidence.title, Evidence.method,
-               Evidence.dated, Evidence.version)
+               Evidence.dated, Evidence.version, WitnessRequest.verified_how)
+        .outerjoin(WitnessRequest, WitnessRequest.evidence_id == Evidence.id)
         .where(Evidence.portfolio_id.in_(portfolio_ids))
         .order_by(Evidence.dated, Evidence.id))
     for row in evidence_rows:
         versions[row.id] = row.version
         facts[row.portfolio_id][0].append(
-            EvidenceFact(id=row.id, title=row.title, method=row.method, dated=row.dated))
+            EvidenceFact(id=row.id, title=row.title, method=row.method, dated=row.dated,
+                         witness_verified=bool(row.verified_how)))
     latest: dict[int, tuple] = {}
     decision_rows = db.session.execute(
         select(Decision.claim_id, Decision.outcome, Decision.feedback, Decision.evidence_version,

@@ -21,14 +21,16 @@ from portfolio.coverage import (
     compute_coverage,
     months_before,
 )
-from portfolio.spec import load_unit
+from portfolio.spec import SUPPORTS, load_unit
 
 UNIT = load_unit(Path(__file__).resolve().parent.parent / "criteria" / "unit-40.toml")
 TODAY = date(2026, 11, 24)
 
 
-def ev(id, method, dated=TODAY, title=None):
-    return EvidenceFact(id=id, title=title or f"Evidence {id}", method=method, dated=dated)
+def ev(id, method, dated=TODAY, title=None, verified=True):
+    """An item; a witness's statement is verified by the assessor unless `verified=False`."""
+    return EvidenceFact(id=id, title=title or f"Evidence {id}", method=method, dated=dated,
+                        witness_verified=verified)
 
 
 def status(evidence, claims, criterion):
@@ -371,3 +373,26 @@ def test_records_the_learner_has_not_confirmed_are_listed():
              ev(4, "product_evidence")]
     cov = compute_coverage(UNIT, items, [], TODAY)
     assert [e.title for e in cov.unanswered_records] == ["Obs", "Discussion"]
+
+
+@pytest.mark.parametrize(("method", "criterion"), [("witness_testimony", "2.9"),
+                                                   ("expert_witness", "1.3")])
+def test_an_unverified_testimony_supports_until_the_assessor_verifies_it(method, criterion):
+    """Unit 40 asks for verification (rules.verify_witnesses): an accepted testimony the
+    assessor has not verified supports the criterion and says why; verified, it meets it."""
+    claims = [ClaimFact(1, criterion, ACCEPTED)]
+    held = status([ev(1, method, verified=False)], claims, criterion)
+    assert not held.met and held.status == NEEDS_WORKPLACE
+    assert held.claims[0].role == SUPPORTS
+    assert any(f"can only support AC {criterion} for now: the assessor has not yet verified"
+               in r for r in held.reasons), held.reasons
+    assert status([ev(1, method, verified=True)], claims, criterion).met
+
+
+def test_without_the_rule_a_testimony_meets_unverified():
+    from dataclasses import replace as changed
+
+    unit = changed(UNIT, rules=changed(UNIT.rules, verify_witnesses=False))
+    cov = compute_coverage(unit, [ev(1, "witness_testimony", verified=False)],
+                           [ClaimFact(1, "2.9", ACCEPTED)], TODAY)
+    assert next(c for c in cov.criteria if c.criterion.id == "2.9").met

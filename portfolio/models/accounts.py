@@ -40,6 +40,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A keyed fingerprint of the address of the last sign-in (never the address itself): a
+    # witness statement signed from the learner's own address is flagged to the assessor.
+    last_login_ip: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -240,8 +240,13 @@ class WitnessRequest(db.Model):
     # Which of the unit's witness-written methods (author = "witness" in the spec).
     method: Mapped[str] = mapped_column(String(64), default="witness_testimony",
                                         server_default="witness_testimony")
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # None until a link exists: with email off the assessor makes it, to pass on.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The form's one-time key: a reload or a second press of the button makes no second link.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    passed_on_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    passed_on_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -251,10 +256,30 @@ class WitnessRequest(db.Model):
     not_relative: Mapped[bool] = mapped_column(default=False)
     verification_contact: Mapped[str] = mapped_column(String(254), default="")
     signed_name: Mapped[str] = mapped_column(String(120), default="")
+    # The witness's own answers: how they know the learner (RELATIONSHIPS), and for an expert
+    # witness their occupational competence (a qualification or role).
+    relationship_kind: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    competence: Mapped[str] = mapped_column(Text, default="", server_default="")
+    signed_ip: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # The assessor's check that the witness wrote it: how, on which day, by whom.
+    verified_how: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    verified_on: Mapped[date | None] = mapped_column()
+    verified_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     portfolio: Mapped[Portfolio] = relationship()
     evidence: Mapped[Evidence | None] = relationship(back_populates="witness")
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.verified_how)
+
+    @property
+    def link_made(self) -> bool:
+        return self.token_hash is not None
 
     def state(self, now: datetime) -> str:
         """signed, revoked, expired or waiting."""
@@ -264,4 +289,4 @@ class WitnessRequest(db.Model):
             return "revoked"
         if now >= self.expires_at:
             return "expired"
-        return "waiting"
+        return "waiting" if self.token_hash is not None else "to pass on"

@@ -27,6 +27,8 @@ class Method:
     author: str
     description: str
     record: str = ""  # for an assessor's method: "observation" or "discussion"
+    # A witness's method whose witness must state their occupational competence (expert).
+    competence: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,9 @@ class Rules:
     knowledge_methods: frozenset[str]
     performance_methods: frozenset[str]
     currency_window_months: int
+    # A witness's statement meets a criterion only once the assessor has verified that the
+    # witness wrote it (how and when); until then it supports.
+    verify_witnesses: bool = False
 
     def methods_that_meet(self, kind: str) -> frozenset[str]:
         return self.performance_methods if kind == "performance" else self.knowledge_methods

@@ -22,8 +22,9 @@ from .model import (
 UNIT_KEYS = {"id", "number", "title", "reference", "level", "credits", "guided_learning_hours",
              "unit_type", "summary", "assessment_requirements", "rules", "methods", "ranges",
              "outcomes"}
-RULE_KEYS = {"knowledge_methods", "performance_methods", "currency_window_months"}
-METHOD_KEYS = {"name", "author", "description", "record"}
+RULE_KEYS = {"knowledge_methods", "performance_methods", "currency_window_months",
+             "verify_witnesses"}
+METHOD_KEYS = {"name", "author", "description", "record", "competence"}
 RANGE_KEYS = {"name", "items"}
 OUTCOME_KEYS = {"number", "title", "kind", "criteria", "required_methods"}
 CRITERION_KEYS = {"id", "verb", "text", "amplification", "usual_methods", "guidance", "meets",
@@ -160,8 +161,12 @@ def _parse_methods(r: _Reader, table: dict) -> dict[str, Method]:
                                              f"{record!r}")
         elif "record" in m:
             r.problem(f"{field}.record", "only an assessor's method has a record layout")
+        competence = bool(r.get(m, "competence", bool, f"{field}.competence", default=False,
+                                required=False))
+        if competence and author != "witness":
+            r.problem(f"{field}.competence", "only a witness's method states competence")
         methods[key] = Method(key=key, name=r.get(m, "name", str, f"{field}.name", default=key),
-                              author=author, record=record,
+                              author=author, record=record, competence=competence,
                               description=r.get(m, "description", str, f"{field}.description",
                                                 default="", required=False))
     return methods
@@ -271,6 +276,8 @@ def _parse_rules(r: _Reader, table: dict, methods: dict[str, Method]) -> Rules:
                    default=0)
     if window is not None and window <= 0 and "currency_window_months" in table:
         r.problem("rules.currency_window_months", "must be a positive number of months")
+    verify = r.get(table, "verify_witnesses", bool, "rules.verify_witnesses", default=False,
+                   required=False)
     return Rules(knowledge_methods=known["knowledge_methods"],
                  performance_methods=known["performance_methods"],
-                 currency_window_months=window or 0)
+                 currency_window_months=window or 0, verify_witnesses=bool(verify))
