@@ -48,6 +48,8 @@ class Action(StrEnum):
     REOPEN = "reopen"  # unlock a signed-off portfolio, with a reason
     AUDIT = "audit"  # read the portfolio's audit trail
     MANAGE_WITNESSES = "manage_witnesses"  # revoke a waiting witness link
+    # The portfolio's assessor: pass a witness link on (email off) and verify a statement.
+    CHECK_WITNESSES = "check_witnesses"
     EXPORT = "export"  # make the signed PDF (everyone who views it, except an EQA)
     SAMPLE = "sample"  # the portfolio's IQA: plan it, review its decisions, record an outcome
     READ_QUALITY = "read_quality"  # sample records: assessor, IQA, admin, EQA; not the learner
@@ -76,6 +78,8 @@ def can(user: User | None, action: Action, portfolio: Portfolio) -> bool:
     if action == Action.MANAGE_WITNESSES:
         return (is_learner and user.role == Role.LEARNER) or (
             is_assessor and user.role == Role.ASSESSOR)
+    if action == Action.CHECK_WITNESSES:
+        return is_assessor and user.role == Role.ASSESSOR
     if action == Action.EXPORT:
         return user.role == Role.ADMIN or is_learner or is_assessor or is_iqa
     if action == Action.SAMPLE:
@@ -207,6 +211,7 @@ class PageFlags:
     read_quality: bool
     sample: bool
     manage_witnesses: bool
+    check_witnesses: bool = False
 
 
 def page_flags(user: User, portfolio: Portfolio) -> PageFlags:
@@ -221,7 +226,8 @@ def page_flags(user: User, portfolio: Portfolio) -> PageFlags:
         countersign=allowed(Action.COUNTERSIGN), reopen=allowed(Action.REOPEN) and not open_,
         audit=allowed(Action.AUDIT), export=allowed(Action.EXPORT),
         read_quality=allowed(Action.READ_QUALITY), sample=sample,
-        manage_witnesses=allowed(Action.MANAGE_WITNESSES) and open_)
+        manage_witnesses=allowed(Action.MANAGE_WITNESSES) and open_,
+        check_witnesses=allowed(Action.CHECK_WITNESSES) and open_)
 
 
 def may_see_plan(user: User | None, iqa: User) -> bool:

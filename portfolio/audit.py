@@ -55,6 +55,8 @@ class AuditAction(StrEnum):
     WITNESS_REQUESTED = "witness.requested"
     WITNESS_REVOKED = "witness.revoked"
     WITNESS_SIGNED = "witness.signed"
+    WITNESS_PASSED_ON = "witness.passed_on"
+    WITNESS_VERIFIED = "witness.verified"
 
 
 # What each kind of event is called on pages and in the PDF, in words.
@@ -83,6 +85,8 @@ LABELS = {
     "signature.sign_off": "Signed off by the assessor", "user.created": "Account created",
     "user.password_set": "Password set", "witness.requested": "Witness asked",
     "witness.revoked": "Witness link revoked", "witness.signed": "Witness testimony signed",
+    "witness.passed_on": "Witness link made to pass on",
+    "witness.verified": "Witness testimony verified",
 }
 
 

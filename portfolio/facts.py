@@ -158,17 +158,27 @@ def portfolio_state(portfolio: Portfolio) -> dict:
             "claims": {c.criterion_id: _claim_state(c) for c in e.claims},
             "responses": [{"id": r.id, "response": r.response, "comment": r.comment,
                            "evidence_version": r.evidence_version} for r in e.responses],
-            "witness": None if e.witness is None else {
-                "name": e.witness.witness_name, "job_title": e.witness.job_title,
-                "relationship": e.witness.relationship_to_learner,
-                "email": e.witness.witness_email,
-                "verification_contact": e.witness.verification_contact,
-                "not_relative": e.witness.not_relative, "signed_name": e.witness.signed_name,
-                "signed_at": e.witness.used_at.isoformat() if e.witness.used_at else None},
+            "witness": None if e.witness is None else _witness_state(e.witness),
         }
     return {"portfolio": portfolio.id, "unit": portfolio.unit_id,
             "unit_version": portfolio.unit_version, "learner_id": portfolio.learner_id,
             "evidence": evidence}
+
+
+def _witness_state(w: WitnessRequest) -> dict:
+    """A witness statement as a signature vouches for it. Competence and the assessor's
+    verification appear only when there are any, so older statements read as they did."""
+    state = {"name": w.witness_name, "job_title": w.job_title,
+             "relationship": w.relationship_to_learner, "email": w.witness_email,
+             "verification_contact": w.verification_contact, "not_relative": w.not_relative,
+             "signed_name": w.signed_name,
+             "signed_at": w.used_at.isoformat() if w.used_at else None}
+    if w.competence:
+        state["competence"] = w.competence
+    if w.verified:
+        state["verified"] = {"how": w.verified_how, "on": w.verified_on.isoformat(),
+                             "note": w.verified_note, "by_id": w.verified_by_id}
+    return state
 
 
 def _claim_state(c: Claim) -> dict:

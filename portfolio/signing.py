@@ -65,6 +65,9 @@ def what_changed(signed: dict, now: dict) -> list[str]:
                                f"({now_claim['withdrawn']['reason']}).")
                 if was.get("range", []) != now_claim.get("range", []):
                     out.append(f"AC {cid} on “{title}”: range items changed.")
+        if (new.get("witness") or {}).get("verified") and not (
+                old.get("witness") or {}).get("verified"):
+            out.append(f"“{title}”: the assessor verified the testimony with the witness.")
         if len(new["responses"]) > len(old["responses"]):
             latest = new["responses"][-1]
             out.append(f"“{title}”: the learner {latest['response']} the record.")

@@ -24,7 +24,7 @@ from portfolio.iqa.services import CheckInput, add_to_plan, complete_sample, sam
 from portfolio.models import ExportJob, utcnow
 from portfolio.notify import notify
 from portfolio.units import all_units
-from portfolio.witness.services import WitnessDetails, request_testimony
+from portfolio.witness.services import WitnessDetails, pass_on, request_testimony
 
 TODAY = date.today()
 ROLES = ("anonymous", "learner", "assessor", "iqa", "admin", "eqa")
@@ -97,7 +97,8 @@ PLAN = by_role(learner=403, assessor=403, iqa=200, admin=200, eqa=200)
 VERIFY = by_role(learner=403, assessor=403, iqa=200, admin=200, eqa=200)
 PACK = by_role(learner=403, assessor=403, iqa=200, admin=200, eqa=403)
 # Both links work without an account; an EQA signed in reaches only their read-only pages.
-WITNESS_PAGE = by_role(anonymous=200, learner=200, assessor=200, iqa=200, admin=200, eqa=403)
+# A witness link takes nothing from a signed-in account: a testimony comes from the witness.
+WITNESS_PAGE = by_role(anonymous=200, learner=403, assessor=403, iqa=403, admin=403, eqa=403)
 INVITATION_PAGE = by_role(anonymous=200, learner=200, assessor=200, iqa=200, admin=200,
                           eqa=200)
 
@@ -161,7 +162,12 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     "witness.revoke_link": Entry("/witness-requests/{w}/revoke", post=by_role(
         learner=(302, 404), assessor=(302, 404), iqa=(403, 404), admin=403, eqa=403)),
     "witness.testimony": Entry("/witness/{wt}", get=WITNESS_PAGE, post=by_role(
-        anonymous=422, learner=422, assessor=422, iqa=422, admin=422, eqa=403), public=True),
+        anonymous=422, learner=403, assessor=403, iqa=403, admin=403, eqa=403), public=True),
+    # Email off, the assessor makes the link to pass on (this request is revoked by the
+    # entry above, so the assessor is sent back with the reason), and verifies a signed
+    # statement (here one not signed yet, with no answers: back to the page with the reason)
+    "witness.pass_on_link": Entry("/witness-requests/{w}/pass-on", post=judge(302)),
+    "witness.verify_testimony": Entry("/witness-requests/{w}/verify", post=judge(302)),
     # Exports: everyone who views the portfolio but an EQA; a pack only its maker
     "export.start": Entry("/portfolios/{p}/export", post=export(302)),
     "export.job": (Entry("/exports/{j}", get=export()), Entry("/exports/{pk}", get=pack_job())),
@@ -355,9 +361,10 @@ def things(app, db, people, portfolios, world, eqa_grant, make_evidence, monkeyp
         db.session.add_all([job, pack])
         db.session.flush()
         ids["j"], ids["pk"] = job.id, pack.id
-        ids["w"] = request_testimony(portfolio, unit, witness, actor=learner)[0].id
+        ids["w"] = request_testimony(portfolio, unit, witness, actor=learner).request.id
         out[key] = ids
-    _, link, _ = request_testimony(portfolios["own"], unit, witness, actor=people["learner"])
+    asked = request_testimony(portfolios["own"], unit, witness, actor=people["learner"])
+    link = pass_on(asked.request, actor=people["assessor"])
     _, invitation, _ = grant_access(name="Ina Invited", email="ina@ab.example",
                                     organisation="AB", portfolios=[portfolios["own"]], days=14,
                                     actor=people["admin"])

@@ -415,7 +415,8 @@ def test_every_page_of_every_role_meets_wcag_22_aa(site, site_dir, browser_conte
     visit(page, "anonymous", report, f"{base}/no-such-page", f"{base}/no-such-page (404)", 404)
     visit(page, "anonymous", report, f"{base}/witness/not-a-token", f"{base}/witness/<unknown>")
 
-    # A witness link, made by the learner and followed with no account.
+    # A witness asked by the learner, the link made by the assessor (email is off) and
+    # followed with no account; and the same link opened while signed in.
     sign_in(page, base, "learner@demo.test")
     page.goto(f"{base}/portfolios/1/witnesses/new")
     page.get_by_label("Witness’s full name").fill("Sam Carter")
@@ -423,12 +424,29 @@ def test_every_page_of_every_role_meets_wcag_22_aa(site, site_dir, browser_conte
     page.get_by_label("Their job title").fill("Team leader")
     page.get_by_label("How they know your work").fill("My line manager")
     page.get_by_label("What they saw, and which criteria").fill("The Okafor complaint.")
-    page.get_by_role("button", name="Create the witness link").click()
-    check_page(page, "learner@demo.test", report, label=f"{base}/witness link created")
+    page.get_by_role("button", name="Ask the witness").click()
+    check_page(page, "learner@demo.test", report, label=f"{base}/witness asked")
+    page = fresh_page(browser_context)
+    sign_in(page, base, "assessor@demo.test")
+    page.goto(f"{base}/portfolios/1")
+    page.get_by_role("button", name="Make the link to pass on for Sam Carter").click()
+    check_page(page, "assessor@demo.test", report, label=f"{base}/witness link to pass on")
     link = page.get_by_label("Link for Sam Carter").input_value()
+    visit(page, "assessor@demo.test", report, link, f"{base}/witness/<token> (signed in)",
+          403)
     page = fresh_page(browser_context)
     visit(page, "witness", report, link, f"{base}/witness/<token>")
     send_empty(page, "witness", report, "Sign and send", f"{base}/witness/<token>")
+    # Signed, so the crawls below meet the statement's page: the assessor's verification
+    # form and the flags to check (signed within minutes of the request).
+    page.get_by_label("What you saw").fill("I heard Priya follow our complaints procedure.")
+    page.get_by_label("Line manager").check()
+    page.get_by_label("I am not a relative of the learner").check()
+    page.get_by_label("Phone number or email for checking").fill("0113 496 0000")
+    page.get_by_label("Type your full name to sign").fill("Sam Carter")
+    page.get_by_label("I confirm this statement is true and that I wrote it").check()
+    page.get_by_role("button", name="Sign and send").click()
+    check_page(page, "witness", report, label=f"{base}/witness/<token> signed")
 
     for who in ROLES:
         page = fresh_page(browser_context)
@@ -437,7 +455,7 @@ def test_every_page_of_every_role_meets_wcag_22_aa(site, site_dir, browser_conte
         # What only a form shows: its errors, and the pages a POST leads to.
         if who == "learner@demo.test":
             for path, button in [("/portfolios/1/evidence/new", "Save evidence"),
-                                 ("/portfolios/1/witnesses/new", "Create the witness link")]:
+                                 ("/portfolios/1/witnesses/new", "Ask the witness")]:
                 page.goto(base + path)
                 send_empty(page, who, report, button, base + path)
             visit(page, who, report, f"{base}/admin/", f"{base}/admin/ (403)", 403)

@@ -290,39 +290,61 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     page.screenshot(path=str(ARTIFACTS / "signatures.png"), full_page=True)
 
 
-def test_a_witness_signs_a_testimony_through_the_link_without_an_account(live_server, page):
+def test_an_expert_witness_signs_through_a_link_the_assessor_passes_on(live_server, page):
+    """Email off: the learner asks, never sees a link; the assessor makes it and passes it
+    on; the expert witness signs with their competence and no account; the assessor
+    verifies how they checked it."""
     from playwright.sync_api import expect
 
     base = live_server
     sign_in(page, base, "learner@demo.test")
     page.get_by_role("link", name="Ask a witness").first.click()
+    page.get_by_label("Kind of witness").select_option("expert_witness")
     page.get_by_label("Witness’s full name").fill("Sam Carter")
     page.get_by_label("Their email address").fill("sam.carter@northgate.example")
-    page.get_by_label("Their job title").fill("Team leader")
-    page.get_by_label("How they know your work").fill("My line manager")
+    page.get_by_label("Their job title").fill("Customer service manager")
+    page.get_by_label("How they know your work").fill("Manager of the complaints team")
     page.get_by_label("What they saw, and which criteria").fill(
-        "How I handled Mrs Okafor's complaint (AC 2.9).")
-    page.get_by_role("button", name="Create the witness link").click()
+        "How I handled Mrs Okafor's complaint (AC 1.3).")
+    page.get_by_role("button", name="Ask the witness").click()
+    expect(page.get_by_role("status")).to_contain_text("will pass the link on to Sam Carter")
+    expect(page.locator("#witness-link")).to_have_count(0)
+    sign_out(page)
+
+    sign_in(page, base, "assessor@demo.test")
+    page.goto(f"{base}/portfolios/1#witnesses-heading")
+    page.get_by_role("button", name="Make the link to pass on for Sam Carter").click()
     link = page.get_by_label("Link for Sam Carter").input_value()
+    page.goto(link)  # still signed in: the page takes nothing
+    expect(page.get_by_role("heading", name="This link is for the witness")).to_be_visible()
     sign_out(page)
 
     page.goto(link)  # no account: just the link
     expect(page.get_by_role("heading", name="Witness testimony for Priya Shah")).to_be_visible()
-    page.get_by_label("What you saw").fill("I heard Priya follow our complaints procedure.")
+    page.get_by_label("What you saw").fill("I heard Priya explain our policy to Mrs Okafor.")
+    page.get_by_label("Line manager").check()
+    page.get_by_label("Your occupational competence").fill(
+        "Customer service manager for 12 years; Level 4 Diploma in Customer Service.")
     page.get_by_label("I am not a relative of the learner").check()
     page.get_by_label("Phone number or email for checking").fill("0113 496 0000")
-    page.get_by_label("Type your full name to sign").fill("Sam Carter")
+    page.get_by_label("Type your full name to sign").fill("sam carter")
     page.get_by_label("I confirm this statement is true and that I wrote it").check()
     page.get_by_role("button", name="Sign and send").click()
     expect(page.get_by_role("heading", name="Thank you, Sam Carter")).to_be_visible()
     page.goto(link)
     expect(page.get_by_role("heading", name="This link does not work any more")).to_be_visible()
 
-    sign_in(page, base, "learner@demo.test")
+    sign_in(page, base, "assessor@demo.test")
+    page.goto(f"{base}/portfolios/1#witnesses-heading")
     witnesses = page.locator("section", has=page.get_by_role("heading", name="Witnesses (1)"))
-    expect(witnesses).to_contain_text("Signed")
+    expect(witnesses).to_contain_text("Not yet verified")
     witnesses.get_by_role("link", name="read it").click()
-    expect(page.get_by_role("heading", name="Witness testimony: Sam Carter, Team leader")
-           ).to_be_visible()
-    expect(page.get_by_role("link", name="Tag criteria")).to_be_visible()
-    expect(page.get_by_role("link", name="Change")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Expert witness: Sam Carter, Customer service "
+                                            "manager")).to_be_visible()
+    expect(page.get_by_text("Level 4 Diploma in Customer Service")).to_be_visible()
+    page.get_by_label("Phoned the witness").check()
+    page.get_by_label("Note (optional)").fill("Spoke to Sam on 0113 496 0000.")
+    page.get_by_role("button", name="Record the verification").click()
+    expect(page.get_by_role("status").first).to_contain_text("you verified Sam Carter")
+    expect(page.locator("#verification")).to_contain_text("Phoned the witness")
+    page.screenshot(path=str(ARTIFACTS / "witness-verified.png"), full_page=True)

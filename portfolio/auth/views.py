@@ -17,6 +17,7 @@ from .. import audit, home_for, queue
 from ..access import access_ended
 from ..audit import AuditAction
 from ..extensions import db
+from ..tokens import address_fingerprint
 from . import bp
 from .forms import LoginForm
 from .services import authenticate
@@ -51,6 +52,10 @@ def login():
             return render_template("auth/login.html", form=form, has_errors=True), 403
         session.clear()  # no session fixation: a new session for the signed-in user
         login_user(user)
+        # Kept as a keyed fingerprint only: a witness statement sent from the same address
+        # is flagged to the assessor (witness/checks.py).
+        user.last_login_ip = address_fingerprint(request.remote_addr,
+                                                 str(current_app.config["SECRET_KEY"]))
         audit.record(AuditAction.AUTH_LOGIN, actor=user, summary=f"{user.email} signed in")
         db.session.commit()
         return redirect(safe_next(request.args.get("next")) or home_for(user))

@@ -179,7 +179,28 @@ def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form
         decision_forms=forms, withdraw_forms=withdraw_forms, ranges=ranges,
         add_claim_form=add_claim_form if can_judge else None,
         response_form=response_form if is_record and can_edit else None,
-        since=changes_since_decision(evidence), kinds=KINDS, confirm=ConfirmForm())
+        since=changes_since_decision(evidence), kinds=KINDS, confirm=ConfirmForm(),
+        **_witness_context(evidence, flags))
+
+
+def _witness_context(evidence, flags) -> dict:
+    """A witness's statement: the flags to check (staff only, never the learner) and, for
+    the assessor, the form that records how they verified it."""
+    from ..models import Role
+    from ..witness.checks import RELATIONSHIP_LABELS, VERIFICATION_LABELS, flags_for
+    from ..witness.forms import VerifyForm
+
+    request = evidence.witness
+    if request is None:
+        return {"witness_flags": [], "verify_form": None}
+    staff = current_user.role != Role.LEARNER
+    form = None
+    if flags.check_witnesses and not request.verified:
+        form = VerifyForm(formdata=None)
+        form.on.data = uk_today()
+    return {"witness_flags": flags_for(request, evidence.portfolio.learner) if staff else [],
+            "verify_form": form, "verification_labels": VERIFICATION_LABELS,
+            "relationship_labels": RELATIONSHIP_LABELS}
 
 
 @bp.route("/evidence/<int:evidence_id>/versions/<int:number>")

@@ -33,6 +33,7 @@ from ..spec import Unit
 from ..storage import Changed, Missing
 from ..text import sanitize_html
 from ..uploads import CSV, DOCX, EML, JPEG, KINDS, PDF, PNG, TEXT, display_name
+from ..witness.checks import VERIFICATION_LABELS
 from ..witness.services import witness_rows
 from .fetcher import evidence_url
 from .images import print_copy
@@ -222,6 +223,7 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
         blocks=blocks, numbers=numbers, signatures=signatures, digest=digest_of(state),
         witness_rows=witness_rows(portfolio), audit_counts=counts, samples=samples,
         audit_recent=recent, today=today, title=title, kinds=KINDS, evidence_url=evidence_url,
+        verification_labels=VERIFICATION_LABELS,
         appended=[name for name, _ in appended])
     labels = {"contents": "Contents", "unit": "Unit summary", "grid": "Tracking grid",
               "criteria": "Criteria, claims and decisions", "rests-on":

@@ -54,7 +54,8 @@ def detail(portfolio_id: int):
                            can_export=flags.export,
                            samples=samples_of(portfolio) if flags.read_quality else None,
                            can_sample=flags.sample, witnesses=witness_rows(portfolio),
-                           can_manage_witnesses=flags.manage_witnesses, confirm=ConfirmForm())
+                           can_manage_witnesses=flags.manage_witnesses,
+                           can_check_witnesses=flags.check_witnesses, confirm=ConfirmForm())
 
 
 @bp.route("/<int:portfolio_id>/unit")
