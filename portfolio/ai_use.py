@@ -65,6 +65,9 @@ class AiUse:
                 "other": self.other}
 
 
+NO_AI = AiUse(used=False)
+
+
 def from_state(state: dict | None) -> AiUse | None:
     if state is None:
         return None
@@ -82,3 +85,17 @@ def support_only_reason(method_name: str) -> str:
     supports (coverage prints it after "can only support AC x for now:")."""
     return (f"its author declared AI drafting, and this unit accepts AI-drafted "
             f"{method_name.lower()}s only as support")
+
+
+def statement(evidence, unit) -> str | None:
+    """An item's statement in words, or None for an item the learner does not write (an
+    assessor's record, a witness testimony): one rule for the PDF and the declaration."""
+    method = unit.methods.get(evidence.method)
+    if method is None or method.author != "learner":
+        return None
+    return evidence.ai_use.words() if evidence.ai_use is not None else NOT_ANSWERED
+
+
+def declared(items, unit) -> list[tuple[object, str]]:
+    """(item, statement) for each learner-written item, in the order given."""
+    return [(e, words) for e in items if (words := statement(e, unit)) is not None]

@@ -65,6 +65,8 @@ def what_changed(signed: dict, now: dict) -> list[str]:
                                f"({now_claim['withdrawn']['reason']}).")
                 if was.get("range", []) != now_claim.get("range", []):
                     out.append(f"AC {cid} on “{title}”: range items changed.")
+        if old.get("ai_use") != new.get("ai_use"):
+            out.append(f"“{title}”: the learner’s statement of AI use changed.")
         if len(new["responses"]) > len(old["responses"]):
             latest = new["responses"][-1]
             out.append(f"“{title}”: the learner {latest['response']} the record.")

@@ -9,12 +9,15 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..ai_use import PURPOSES, AiUse
 from ..spec import Unit
 from ..text import one_line
 from ..uploads import ACCEPT_ATTRIBUTE, ACCEPTED_DESCRIPTION
@@ -40,6 +43,23 @@ class EvidenceForm(FlaskForm):
         description="What happened, what you did and why. You can use Markdown: **bold**, "
                     "*italic*, lists starting with -, and links. Leave out customers’ personal "
                     "details you do not need.")
+    # The statement of AI use: no default, so every item carries a choice the learner made.
+    ai_answer = RadioField(
+        "Did you use AI tools (such as ChatGPT, Copilot, Gemini or Grammarly) to produce this "
+        "evidence?",
+        validators=[DataRequired(message="Say whether you used AI tools to produce this "
+                                         "evidence.")],
+        choices=[SelectChoice("no", "No, I did not use AI tools"), SelectChoice("yes", "Yes")])
+    ai_tools = StringField(
+        "Which AI tool or tools", validators=[Length(max=300)], filters=[one_line],
+        description="If you answered yes: for example “ChatGPT” or “Grammarly and Copilot”.")
+    ai_for = SelectMultipleField(
+        "What you used them for", choices=[SelectChoice(k, v.capitalize())
+                                           for k, v in PURPOSES.items()],
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        description="If you answered yes: tick every use.")
+    ai_other = StringField("What else you used them for", validators=[Length(max=300)],
+                           filters=[one_line])
     files = MultipleFileField(
         "Attach files", validators=[Optional()],
         render_kw={"accept": ACCEPT_ATTRIBUTE})
@@ -62,6 +82,34 @@ class EvidenceForm(FlaskForm):
         self.files.render_kw = {**self.files.render_kw, "data-max-bytes":
                                 current_app.config["MAX_UPLOAD_BYTES"],
                                 "data-max-files": count}
+
+    def ai_use(self) -> AiUse | None:
+        if self.ai_answer.data not in ("yes", "no"):
+            return None
+        used = self.ai_answer.data == "yes"
+        return AiUse(used=used, tools=(self.ai_tools.data or "").strip() if used else "",
+                     purposes=tuple(self.ai_for.data or ()) if used else (),
+                     other=(self.ai_other.data or "").strip() if used else "")
+
+    def show_ai_use(self, answer: AiUse | None) -> None:
+        """Fill the AI questions from an item's saved answer (none: left unanswered)."""
+        if answer is not None:
+            self.ai_answer.data = "yes" if answer.used else "no"
+            self.ai_tools.data, self.ai_for.data = answer.tools, list(answer.purposes)
+            self.ai_other.data = answer.other
+
+    def validate_ai_tools(self, field):
+        if self.ai_answer.data == "yes" and not (field.data or "").strip():
+            raise ValidationError("Say which AI tool or tools you used, for example “ChatGPT”.")
+
+    def validate_ai_for(self, field):
+        if self.ai_answer.data == "yes" and not field.data:
+            raise ValidationError("Tick what you used the AI tools for.")
+
+    def validate_ai_other(self, field):
+        if (self.ai_answer.data == "yes" and "other" in (self.ai_for.data or [])
+                and not (field.data or "").strip()):
+            raise ValidationError("Say what else you used the AI tools for.")
 
     def uploads(self):
         """The files actually chosen (browsers send one empty part when none is)."""

@@ -78,6 +78,8 @@ class Rules:
     knowledge_methods: frozenset[str]
     performance_methods: frozenset[str]
     currency_window_months: int
+    # Learner-written methods whose items, declared as drafted with AI tools, only support.
+    no_ai_drafting: frozenset[str] = frozenset()
 
     def methods_that_meet(self, kind: str) -> frozenset[str]:
         return self.performance_methods if kind == "performance" else self.knowledge_methods

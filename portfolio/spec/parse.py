@@ -22,7 +22,8 @@ from .model import (
 UNIT_KEYS = {"id", "number", "title", "reference", "level", "credits", "guided_learning_hours",
              "unit_type", "summary", "assessment_requirements", "rules", "methods", "ranges",
              "outcomes"}
-RULE_KEYS = {"knowledge_methods", "performance_methods", "currency_window_months"}
+RULE_KEYS = {"knowledge_methods", "performance_methods", "currency_window_months",
+             "no_ai_drafting"}
 METHOD_KEYS = {"name", "author", "description", "record"}
 RANGE_KEYS = {"name", "items"}
 OUTCOME_KEYS = {"number", "title", "kind", "criteria", "required_methods"}
@@ -271,6 +272,11 @@ def _parse_rules(r: _Reader, table: dict, methods: dict[str, Method]) -> Rules:
                    default=0)
     if window is not None and window <= 0 and "currency_window_months" in table:
         r.problem("rules.currency_window_months", "must be a positive number of months")
+    no_ai = r.methods(table, "no_ai_drafting", "rules.no_ai_drafting", methods)
+    for m in no_ai:  # only the learner declares AI use: another author's method never drafts
+        if m in methods and methods[m].author != "learner":
+            r.problem("rules.no_ai_drafting", f"{m!r} is not written by the learner, who is the "
+                                              "one who declares AI use")
     return Rules(knowledge_methods=known["knowledge_methods"],
                  performance_methods=known["performance_methods"],
-                 currency_window_months=window or 0)
+                 currency_window_months=window or 0, no_ai_drafting=frozenset(no_ai))
