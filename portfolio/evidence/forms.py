@@ -91,13 +91,6 @@ class EvidenceForm(FlaskForm):
                      purposes=tuple(self.ai_for.data or ()) if used else (),
                      other=(self.ai_other.data or "").strip() if used else "")
 
-    def show_ai_use(self, answer: AiUse | None) -> None:
-        """Fill the AI questions from an item's saved answer (none: left unanswered)."""
-        if answer is not None:
-            self.ai_answer.data = "yes" if answer.used else "no"
-            self.ai_tools.data, self.ai_for.data = answer.tools, list(answer.purposes)
-            self.ai_other.data = answer.other
-
     def validate_ai_tools(self, field):
         if self.ai_answer.data == "yes" and not (field.data or "").strip():
             raise ValidationError("Say which AI tool or tools you used, for example “ChatGPT”.")
@@ -119,6 +112,14 @@ class EvidenceForm(FlaskForm):
         if len(self.uploads()) > current_app.config["MAX_FILES_PER_UPLOAD"]:
             raise ValidationError(f"Attach at most {current_app.config['MAX_FILES_PER_UPLOAD']} "
                                   "files at a time.")
+
+
+def ai_initial(answer: AiUse | None) -> dict:
+    """The AI questions' values from an item's saved answer, for EvidenceForm(**...): the
+    item has no field of the form's names (none: left unanswered)."""
+    if answer is None:
+        return {}
+    return {"ai_answer": "yes" if answer.used else "no", "ai_for": list(answer.purposes)}
 
 
 class ConfirmForm(FlaskForm):

@@ -25,6 +25,7 @@ from .forms import (
     EvidenceForm,
     ResponseForm,
     WithdrawForm,
+    ai_initial,
     claims_form,
     field_key,
 )
@@ -211,10 +212,9 @@ def edit(evidence_id: int):
     except Locked as exc:
         flash(str(exc), "warning")
         return redirect(url_for(".detail", evidence_id=evidence.id))
-    form = EvidenceForm(obj=evidence, unit=unit)
+    form = EvidenceForm(obj=evidence, unit=unit, **ai_initial(evidence.ai_use))
     if request.method == "GET":
         form.version.data = evidence.version
-        form.show_ai_use(evidence.ai_use)
     status = 200
     if form.validate_on_submit():
         # A stale form goes to the error page (409), which shows back everything typed.
