@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from .ai_use import words_of
+
 FIELD_LABELS = {
     "title": "Title",
     "method": "Evidence method",
@@ -21,6 +23,7 @@ FIELD_LABELS = {
     "context": "Workplace context",
     "questions_md": "Questions asked",
     "account_md": "Account",
+    "ai_use": "Use of AI tools",
 }
 LONG_TEXT = {"context", "questions_md", "account_md"}
 
@@ -83,7 +86,10 @@ def compare(before: dict, after: dict) -> Changes:
     """Every difference between two version contents, in the order a reader wants them."""
     found = []
     for key, label in FIELD_LABELS.items():
-        old, new = _text(before.get(key)), _text(after.get(key))
+        if key == "ai_use":
+            old, new = words_of(before.get(key)), words_of(after.get(key))
+        else:
+            old, new = _text(before.get(key)), _text(after.get(key))
         if old == new:
             continue
         paras = paragraphs(old, new) if key in LONG_TEXT else ()

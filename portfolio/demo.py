@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .admin.services import enrol
+from .ai_use import NO_AI, AiUse
 from .assessment.services import record_decision
 from .auth.services import create_user, find_user, random_password, set_password
 from .clock import uk_today
@@ -98,12 +99,12 @@ def _files(*named: tuple[str, bytes]):
 
 
 def _add(portfolio, unit, learner, *, title, method, days_ago, context, account, files=(),
-         claims, ranges=None):
+         claims, ranges=None, ai_use: AiUse = NO_AI):
     store = current_app.extensions["evidence_store"]
     evidence = add_evidence(
         portfolio, unit,
         EvidenceFields(title=title, method=method, dated=uk_today() - timedelta(days=days_ago),
-                       context=context, account_md=account),
+                       context=context, account_md=account, ai_use=ai_use),
         _files(*files), actor=learner, store=store, submission_key=None, today=uk_today())
     set_claims(evidence, unit, claims, actor=learner, ranges=ranges)
     return evidence
@@ -120,6 +121,8 @@ def _halfway(portfolio, unit, learner, assessor) -> None:
     reflective = _add(
         portfolio, unit, learner, method="reflective_account", days_ago=40,
         title="Reflective account: refund complaint about a faulty kettle",
+        # Spelling help only: declared, and the account still meets what it claims.
+        ai_use=AiUse(used=True, tools="Microsoft Word Editor", purposes=("spelling",)),
         context="Customer service adviser, Northgate Home Appliances contact centre. "
                 "The customer phoned, then followed up by email.",
         account=REFLECTIVE_ACCOUNT,

@@ -68,6 +68,8 @@ def what_changed(signed: dict, now: dict) -> list[str]:
         if (new.get("witness") or {}).get("verified") and not (
                 old.get("witness") or {}).get("verified"):
             out.append(f"“{title}”: the assessor verified the testimony with the witness.")
+        if old.get("ai_use") != new.get("ai_use"):
+            out.append(f"“{title}”: the learner’s statement of AI use changed.")
         if len(new["responses"]) > len(old["responses"]):
             latest = new["responses"][-1]
             out.append(f"“{title}”: the learner {latest['response']} the record.")

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from helpers import PASSWORD, PASSWORD_HASH  # noqa: E402
 
 from portfolio import create_app
+from portfolio.ai_use import NO_AI, AiUse
 from portfolio.evidence.versions import record_version
 from portfolio.extensions import db as _db
 from portfolio.models import Claim, Decision, Evidence, Portfolio, Role, User
@@ -168,10 +169,12 @@ def make_evidence(db):
     def make(portfolio: Portfolio, title="Email to customer", method="product_evidence",
              dated: date | None = None, claims: dict[str, str | None] | None = None,
              account="An account.", ranges: dict[str, list[str]] | None = None,
-             by_assessor: bool = False, confirmed: bool = False) -> Evidence:
+             by_assessor: bool = False, confirmed: bool = False,
+             ai_use: AiUse | None = NO_AI) -> Evidence:
         """claims: criterion id -> None (awaiting), 'accepted', or 'referred'; ranges: the
         range items claimed (and confirmed with the decision). by_assessor: an assessor's
-        record; confirmed: the learner has confirmed it."""
+        record; confirmed: the learner has confirmed it. ai_use: the learner's statement of
+        AI use on their own item (None: not answered, as on items from before the question)."""
         import json
 
         from portfolio.models import EvidenceResponse
@@ -180,6 +183,8 @@ def make_evidence(db):
         ev = Evidence(portfolio_id=portfolio.id, title=title, method=method,
                       dated=dated or date.today(), context="", account_md=account,
                       author_id=author)
+        if not by_assessor and method not in ("witness_testimony", "expert_witness"):
+            ev.ai_use = ai_use
         db.session.add(ev)
         db.session.flush()
         for cid, outcome in (claims or {}).items():

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from portfolio.access import Action, can
+from portfolio.ai_use import NO_AI
 from portfolio.assessment.services import RecordFields, save_record
 from portfolio.eqa.services import grant_access
 from portfolio.evidence.services import EvidenceFields, Upload, add_evidence, check_uploads
@@ -300,7 +301,7 @@ def world(app, db, people, portfolios):
             Upload(io.BytesIO(f"{key} secret notes\n".encode()), f"{key}.txt"),
             Upload(io.BytesIO(f"{key} spare notes\n".encode()), f"{key}-spare.txt")], 10_000)
         ev = add_evidence(portfolios[key], unit,
-                          EvidenceFields("Notes", "product_evidence", TODAY, "", ""),
+                          EvidenceFields("Notes", "product_evidence", TODAY, "", "", NO_AI),
                           files, actor=learner, store=store, submission_key=None, today=TODAY)
         db.session.commit()
         first, spare = sorted(ev.files, key=lambda f: f.filename != f"{key}.txt")

@@ -9,6 +9,7 @@ from helpers import uphold_sample
 from sqlalchemy import select
 
 from portfolio import audit
+from portfolio.ai_use import NO_AI
 from portfolio.assessment.services import (
     RecordFields,
     add_claim,
@@ -35,7 +36,7 @@ def test_every_action_writes_an_audit_event(app, db, people, portfolios):
     own = portfolios["own"]
     store = app.extensions["evidence_store"]
     learner, assessor = people["learner"], people["assessor"]
-    fields = EvidenceFields("Email", "product_evidence", TODAY, "", "I replied.")
+    fields = EvidenceFields("Email", "product_evidence", TODAY, "", "I replied.", NO_AI)
     evidence = add_evidence(own, unit, fields, [], actor=learner, store=store,
                             submission_key=None, today=TODAY)
     spare = add_evidence(own, unit, fields, [], actor=learner, store=store,

@@ -30,7 +30,8 @@ def new_url(portfolios):
 
 def add(browser, portfolios, **overrides):
     data = {"title": "Email to Mr Hughes", "method": "product_evidence", "dated": "2026-10-01",
-            "context": "Contact centre", "account_md": "I replied **the same day**."}
+            "context": "Contact centre", "account_md": "I replied **the same day**.",
+            "ai_answer": "no"}
     data.update(overrides)
     return browser.submit(new_url(portfolios), data, content_type="multipart/form-data")
 
@@ -126,7 +127,7 @@ def test_double_submit_creates_one_item(db, client, signed_in, portfolios):
     fields = dict(re.findall(r'name="(csrf_token|submission_key)" type="hidden" value="([^"]+)"',
                              page))
     data = {**fields, "title": "Once", "method": "reflective_account", "dated": "2026-10-01",
-            "account_md": "Text."}
+            "account_md": "Text.", "ai_answer": "no"}
     first = client.post(new_url(portfolios), data=data)
     second = client.post(new_url(portfolios), data=data)
     assert first.status_code == second.status_code == 302
@@ -138,7 +139,8 @@ def test_stale_edit_is_refused_and_shows_the_text_back(db, client, signed_in, po
                                                        make_evidence):
     evidence = make_evidence(portfolios["own"], title="Original")
     url = f"/evidence/{evidence.id}/edit"
-    base = {"method": "product_evidence", "dated": "2026-10-01", "account_md": "Body"}
+    base = {"method": "product_evidence", "dated": "2026-10-01", "account_md": "Body",
+            "ai_answer": "no"}
     page = client.get(url).text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     first = client.post(url, data={**base, "csrf_token": token, "version": "1",
@@ -194,7 +196,7 @@ def test_remove_a_file_but_never_the_only_content(db, client, signed_in, portfol
     assert "This is the only content of the evidence" in refused.text
     signed_in.submit(f"/evidence/{evidence.id}/edit", {
         "title": "T", "method": "product_evidence", "dated": "2026-10-01",
-        "account_md": "Now there is an account."})
+        "account_md": "Now there is an account.", "ai_answer": "no"})
     removed = signed_in.submit(url, {}, form_url=f"/evidence/{evidence.id}/edit",
                                follow_redirects=True)
     assert "Removed “only.txt”." in removed.text

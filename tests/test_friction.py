@@ -112,7 +112,7 @@ def test_removing_a_file_keeps_what_was_typed_and_saves_once(app, db, client, br
     doomed = next(f.id for f in evidence.files if f.filename == "a.txt")
     browser.submit(f"/evidence/{evidence.id}/edit",
                    {"title": "Log", "method": "product_evidence", "dated": TODAY.isoformat(),
-                    "context": "", "account_md": "New account, typed before removing.",
+                    "context": "", "account_md": "New account, typed before removing.", "ai_answer": "no",
                     "remove_file": str(doomed)})
     db.session.expire_all()
     saved = db.session.get(type(evidence), evidence.id)

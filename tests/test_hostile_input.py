@@ -199,7 +199,7 @@ def test_a_line_break_in_a_title_is_removed_at_save(db, browser, people, portfol
     response = browser.submit(
         f"/portfolios/{portfolios['own'].id}/evidence/new",
         {"title": "Refund\r\nBcc: x@evil.example\n", "method": "product_evidence",
-         "dated": "2026-10-01", "account_md": "An account."},
+         "dated": "2026-10-01", "account_md": "An account.", "ai_answer": "no"},
         content_type="multipart/form-data")
     assert response.status_code == 302
     assert db.session.scalar(select(Evidence.title)) == "Refund Bcc: x@evil.example"

@@ -31,7 +31,8 @@ def referred(portfolios, make_evidence):
 
 def edit(browser, evidence, **overrides):
     data = {"title": evidence.title, "method": evidence.method,
-            "dated": evidence.dated.isoformat(), "context": "", "account_md": ACCOUNT}
+            "dated": evidence.dated.isoformat(), "context": "", "account_md": ACCOUNT,
+            "ai_answer": "no"}
     data.update(overrides)
     return browser.submit(f"/evidence/{evidence.id}/edit", data,
                           content_type="multipart/form-data")
@@ -114,7 +115,8 @@ def test_accepted_evidence_is_read_only(db, browser, client, people, portfolios,
     token = browser.token(f"/evidence/{evidence.id}")
     response = client.post(f"/evidence/{evidence.id}/edit", data={
         "csrf_token": token, "title": "Changed", "method": "product_evidence",
-        "dated": "2026-10-01", "account_md": "Changed", "version": "1"})
+        "dated": "2026-10-01", "account_md": "Changed", "version": "1",
+        "ai_answer": "no"})
     assert response.status_code == 302
     assert client.get(f"/evidence/{evidence.id}/delete").status_code == 409
     db.session.expire_all()

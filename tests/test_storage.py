@@ -99,7 +99,7 @@ def _upload(browser, portfolios, name="letter.txt", data=PDF_TEXT):
     url = f"/portfolios/{portfolios['own'].id}/evidence/new"
     return browser.submit(url, {"title": "Letter to Mr Hughes", "method": "product_evidence",
                                 "dated": "2026-10-01", "context": "Contact centre",
-                                "account_md": "I wrote back the same day.",
+                                "account_md": "I wrote back the same day.", "ai_answer": "no",
                                 "files": [(io.BytesIO(data), name)]},
                           content_type="multipart/form-data")
 

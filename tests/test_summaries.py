@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from helpers import uphold_sample
 
 from portfolio import summaries
+from portfolio.ai_use import NO_AI, AiUse
 from portfolio.assessment.services import (
     RecordFields,
     add_claim,
@@ -52,7 +53,7 @@ def test_every_kind_of_change_writes_the_summary_in_its_transaction(app, db, peo
     unit, own = all_units()["unit-40"], portfolios["own"]
     store = app.extensions["evidence_store"]
     learner, assessor = people["learner"], people["assessor"]
-    fields = EvidenceFields("Email", "product_evidence", TODAY, "", "I replied.")
+    fields = EvidenceFields("Email", "product_evidence", TODAY, "", "I replied.", NO_AI)
 
     def step(name, change):
         result = change()
@@ -69,13 +70,25 @@ def test_every_kind_of_change_writes_the_summary_in_its_transaction(app, db, peo
                                                            "2.6": "Paragraph 2."},
                                           actor=learner))
     assert db.session.get(PortfolioSummary, own.id).awaiting == 2
+    reflection = EvidenceFields("Reflection", "reflective_account", TODAY, "", "I learned.", NO_AI)
+    account = step("account added", lambda: add_evidence(
+        own, unit, reflection, [], actor=learner, store=store, submission_key=None, today=TODAY))
+    step("account claimed", lambda: set_claims(account, unit, {"1.1": "Paragraph 1."},
+                                               actor=learner))
+    drafted = AiUse(used=True, tools="ChatGPT", purposes=("drafting",))
+    step("AI drafting declared", lambda: update_evidence(
+        account, unit, EvidenceFields("Reflection", "reflective_account", TODAY, "",
+                                      "I learned.", drafted), [],
+        expected_version=account.version, actor=learner, store=store, today=TODAY))
+    step("AI-drafted account accepted: supports only", lambda: record_decision(account.claims[0], "accepted", "",
+                                                     assessor=assessor, unit=unit))
     step("referred", lambda: record_decision(evidence.claims[0], "referred", "Say more.",
                                              assessor=assessor))
     step("withdrawn", lambda: withdraw_claim(evidence.claims[1], "Not this item.",
                                              assessor=assessor))
     step("edited and resubmitted", lambda: update_evidence(
         evidence, unit, EvidenceFields("Email", "product_evidence", TODAY, "",
-                                       "I replied the same day."), [],
+                                       "I replied the same day.", NO_AI), [],
         expected_version=evidence.version, actor=learner, store=store, today=TODAY))
     step("claim added by the assessor", lambda: add_claim(
         evidence, unit, "2.3", "Paragraph 1 acknowledges him.", assessor=assessor))

@@ -9,12 +9,15 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..ai_use import PURPOSES, AiUse
 from ..spec import Unit
 from ..text import one_line
 from ..uploads import ACCEPT_ATTRIBUTE, ACCEPTED_DESCRIPTION
@@ -40,6 +43,23 @@ class EvidenceForm(FlaskForm):
         description="What happened, what you did and why. You can use Markdown: **bold**, "
                     "*italic*, lists starting with -, and links. Leave out customers’ personal "
                     "details you do not need.")
+    # The statement of AI use: no default, so every item carries a choice the learner made.
+    ai_answer = RadioField(
+        "Did you use AI tools (such as ChatGPT, Copilot, Gemini or Grammarly) to produce this "
+        "evidence?",
+        validators=[DataRequired(message="Say whether you used AI tools to produce this "
+                                         "evidence.")],
+        choices=[SelectChoice("no", "No, I did not use AI tools"), SelectChoice("yes", "Yes")])
+    ai_tools = StringField(
+        "Which AI tool or tools", validators=[Length(max=300)], filters=[one_line],
+        description="If you answered yes: for example “ChatGPT” or “Grammarly and Copilot”.")
+    ai_for = SelectMultipleField(
+        "What you used them for", choices=[SelectChoice(k, v.capitalize())
+                                           for k, v in PURPOSES.items()],
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        description="If you answered yes: tick every use.")
+    ai_other = StringField("What else you used them for", validators=[Length(max=300)],
+                           filters=[one_line])
     files = MultipleFileField(
         "Attach files", validators=[Optional()],
         render_kw={"accept": ACCEPT_ATTRIBUTE})
@@ -63,6 +83,27 @@ class EvidenceForm(FlaskForm):
                                 current_app.config["MAX_UPLOAD_BYTES"],
                                 "data-max-files": count}
 
+    def ai_use(self) -> AiUse | None:
+        if self.ai_answer.data not in ("yes", "no"):
+            return None
+        used = self.ai_answer.data == "yes"
+        return AiUse(used=used, tools=(self.ai_tools.data or "").strip() if used else "",
+                     purposes=tuple(self.ai_for.data or ()) if used else (),
+                     other=(self.ai_other.data or "").strip() if used else "")
+
+    def validate_ai_tools(self, field):
+        if self.ai_answer.data == "yes" and not (field.data or "").strip():
+            raise ValidationError("Say which AI tool or tools you used, for example “ChatGPT”.")
+
+    def validate_ai_for(self, field):
+        if self.ai_answer.data == "yes" and not field.data:
+            raise ValidationError("Tick what you used the AI tools for.")
+
+    def validate_ai_other(self, field):
+        if (self.ai_answer.data == "yes" and "other" in (self.ai_for.data or [])
+                and not (field.data or "").strip()):
+            raise ValidationError("Say what else you used the AI tools for.")
+
     def uploads(self):
         """The files actually chosen (browsers send one empty part when none is)."""
         return [f for f in (self.files.data or []) if f and f.filename]
@@ -71,6 +112,14 @@ class EvidenceForm(FlaskForm):
         if len(self.uploads()) > current_app.config["MAX_FILES_PER_UPLOAD"]:
             raise ValidationError(f"Attach at most {current_app.config['MAX_FILES_PER_UPLOAD']} "
                                   "files at a time.")
+
+
+def ai_initial(answer: AiUse | None) -> dict:
+    """The AI questions' values from an item's saved answer, for EvidenceForm(**...): the
+    item has no field of the form's names (none: left unanswered)."""
+    if answer is None:
+        return {}
+    return {"ai_answer": "yes" if answer.used else "no", "ai_for": list(answer.purposes)}
 
 
 class ConfirmForm(FlaskForm):

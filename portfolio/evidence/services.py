@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from .. import audit
 from ..access import ensure_unlocked
+from ..ai_use import AiUse
 from ..audit import AuditAction
 from ..errors import DomainError, InvalidUpload, Locked
 from ..extensions import db
@@ -25,6 +26,7 @@ from ..spec import Unit
 from ..storage import EvidenceStore, StagedFile, TooLarge
 from ..uploads import display_name, inspect
 from ..validators import FUTURE_DATE
+from .ai_answer import ensure_ai_answered
 from .versions import record_version, refresh_claims
 
 
@@ -39,6 +41,8 @@ class EvidenceFields:
     dated: date
     context: str
     account_md: str
+    # The learner's statement of AI use. None on a change leaves the item's answer as it is.
+    ai_use: AiUse | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ def _validate(unit: Unit, fields: EvidenceFields, today: date) -> None:
         raise DomainError("Choose one of the evidence methods you can add yourself.")
     if fields.dated > today:
         raise DomainError(FUTURE_DATE)
+    if fields.ai_use is not None and fields.ai_use.problems():
+        raise DomainError(" ".join(fields.ai_use.problems()))
 
 
 def _attach(evidence: Evidence, files: list[CheckedFile], *, actor: User,
@@ -132,13 +138,15 @@ def add_evidence(portfolio: Portfolio, unit: Unit, fields: EvidenceFields,
                             dated=fields.dated, context=fields.context,
                             account_md=fields.account_md, author_id=actor.id,
                             submission_key=submission_key)
+        evidence.ai_use = fields.ai_use
         db.session.add(evidence)
         _attach(evidence, files, actor=actor, store=store)
         db.session.flush()
         record_version(evidence, actor=actor)
         audit.record(AuditAction.EVIDENCE_ADDED, actor=actor, portfolio=portfolio,
                      summary=f"Added evidence “{evidence.title}”", evidence_id=evidence.id,
-                     method=evidence.method, dated=evidence.dated, files=_file_summary(files))
+                     method=evidence.method, dated=evidence.dated, files=_file_summary(files),
+                     ai_use=evidence.ai_use.state() if evidence.ai_use else None)
         return evidence
 
 
@@ -217,15 +225,20 @@ def update_evidence(evidence: Evidence, unit: Unit, fields: EvidenceFields,
             raise DomainError("Write an account or attach at least one file: evidence needs "
                               "content.")
         before = {"title": evidence.title, "method": evidence.method, "dated": evidence.dated,
-                  "context": evidence.context, "account_md": evidence.account_md}
+                  "context": evidence.context, "account_md": evidence.account_md,
+                  "ai_use": evidence.ai_use}
         after = {"title": fields.title, "method": fields.method, "dated": fields.dated,
-                 "context": fields.context, "account_md": fields.account_md}
+                 "context": fields.context, "account_md": fields.account_md,
+                 "ai_use": fields.ai_use if fields.ai_use is not None else evidence.ai_use}
         changed = {k: {"before": before[k], "after": after[k]}
                    for k in before if before[k] != after[k]}
         if not changed and not files and not removed:
             return False
         for key, value in after.items():
             setattr(evidence, key, value)
+        if "ai_use" in changed:  # the audit event holds plain data
+            changed["ai_use"] = {k: v.state() if v else None
+                                 for k, v in changed["ai_use"].items()}
         for evidence_file in removed:  # the bytes stay in the store: history may use them
             evidence.files.remove(evidence_file)
         _attach(evidence, files, actor=actor, store=store)
@@ -357,6 +370,8 @@ def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor:
             claim.range_items = items[criterion_id]
             evidence.claims.append(claim)
             added.append(criterion_id)
+    if added or changed or reworded:  # removing a claim puts nothing forward
+        ensure_ai_answered(evidence, unit)
     result = {"added": sorted(added), "changed": sorted(changed + reworded),
               "removed": sorted(removed)}
     if any(result.values()):

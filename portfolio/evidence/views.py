@@ -17,6 +17,7 @@ from ..saving import saving
 from ..units import unit_for
 from ..uploads import KINDS
 from . import bp
+from .ai_answer import needs_ai_answer
 from .forms import (
     AddClaimForm,
     ConfirmForm,
@@ -24,6 +25,7 @@ from .forms import (
     EvidenceForm,
     ResponseForm,
     WithdrawForm,
+    ai_initial,
     claims_form,
     field_key,
 )
@@ -74,7 +76,7 @@ def load_file(evidence_id: int, file_id: int, action: Action) -> EvidenceFile:
 def _fields(form: EvidenceForm) -> EvidenceFields:
     return EvidenceFields(title=form.title.data.strip(), method=form.method.data,
                           dated=form.dated.data, context=(form.context.data or "").strip(),
-                          account_md=form.account_md.data or "")
+                          account_md=form.account_md.data or "", ai_use=form.ai_use())
 
 
 def _checked_files(form: EvidenceForm):
@@ -231,7 +233,7 @@ def edit(evidence_id: int):
     except Locked as exc:
         flash(str(exc), "warning")
         return redirect(url_for(".detail", evidence_id=evidence.id))
-    form = EvidenceForm(obj=evidence, unit=unit)
+    form = EvidenceForm(obj=evidence, unit=unit, **ai_initial(evidence.ai_use))
     if request.method == "GET":
         form.version.data = evidence.version
     status = 200
@@ -310,9 +312,9 @@ def claims(evidence_id: int):
             with saving() as saved:
                 result = set_claims(evidence, unit, form.wanted(), actor=current_user,
                                     ranges=_claimed_ranges(unit))
-            if not saved.ok:
+            if not saved.ok:  # shown again with what was typed, nothing lost
                 flash(saved.error, "danger")
-                return redirect(url_for(".claims", evidence_id=evidence.id))
+                return _claims_page(evidence, unit, form, fixed, reword), 422
             total = len(evidence.claims)
             if any(result.values()):
                 flash(f"Claims saved: this evidence is now tagged to {total} "
@@ -322,6 +324,10 @@ def claims(evidence_id: int):
             return redirect(url_for("portfolios.detail", portfolio_id=evidence.portfolio_id))
         status = 422
         flash("Some claims need a sentence on where and how the evidence meets them.", "danger")
+    return _claims_page(evidence, unit, form, fixed, reword), status
+
+
+def _claims_page(evidence, unit, form, fixed, reword) -> str:
     claims_by_criterion = {c.criterion_id: c for c in evidence.claims}
     ranges = (_claimed_ranges(unit) if request.method == "POST" else
               {c.criterion_id: c.range_items for c in evidence.claims})
@@ -329,7 +335,8 @@ def claims(evidence_id: int):
     return render_template("evidence/claims.html", evidence=evidence, unit=unit, form=form,
                            field_key=field_key, fixed=fixed, rewordable=reword,
                            claims=claims_by_criterion, ranges=ranges,
-                           now={c.criterion.id: c for c in coverage.criteria}), status
+                           now={c.criterion.id: c for c in coverage.criteria},
+                           ai_missing=needs_ai_answer(evidence, unit))
 
 
 def _claimed_ranges(unit) -> dict[str, list[str]]:

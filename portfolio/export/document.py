@@ -22,7 +22,7 @@ from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import sandbox
+from .. import ai_use, sandbox
 from ..audit import READS
 from ..coverage import Coverage
 from ..extensions import db
@@ -64,6 +64,7 @@ class EvidenceBlock:
     evidence: Evidence
     method: str
     parts: list[FilePart]
+    ai_statement: str | None = None  # the learner's statement of AI use, on their own items
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def build(portfolio: Portfolio, unit: Unit, *, today: date, store) -> ExportDocu
                 appended.append((f"E{number} appendix: {f.filename}", part.appendix))
         method = unit.methods.get(evidence.method)
         blocks.append(EvidenceBlock(number, evidence, method.name if method else evidence.method,
-                                    parts))
+                                    parts, ai_statement=ai_use.statement(evidence, unit)))
     numbers = {b.evidence.id: b.number for b in blocks}
     state = portfolio_state(portfolio)
     signatures = signature_statuses(portfolio, state)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..ai_use import AiUse
 from ..extensions import db
 from .accounts import User
 from .assessment import ClaimOutcome
@@ -91,6 +92,13 @@ class Evidence(db.Model):
     # opened before someone else's save is refused, not merged; a decision names the version
     # it judged, so a revised item goes back to "awaiting assessment".
     version: Mapped[int] = mapped_column(default=1)
+    # The learner's statement of their use of AI tools (see portfolio.ai_use), part of the
+    # item's content: None where they have not answered (items from before the question, and
+    # items the learner does not write).
+    ai_used: Mapped[bool | None]
+    ai_tools: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    ai_purposes_json: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    ai_other: Mapped[str] = mapped_column(String(300), default="", server_default="")
     # The add form's one-time key: a double-clicked submit creates one item, not two.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -116,6 +124,22 @@ class Evidence(db.Model):
         if self.author is not None:
             return self.author.name
         return self.witness.witness_name if self.witness else "unknown"
+
+    @property
+    def ai_use(self) -> AiUse | None:
+        if self.ai_used is None:
+            return None
+        return AiUse(used=self.ai_used, tools=self.ai_tools or "",
+                     purposes=tuple(json.loads(self.ai_purposes_json or "[]")),
+                     other=self.ai_other or "")
+
+    @ai_use.setter
+    def ai_use(self, answer: AiUse | None) -> None:
+        self.ai_used = None if answer is None else answer.used
+        used = answer is not None and answer.used
+        self.ai_tools = answer.tools.strip() if used else ""
+        self.ai_purposes_json = json.dumps(sorted(set(answer.purposes)) if used else [])
+        self.ai_other = answer.other.strip() if used and "other" in answer.purposes else ""
 
     @property
     def judged(self) -> bool:

@@ -2,6 +2,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..access import Action, can, get_portfolio, page_flags
+from ..ai_use import NOT_ANSWERED, declared
 from ..clock import uk_today
 from ..errors import NotAllowed
 from ..evidence.forms import ConfirmForm
@@ -51,6 +52,7 @@ def _page(portfolio, sign_form=None, reopen_form=None, status=200):
         not_sampled=not_sampled, confirm=ConfirmForm(),
         listed=listed, current=current, forms=forms, statements=STATEMENTS,
         kinds=SignatureKind, coverage=coverage, not_ready=not_ready,
+        ai_declared=declared(portfolio.evidence, unit), not_answered=NOT_ANSWERED,
         reopen_form=(reopen_form or ReopenForm(formdata=None))
         if page_flags(current_user, portfolio).reopen else None), status
 

@@ -83,6 +83,8 @@ class Rules:
     # A witness's statement meets a criterion only once the assessor has verified that the
     # witness wrote it (how and when); until then it supports.
     verify_witnesses: bool = False
+    # Learner-written methods whose items, declared as drafted with AI tools, only support.
+    no_ai_drafting: frozenset[str] = frozenset()
 
     def methods_that_meet(self, kind: str) -> frozenset[str]:
         return self.performance_methods if kind == "performance" else self.knowledge_methods

@@ -23,7 +23,7 @@ UNIT_KEYS = {"id", "number", "title", "reference", "level", "credits", "guided_l
              "unit_type", "summary", "assessment_requirements", "rules", "methods", "ranges",
              "outcomes"}
 RULE_KEYS = {"knowledge_methods", "performance_methods", "currency_window_months",
-             "verify_witnesses"}
+             "verify_witnesses", "no_ai_drafting"}
 METHOD_KEYS = {"name", "author", "description", "record", "competence"}
 RANGE_KEYS = {"name", "items"}
 OUTCOME_KEYS = {"number", "title", "kind", "criteria", "required_methods"}
@@ -278,6 +278,12 @@ def _parse_rules(r: _Reader, table: dict, methods: dict[str, Method]) -> Rules:
         r.problem("rules.currency_window_months", "must be a positive number of months")
     verify = r.get(table, "verify_witnesses", bool, "rules.verify_witnesses", default=False,
                    required=False)
+    no_ai = r.methods(table, "no_ai_drafting", "rules.no_ai_drafting", methods)
+    for m in no_ai:  # only the learner declares AI use: another author's method never drafts
+        if m in methods and methods[m].author != "learner":
+            r.problem("rules.no_ai_drafting", f"{m!r} is not written by the learner, who is the "
+                                              "one who declares AI use")
     return Rules(knowledge_methods=known["knowledge_methods"],
                  performance_methods=known["performance_methods"],
-                 currency_window_months=window or 0, verify_witnesses=bool(verify))
+                 currency_window_months=window or 0, verify_witnesses=bool(verify),
+                 no_ai_drafting=frozenset(no_ai))
