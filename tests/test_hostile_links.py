@@ -86,14 +86,16 @@ def saved(change) -> str | None:
 # ---------------------------------------------------------------- the witness link
 
 SIGNED = witness.Testimony("I saw the call and the follow-up letter.", TODAY, True, "0113 496 0000",
-                   "Sam Carter", True)
+                           "Sam Carter", True, job_title="Team leader",
+                           relationship_kind="line_manager")
 
 
 def test_ten_submissions_of_one_witness_link_make_one_testimony(app, db, people, portfolios):
     unit = all_units()[UNIT]
-    _, link, _ = request_testimony(portfolios["own"], unit, WitnessDetails(
+    asked = request_testimony(portfolios["own"], unit, WitnessDetails(
         "Sam Carter", "sam@northgate.example", "Team leader", "Line manager", "The call."),
         actor=people["learner"])
+    link = witness.pass_on(asked.request, actor=people["assessor"])
     db.session.commit()
     token = link.rsplit("/", 1)[1]
     barrier = threading.Barrier(10)

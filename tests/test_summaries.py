@@ -92,6 +92,23 @@ def test_every_kind_of_change_writes_the_summary_in_its_transaction(app, db, peo
         expected_version=evidence.version, actor=learner, store=store, today=TODAY))
     step("claim added by the assessor", lambda: add_claim(
         evidence, unit, "2.3", "Paragraph 1 acknowledges him.", assessor=assessor))
+    from portfolio.models import utcnow
+    from portfolio.witness import services as witness
+
+    asked = step("witness asked", lambda: witness.request_testimony(own, unit, witness.WitnessDetails(
+        "Sam Carter", "sam@northgate.example", "Team leader", "Line manager", "The call."),
+        actor=learner))
+    step("witness link passed on", lambda: witness.pass_on(asked.request, actor=assessor))
+    testimony = step("witness signed", lambda: witness.submit_testimony(
+        asked.request, unit, witness.Testimony(
+            "I saw the call.", TODAY, True, "0113 496 0000", "Sam Carter", True,
+            job_title="Team leader", relationship_kind="line_manager"), utcnow()))
+    step("testimony claimed", lambda: set_claims(testimony, unit, {"2.9": "Sam saw it."},
+                                                  actor=learner))
+    step("unverified testimony accepted: supports only", lambda: record_decision(
+        testimony.claims[0], "accepted", "", assessor=assessor))
+    step("testimony verified", lambda: witness.verify(asked.request, "phoned", TODAY, "",
+                                                      actor=assessor))
     everything = {c.id: "Seen." for c in unit.criteria}
     record = step("observation recorded", lambda: save_record(
         own, unit, RecordFields("direct_observation", TODAY, None, 20, "Desk", "", "Account."),

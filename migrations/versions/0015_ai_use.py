@@ -1,8 +1,8 @@
 """the learner's statement of their use of AI tools on each item they write
 
-Revision ID: 0014
-Revises: 0013
-Create Date: 2026-12-12 10:00:00
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-02 14:00:00
 
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -54,12 +54,8 @@ def ask(portfolio_id: int):
 @bp.route("/witness-requests/<int:request_id>/revoke", methods=["POST"])
 @login_required
 def revoke_link(request_id: int):
-    request = db.session.get(WitnessRequest, request_id)
-    if request is None:
-        abort(404)
-    portfolio = get_portfolio(request.portfolio_id, Action.VIEW)
-    if not can(current_user, Action.MANAGE_WITNESSES, portfolio):
-        abort(403)
+    request = _request_for(request_id, Action.MANAGE_WITNESSES)
+    portfolio = request.portfolio
     if ConfirmForm().validate_on_submit():
         with saving() as saved:
             revoke(request, actor=current_user)
@@ -69,13 +65,14 @@ def revoke_link(request_id: int):
                             _anchor="witnesses-heading"))
 
 
-def _checked_request(request_id: int) -> WitnessRequest:
-    """A witness request the signed-in assessor may pass on or verify."""
+def _request_for(request_id: int, action: Action) -> WitnessRequest:
+    """A witness request on a portfolio the signed-in user sees (else 404) and may do
+    `action` on (else 403): revoke it, or (the assessor) pass it on and verify it."""
     request = db.session.get(WitnessRequest, request_id)
     if request is None:
         abort(404)
     portfolio = get_portfolio(request.portfolio_id, Action.VIEW)
-    if not can(current_user, Action.CHECK_WITNESSES, portfolio):
+    if not can(current_user, action, portfolio):
         abort(403)
     return request
 
@@ -84,7 +81,7 @@ def _checked_request(request_id: int) -> WitnessRequest:
 @login_required
 def pass_on_link(request_id: int):
     """Email off: the assessor makes the link and passes it on; shown to them only, once."""
-    request = _checked_request(request_id)
+    request = _request_for(request_id, Action.CHECK_WITNESSES)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with saving() as saved:
@@ -99,7 +96,7 @@ def pass_on_link(request_id: int):
 @bp.route("/witness-requests/<int:request_id>/verify", methods=["POST"])
 @login_required
 def verify_testimony(request_id: int):
-    request = _checked_request(request_id)
+    request = _request_for(request_id, Action.CHECK_WITNESSES)
     form = VerifyForm()
     back = url_for("evidence.detail", evidence_id=request.evidence_id or 0,
                    _anchor="verification") if request.evidence_id else url_for(
