@@ -554,6 +554,9 @@ def test_a_learner_adds_and_tags_evidence_with_the_keyboard_alone(site, browser_
     assert page.locator("#method").input_value() == "product_evidence"
     tab_to("el.id === 'account_md'")
     page.keyboard.type("I set out two options for Mrs Patel: a repair or a refund.")
+    tab_to("el.id === 'ai_answer-0'")  # "No, I did not use AI tools": Space chooses it
+    page.keyboard.press("Space")
+    assert page.locator("#ai_answer-0").is_checked()
     tab_to("el.type === 'submit' && el.value === 'Save evidence'")
     page.keyboard.press("Enter")
 

@@ -61,6 +61,7 @@ def test_learner_adds_evidence_with_a_file_tags_two_criteria_and_the_grid_change
     attachment = tmp_path / "options-email.txt"
     attachment.write_text("Dear Mrs Patel,\nYou can choose a repair or a refund...\n")
     page.get_by_label("Attach files").set_input_files(str(attachment))
+    page.get_by_label("No, I did not use AI tools").check()
     page.get_by_role("button", name="Save evidence").click()
 
     expect(page.get_by_role("heading", name="Which criteria does this evidence meet?")
