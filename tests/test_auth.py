@@ -108,3 +108,81 @@ def test_security_headers(client):
     response = client.get("/login")
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def _copy_of(app, client):
+    """A second browser holding a copy of `client`'s session cookie, as a thief would."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def test_a_copied_cookie_stops_working_at_sign_out(app, db, client, browser, people,
+                                                   portfolios):
+    from sqlalchemy import select
+
+    from portfolio.models import LoginSession
+
+    browser.login(people["learner"])
+    thief = _copy_of(app, client)
+    own = f"/portfolios/{portfolios['own'].id}"
+    assert thief.get(own).status_code == 200  # the copy works while the session lasts
+    client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
+    assert thief.get(own).status_code == 302  # ended on the server: back to sign in
+    assert "/login" in thief.get(own).headers["Location"]
+    row = db.session.scalar(select(LoginSession))
+    assert row.ended_why == "signed out" and row.ended_at is not None
+    # Only a hash of the session's key is kept.
+    with client.session_transaction() as s:
+        assert "sign_in" not in s
+    assert len(row.key_hash) == 64
+
+
+def test_a_session_ends_at_its_absolute_lifetime_whatever_was_sent(app, db, client, browser,
+                                                                   people, portfolios):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from portfolio.models import LoginSession, utcnow
+
+    browser.login(people["learner"])
+    own = f"/portfolios/{portfolios['own'].id}"
+    for _ in range(3):  # busy: pages and a POST do not extend it
+        assert client.get(own).status_code == 200
+    browser.submit("/inbox/read", {}, form_url="/inbox/")
+    row = db.session.scalar(select(LoginSession))
+    hours = app.config["PERMANENT_SESSION_LIFETIME"] / 3600
+    row.created_at = utcnow() - timedelta(hours=hours, minutes=1)
+    db.session.commit()
+    response = client.get(own)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_each_sign_in_is_its_own_session(app, db, client, browser, people):
+    """Signing out on one device leaves the account's other sign-ins alone."""
+    from sqlalchemy import select
+
+    from portfolio.models import LoginSession
+
+    browser.login(people["learner"])
+    phone = app.test_client()
+    from conftest import Browser
+    Browser(phone).login(people["learner"])
+    client.post("/logout", data={"csrf_token": browser.token("/portfolios/")})
+    assert phone.get("/portfolios/").status_code in (200, 302)
+    assert "Sign out" in phone.get("/portfolios/", follow_redirects=True).text
+    assert [r.ended_at is None for r in db.session.scalars(
+        select(LoginSession).order_by(LoginSession.id))] == [False, True]
+
+
+def test_a_new_password_ends_every_sign_in_of_the_account(app, db, client, browser, people,
+                                                          portfolios):
+    from portfolio.auth.services import set_password
+
+    browser.login(people["learner"])
+    own = f"/portfolios/{portfolios['own'].id}"
+    assert client.get(own).status_code == 200
+    set_password(people["learner"], "a much better passphrase 7", actor=people["admin"])
+    db.session.commit()
+    assert client.get(own).status_code == 302

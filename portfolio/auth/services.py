@@ -66,9 +66,24 @@ def create_user(*, email: str, name: str, role: str, password: str,
     return user
 
 
+def end_sessions_of(user: User, why: str) -> int:
+    """End every sign-in of this account held on the server; how many were live."""
+    from sqlalchemy import update
+
+    from ..models import LoginSession, utcnow
+
+    return db.session.execute(
+        update(LoginSession).where(LoginSession.user_id == user.id,
+                                   LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_why=why)
+        .execution_options(synchronize_session=False)).rowcount
+
+
 def set_password(user: User, password: str, *, actor: User | None) -> None:
+    """A new password ends every sign-in of the account: whoever knew the old one is out."""
     check_password(password)
     user.password_hash = hash_password(password)
+    end_sessions_of(user, "password changed")
     audit.record(AuditAction.USER_PASSWORD_SET, actor=actor,
                  summary=f"Password set for {user.email}",
                  user_id=user.id)

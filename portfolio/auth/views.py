@@ -18,7 +18,7 @@ from ..access import access_ended
 from ..audit import AuditAction
 from ..extensions import db
 from ..tokens import address_fingerprint
-from . import bp
+from . import begin_session, bp, end_session
 from .forms import LoginForm
 from .services import authenticate
 
@@ -52,6 +52,7 @@ def login():
             return render_template("auth/login.html", form=form, has_errors=True), 403
         session.clear()  # no session fixation: a new session for the signed-in user
         login_user(user)
+        begin_session(user)
         # Kept as a keyed fingerprint only: a witness statement sent from the same address
         # is flagged to the assessor (witness/checks.py).
         user.last_login_ip = address_fingerprint(request.remote_addr,
@@ -65,6 +66,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    end_session("signed out")
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")

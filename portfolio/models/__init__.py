@@ -8,7 +8,7 @@ grants), `jobs` (exports), `records` (notifications and the audit log) and `unit
 every unit version in use).
 """
 
-from .accounts import Role, User
+from .accounts import LoginSession, Role, User
 from .assessment import Claim, ClaimOutcome, Decision
 from .base import UTCDateTime, utcnow
 from .jobs import ExportJob
@@ -39,6 +39,7 @@ from .units import UnitVersion
 
 __all__ = [
     "AssessorRisk",
+    "LoginSession",
     "AuditEvent",
     "Claim",
     "ClaimOutcome",
