@@ -438,3 +438,13 @@ def test_the_pdf_prints_competence_and_verification(app, db, client, browser, pe
     assert "Verified by the assessor Met the witness on" in text
     assert "recorded by" in text and "At the store." in text
     assert "verified" in text and "(met the witness)" in text
+
+
+@pytest.mark.parametrize(("words", "relative"), [
+    ("my mother", True), ("her stepfather", True), ("my sister-in-law", True), ("Mum", True),
+    ("HR business partner", False), ("manager at the parent company", False),
+    ("the supervisor who stepped in", False), ("person in charge", False)])
+def test_only_words_that_surely_name_a_relative_are_refused(words, relative):
+    from portfolio.witness.checks import relative_named
+
+    assert relative_named(words) is relative
