@@ -186,3 +186,20 @@ def test_a_new_password_ends_every_sign_in_of_the_account(app, db, client, brows
     set_password(people["learner"], "a much better passphrase 7", actor=people["admin"])
     db.session.commit()
     assert client.get(own).status_code == 302
+
+
+@pytest.mark.parametrize("weak", ["aaaaaaaaaa", "1234567890", "password123", "qwertyuiop",
+                                  "Summer2026!", "abcdefghij"])
+def test_common_and_trivial_passwords_are_refused_with_advice(db, weak):
+    with pytest.raises(DomainError, match="too easy to guess") as refused:
+        create_user(email="new@test.example", name="Nia Patel", role="learner", password=weak,
+                    actor=None)
+    assert "A few unrelated words together" in str(refused.value)
+
+
+def test_a_password_made_of_the_persons_own_name_is_refused(db):
+    with pytest.raises(DomainError, match="too easy to guess"):
+        create_user(email="nia.patel@test.example", name="Nia Patel", role="learner",
+                    password="niapatel2026", actor=None)
+    create_user(email="nia.patel@test.example", name="Nia Patel", role="learner",
+                password="copper kettle orbit", actor=None)

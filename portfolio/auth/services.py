@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from sqlalchemy import select
@@ -14,16 +15,33 @@ from ..extensions import db
 from ..models import Role, User
 
 MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_SCORE = 3  # zxcvbn's 0-4: 3 is "safely unguessable" online
 # Checked when the email is unknown, so a miss costs as long as a hit and timing reveals nothing.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-def check_password(password: str) -> None:
+def check_password(password: str, *, about: tuple[str, ...] = ()) -> None:
     """The rule for every password set: at least MIN_PASSWORD_LENGTH characters, not
-    counting spaces at either end (so a password of spaces alone is refused)."""
+    counting spaces at either end (so a password of spaces alone is refused), and not easy
+    to guess: zxcvbn (Dropbox's estimator, with its lists of common passwords, names and
+    words, keyboard patterns, repeats and sequences) must score it 3 of 4 or more, counting
+    `about` (the person's name and email) as known to an attacker."""
     if len((password or "").strip()) < MIN_PASSWORD_LENGTH:
         raise DomainError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters, "
                           "not counting spaces at the start or end.")
+    from zxcvbn import zxcvbn
+
+    # Its time grows with the length; past 100 characters a password is not guessed anyway.
+    words = [w for a in about for w in re.split(r"[\s@._-]+", a.lower()) if len(w) > 2]
+    words += [re.sub(r"[\s._-]+", "", a.lower().split("@")[0]) for a in about]
+    verdict = zxcvbn(password[:100], user_inputs=words)
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        feedback = verdict["feedback"]
+        why = feedback.get("warning") or "It would be easy to guess."
+        tip = (feedback.get("suggestions") or ["Add another word or two."])[0]
+        raise DomainError(f"That password is too easy to guess: {why.rstrip('.')}. {tip} "
+                          "A few unrelated words together make a strong password that is "
+                          "easy to remember.")
 
 
 def hash_password(password: str) -> str:
@@ -56,7 +74,7 @@ def create_user(*, email: str, name: str, role: str, password: str,
     email = email.strip().lower()
     if find_user(email) is not None:
         raise DomainError(f"There is already an account for {email}.")
-    check_password(password)
+    check_password(password, about=(name, email))
     user = User(email=email, name=name.strip(), role=Role(role).value,
                 password_hash=hash_password(password))
     db.session.add(user)
@@ -81,7 +99,7 @@ def end_sessions_of(user: User, why: str) -> int:
 
 def set_password(user: User, password: str, *, actor: User | None) -> None:
     """A new password ends every sign-in of the account: whoever knew the old one is out."""
-    check_password(password)
+    check_password(password, about=(user.name, user.email))
     user.password_hash = hash_password(password)
     end_sessions_of(user, "password changed")
     audit.record(AuditAction.USER_PASSWORD_SET, actor=actor,

@@ -119,7 +119,7 @@ def accept_invitation(grant: EqaGrant, password: str, confirm: str, *, now: date
     problem = invitation_problem(grant, now)
     if problem:
         raise DomainError(problem)
-    check_password(password)
+    check_password(password, about=(grant.eqa.name, grant.eqa.email))
     if password != confirm:
         raise DomainError("The two passwords are different.")
     password_hash = hash_password(password)
