@@ -203,3 +203,44 @@ def test_a_password_made_of_the_persons_own_name_is_refused(db):
                     password="niapatel2026", actor=None)
     create_user(email="nia.patel@test.example", name="Nia Patel", role="learner",
                 password="copper kettle orbit", actor=None)
+
+
+def test_two_hundred_wrong_passwords_are_slowed_and_locked(app, db, client, browser, people):
+    """Five wrong in a row lock the account for a minute, each further one doubles it (at
+    most an hour); while locked even the right password is refused, saying why, and nothing
+    is counted; once the lock ends the right password works and the count starts again."""
+    from datetime import timedelta
+
+    from portfolio.auth.services import lock_minutes
+    from portfolio.models import utcnow
+
+    learner = people["learner"]
+    codes = [browser.submit("/login", {"email": learner.email, "password": f"guess {n}"}
+                            ).status_code for n in range(200)]
+    assert codes[:5] == [200] * 5 and set(codes[5:]) == {429}
+    db.session.refresh(learner)
+    assert learner.failed_logins == 5  # attempts during a lock are not counted
+    assert timedelta(seconds=50) < learner.locked_until - utcnow() <= timedelta(minutes=1)
+    page = browser.submit("/login", {"email": learner.email, "password": PASSWORD})
+    assert page.status_code == 429 and "signing in is paused until" in page.text
+    assert "someone may be guessing your password" in page.text
+    learner.locked_until = utcnow() - timedelta(seconds=1)  # the minute has passed
+    db.session.commit()
+    assert browser.submit("/login", {"email": learner.email, "password": "guess again"}
+                          ).status_code == 200
+    db.session.refresh(learner)
+    assert learner.failed_logins == 6 and learner.locked_until - utcnow() > timedelta(
+        minutes=1, seconds=50)  # the next lock is twice as long
+    learner.locked_until = None
+    db.session.commit()
+    assert browser.submit("/login", {"email": learner.email, "password": PASSWORD}
+                          ).status_code == 302
+    db.session.refresh(learner)
+    assert learner.failed_logins == 0 and learner.locked_until is None
+    assert [lock_minutes(n) for n in (4, 5, 6, 7, 11, 30)] == [0, 1, 2, 4, 60, 60]
+
+
+def test_unknown_accounts_are_never_locked_nor_told_apart(db, browser):
+    for n in range(8):
+        page = browser.submit("/login", {"email": "nobody@test.example", "password": f"x{n}"})
+        assert page.status_code == 200 and GENERIC_FAILURE.split(".")[0] in page.text

@@ -1,4 +1,5 @@
-"""sign-ins held on the server: signing out ends a session, so a copied cookie stops working
+"""sign-ins held on the server (signing out ends a session, so a copied cookie stops working),
+and a lock after repeated wrong passwords
 
 Revision ID: 0016
 Revises: 0015
@@ -19,6 +20,11 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('users') as batch:
+        batch.add_column(sa.Column('failed_logins', sa.Integer(), nullable=False,
+                                   server_default='0'))
+        batch.add_column(sa.Column('locked_until', portfolio.models.UTCDateTime(),
+                                   nullable=True))
     op.create_table(
         'login_session',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -37,3 +43,6 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_login_session_user_id', table_name='login_session')
     op.drop_table('login_session')
+    with op.batch_alter_table('users') as batch:
+        batch.drop_column('locked_until')
+        batch.drop_column('failed_logins')

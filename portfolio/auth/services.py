@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -54,14 +55,52 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
+class Locked(DomainError):
+    """Too many wrong passwords in a row: sign-in is refused until `until`."""
+
+    def __init__(self, until: datetime):
+        self.until = until
+        super().__init__("locked")
+
+
+LOCK_AFTER = 5  # wrong passwords in a row before the first lock
+LOCK_MAX_MINUTES = 60
+
+
+def lock_minutes(failures: int) -> int:
+    """How long the account is locked after this many wrong passwords in a row: none before
+    LOCK_AFTER, then 1 minute, doubling with each further wrong one, at most an hour."""
+    if failures < LOCK_AFTER:
+        return 0
+    return min(LOCK_MAX_MINUTES, 2 ** (failures - LOCK_AFTER))
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The user if the email and password match an active account, else None (no reason why)."""
+    """The user if the email and password match an active account, else None (no reason why).
+
+    Wrong passwords in a row lock the account for a growing time (lock_minutes); while it is
+    locked every attempt, right or wrong, raises Locked and is not counted, so guessing
+    gains nothing and the real user is told why. A right password resets the count."""
+    from datetime import timedelta
+
+    from ..models import utcnow
+
     user = find_user(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        raise Locked(user.locked_until)
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        minutes = lock_minutes(user.failed_logins)
+        user.locked_until = now + timedelta(minutes=minutes) if minutes else None
+        db.session.commit()
         return None
+    if not user.active:
+        return None
+    user.failed_logins, user.locked_until = 0, None
     return user
 
 

@@ -16,11 +16,12 @@ from sqlalchemy import text
 from .. import audit, home_for, queue
 from ..access import access_ended
 from ..audit import AuditAction
+from ..clock import UK
 from ..extensions import db
 from ..tokens import address_fingerprint
 from . import begin_session, bp, end_session
 from .forms import LoginForm
-from .services import authenticate
+from .services import Locked, authenticate
 
 GENERIC_FAILURE = ("That email address and password do not match an account. "
                    "Check both and try again.")
@@ -42,7 +43,14 @@ def login():
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except Locked as locked:
+            flash("Too many wrong passwords in a row for this account, so signing in is paused "
+                  f"until {locked.until.astimezone(UK).strftime('%H:%M')} (UK time). If that "
+                  "was not you, tell your centre's administrator: someone may be guessing your "
+                  "password. Otherwise wait, then try again carefully.", "danger")
+            return render_template("auth/login.html", form=form, has_errors=True), 429
         if user is None:
             flash(GENERIC_FAILURE, "danger")
             return render_template("auth/login.html", form=form, has_errors=True), 200

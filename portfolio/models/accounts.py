@@ -43,6 +43,9 @@ class User(UserMixin, db.Model):
     # A keyed fingerprint of the address of the last sign-in (never the address itself): a
     # witness statement signed from the learner's own address is flagged to the assessor.
     last_login_ip: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Wrong passwords in a row, and the time until which sign-in is refused because of them.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
