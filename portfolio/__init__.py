@@ -17,7 +17,7 @@ from .blobs import from_url
 from .clock import UK
 from .coverage_words import in_sentence, method_list, rule_of
 from .errors import DomainError
-from .extensions import bootstrap, csrf, db, login_manager, migrate
+from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 from .models import Role
 from .notify import unread_count
 from .storage import EvidenceStore
@@ -61,6 +61,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      user_module_prefix="portfolio.models.")
     login_manager.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)
     units.init_app(app)
@@ -169,9 +172,14 @@ def _register_error_pages(app: Flask) -> None:
         if error.code >= 500:  # a failed flush leaves the session unusable for the page itself
             db.session.rollback()
         titles = {403: "You do not have access to this", 404: "Page not found",
-                  405: "That action is not available here", 503: "Temporarily unavailable"}
+                  405: "That action is not available here", 503: "Temporarily unavailable",
+                  429: "Too many sign-in attempts"}
         messages = {403: "Your account cannot do this for this portfolio. If you think it "
                          "should, ask your centre administrator.",
+                    429: "There have been too many attempts to sign in, from here or to "
+                         "this account, in a short time, so this one was not tried. Wait a "
+                         "minute and sign in again. If you did not make them, tell your "
+                         "centre's administrator.",
                     404: "There is nothing here, or it is not shared with you."}
         return render_template(
             "errors/error.html", code=error.code,

@@ -89,6 +89,11 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         # redis://host:6379/0: exports, packs and emails go to RQ workers (`flask worker`);
         # without it they run in a thread of the web process.
         "REDIS_URL": os.environ.get("REDIS_URL") or "",
+        # Sign-in attempts (POST /login) allowed per internet address (a college's whole
+        # network can share one) and per account, in Flask-Limiter's words.
+        "LOGIN_RATE_PER_ADDRESS": os.environ.get("LOGIN_RATE_PER_ADDRESS") or "100 per minute",
+        "LOGIN_RATE_PER_ACCOUNT": os.environ.get("LOGIN_RATE_PER_ACCOUNT") or "20 per minute",
+        "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
         # Limits for one export or pack in a worker: seconds, and megabytes of address space.
         "JOB_SECONDS": _int("JOB_SECONDS", 900),
         "JOB_MEMORY_MB": _int("JOB_MEMORY_MB", 3072),

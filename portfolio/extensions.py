@@ -1,6 +1,8 @@
 """Extensions, created once here and bound to the app in create_app()."""
 
 from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -21,3 +23,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+# Sign-in attempts per address and per account; its storage is the job queue's Redis when
+# REDIS_URL is set (every server shares the count), this process's memory otherwise.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

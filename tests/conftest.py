@@ -106,6 +106,9 @@ def app(tmp_path, postgres_url, storage_url):
         "STORAGE_URL": storage_url,
         "STORE_CACHE_DIR": str(tmp_path / "store-cache"),
         "MAX_UPLOAD_BYTES": 200_000,
+        # Tests sign in hundreds of times from one address: the limits have tests of their
+        # own (test_auth.py), with an app of their own.
+        "RATELIMIT_ENABLED": False,
     }, instance_path=str(tmp_path / "instance"))
     app.test_client_class = IsolatedClient
     with app.app_context():

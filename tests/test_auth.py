@@ -244,3 +244,48 @@ def test_unknown_accounts_are_never_locked_nor_told_apart(db, browser):
     for n in range(8):
         page = browser.submit("/login", {"email": "nobody@test.example", "password": f"x{n}"})
         assert page.status_code == 200 and GENERIC_FAILURE.split(".")[0] in page.text
+
+
+def _limited_app(tmp_path):
+    from helpers import PASSWORD as GOOD
+
+    from portfolio.extensions import db
+
+    app = create_app({"SECRET_KEY": "limits", "WTF_CSRF_ENABLED": False,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'l.sqlite3'}",
+                      "EVIDENCE_DIR": str(tmp_path / "evidence"),
+                      "EXPORT_DIR": str(tmp_path / "exports"), "RATELIMIT_ENABLED": True,
+                      "LOGIN_RATE_PER_ACCOUNT": "3 per minute",
+                      "LOGIN_RATE_PER_ADDRESS": "5 per minute"},
+                     instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        db.create_all()
+        for email, name in (("a@test.example", "Ann"), ("b@test.example", "Ben")):
+            create_user(email=email, name=name, role="learner", password=GOOD, actor=None)
+        db.session.commit()
+    client = app.test_client()
+
+    def attempt(email, password="wrong guess here"):  # noqa: S107  (a wrong one, on purpose)
+        return client.post("/login", data={"email": email, "password": password})
+    return client, attempt, GOOD
+
+
+def test_sign_in_attempts_are_limited_per_account(tmp_path):
+    """Flask-Limiter (memory storage here; the job queue's Redis when REDIS_URL is set): past
+    LOGIN_RATE_PER_ACCOUNT attempts at one account the form is not even tried, the right
+    password included, and a page says why (429); another account is not held up."""
+    client, attempt, good = _limited_app(tmp_path)
+    assert [attempt("a@test.example").status_code for _ in range(3)] == [200, 200, 200]
+    refused = attempt("a@test.example", good)
+    assert refused.status_code == 429 and "Too many sign-in attempts" in refused.text
+    assert "Wait a minute and sign in again" in refused.text
+    assert attempt("b@test.example", good).status_code == 302
+    assert client.get("/login").status_code == 302  # signed in as Ben: the page is not limited
+
+
+def test_sign_in_attempts_are_limited_per_address(tmp_path):
+    """Past LOGIN_RATE_PER_ADDRESS attempts from one address, whatever the accounts."""
+    client, attempt, _good = _limited_app(tmp_path)
+    codes = [attempt(f"someone{n}@test.example").status_code for n in range(7)]
+    assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
+    assert client.get("/login").status_code == 200  # the page itself is never limited

@@ -17,7 +17,7 @@ from .. import audit, home_for, queue
 from ..access import access_ended
 from ..audit import AuditAction
 from ..clock import UK
-from ..extensions import db
+from ..extensions import db, limiter
 from ..tokens import address_fingerprint
 from . import begin_session, bp, end_session
 from .forms import LoginForm
@@ -37,7 +37,15 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _account_key() -> str:
+    """The account a sign-in attempt is for (the email as typed, normalised)."""
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_ACCOUNT"], methods=["POST"],
+               key_func=_account_key)
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
