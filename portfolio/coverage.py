@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cached_property
 
+from .ai_use import support_only_reason
 from .coverage_words import day, hint, method_list, outcome_gap_reason, reasons_for, rule_of
 from .spec import MEETS, SUPPORTS, Criterion, Outcome, Unit
 
@@ -68,6 +69,7 @@ class EvidenceFact:
     # the assessor has not verified yet): empty when nothing holds it back.
     support_only: str = ""
     witness_verified: bool = False  # a witness's statement that the assessor has verified
+    ai_drafted: bool = False  # its author declared drafting it with AI tools
 
 
 @dataclass(frozen=True)
@@ -267,12 +269,16 @@ UNVERIFIED = ("the assessor has not yet verified with the witness that they wrot
 
 
 def _held_back(unit: Unit, ev: EvidenceFact) -> EvidenceFact:
-    """The item with the reason, if any, that it can only support: a witness's statement the
-    assessor has not verified, where the unit's rules ask for it."""
+    """The item with the reason, if any, that its unit's rules let it only support: a
+    witness's statement the assessor has not verified (rules.verify_witnesses), or an item
+    declared as drafted with AI of a method the unit names in rules.no_ai_drafting."""
     method = unit.methods.get(ev.method)
-    if (unit.rules.verify_witnesses and method is not None and method.author == "witness"
-            and not ev.witness_verified and not ev.support_only):
+    if method is None or ev.support_only:
+        return ev
+    if unit.rules.verify_witnesses and method.author == "witness" and not ev.witness_verified:
         return replace(ev, support_only=UNVERIFIED)
+    if ev.ai_drafted and ev.method in unit.rules.no_ai_drafting:
+        return replace(ev, support_only=support_only_reason(method.name))
     return ev
 
 

@@ -18,7 +18,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .ai_use import DRAFTING, support_only_reason
+from .ai_use import DRAFTING
 from .clock import uk_today
 from .coverage import AWAITING, ClaimFact, Coverage, EvidenceFact, compute_coverage
 from .extensions import db
@@ -35,12 +35,8 @@ from .signing import SignatureStatus, digest_of, statuses
 from .spec import Unit
 
 
-def load_facts(portfolio_ids: list[int], units: dict[int, Unit | None]
-               ) -> dict[int, tuple[list[EvidenceFact], list[ClaimFact]]]:
+def load_facts(portfolio_ids: list[int]) -> dict[int, tuple[list[EvidenceFact], list[ClaimFact]]]:
     """Evidence and claims per portfolio, each claim with its state: four queries.
-
-    `units` maps each portfolio id to the unit version it is judged against, for the rules
-    that hold an item to support (a portfolio without one gets none of them).
 
     A claim's state is its latest decision if that judged the evidence's current version;
     otherwise (never judged, or revised since) it is awaiting assessment. Its range items are
@@ -63,7 +59,8 @@ def load_facts(portfolio_ids: list[int], units: dict[int, Unit | None]
         facts[row.portfolio_id][0].append(
             EvidenceFact(id=row.id, title=row.title, method=row.method, dated=row.dated,
                          witness_verified=bool(row.verified_how),
-                         support_only=_ai_support_only(row, units.get(row.portfolio_id))))
+                         ai_drafted=bool(row.ai_used) and DRAFTING in json.loads(
+                             row.ai_purposes_json or "[]")))
     latest: dict[int, tuple] = {}
     decision_rows = db.session.execute(
         select(Decision.claim_id, Decision.outcome, Decision.feedback, Decision.evidence_version,
@@ -107,15 +104,6 @@ def load_facts(portfolio_ids: list[int], units: dict[int, Unit | None]
     return facts
 
 
-def _ai_support_only(row, unit: Unit | None) -> str:
-    """The reason an item declared as drafted with AI tools only supports, where its unit's
-    `no_ai_drafting` rule names its method; empty otherwise."""
-    if (unit is None or row.method not in unit.rules.no_ai_drafting or not row.ai_used
-            or DRAFTING not in json.loads(row.ai_purposes_json or "[]")):
-        return ""
-    return support_only_reason(unit.method_name(row.method))
-
-
 def signed_on(portfolio: Portfolio) -> date | None:
     """The UK day of the portfolio's sign-off, while it stands (the portfolio is locked)."""
     return uk_today(portfolio.locked_at) if portfolio.locked_at else None
@@ -126,7 +114,7 @@ def coverage_for(portfolio: Portfolio, unit: Unit, today: date, *,
     """The verdict on `today`; a signed-off portfolio keeps the one it was signed with.
 
     `at_sign_off`: judge as if signed off today (what a sign-off now would rest on)."""
-    evidence, claims = load_facts([portfolio.id], {portfolio.id: unit})[portfolio.id]
+    evidence, claims = load_facts([portfolio.id])[portfolio.id]
     return compute_coverage(unit, evidence, claims, today,
                             signed_on=today if at_sign_off else signed_on(portfolio))
 
@@ -135,7 +123,7 @@ def coverages_for(portfolios: list[Portfolio], units: dict[int, Unit | None],
                   today: date) -> dict[int, Coverage | None]:
     """Coverage for many portfolios at once; `units` maps each portfolio id to its unit
     version (None where it is not loaded, and then so is its coverage)."""
-    facts = load_facts([p.id for p in portfolios], units)
+    facts = load_facts([p.id for p in portfolios])
     out: dict[int, Coverage | None] = {}
     for p in portfolios:
         unit = units.get(p.id)

@@ -1,7 +1,5 @@
 """Signing in and out."""
 
-from datetime import timedelta
-
 from flask import Blueprint, current_app, session
 from sqlalchemy import select
 
@@ -29,7 +27,7 @@ def init_login(login_manager) -> None:
         key = session.get(SESSION_KEY)
         if not user_id.isdigit() or not isinstance(key, str) or len(key) > 100:
             return None
-        since = utcnow() - timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
+        since = utcnow() - current_app.permanent_session_lifetime
         user = db.session.scalar(
             select(User).join(LoginSession, LoginSession.user_id == User.id)
             .where(User.id == int(user_id), LoginSession.key_hash == hash_token(key),

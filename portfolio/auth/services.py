@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
 from ..audit import AuditAction
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Role, User
+from ..models import LoginSession, Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 3  # zxcvbn's 0-4: 3 is "safely unguessable" online
@@ -81,10 +81,6 @@ def authenticate(email: str, password: str) -> User | None:
     Wrong passwords in a row lock the account for a growing time (lock_minutes); while it is
     locked every attempt, right or wrong, raises Locked and is not counted, so guessing
     gains nothing and the real user is told why. A right password resets the count."""
-    from datetime import timedelta
-
-    from ..models import utcnow
-
     user = find_user(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
@@ -125,10 +121,6 @@ def create_user(*, email: str, name: str, role: str, password: str,
 
 def end_sessions_of(user: User, why: str) -> int:
     """End every sign-in of this account held on the server; how many were live."""
-    from sqlalchemy import update
-
-    from ..models import LoginSession, utcnow
-
     return db.session.execute(
         update(LoginSession).where(LoginSession.user_id == user.id,
                                    LoginSession.ended_at.is_(None))

@@ -189,7 +189,7 @@ def _witness_context(evidence, flags) -> dict:
     """A witness's statement: the flags to check (staff only, never the learner) and, for
     the assessor, the form that records how they verified it."""
     from ..models import Role
-    from ..witness.checks import RELATIONSHIP_LABELS, VERIFICATION_LABELS, flags_for
+    from ..witness.checks import VERIFICATION_LABELS, flags_for
     from ..witness.forms import VerifyForm
 
     request = evidence.witness
@@ -201,8 +201,7 @@ def _witness_context(evidence, flags) -> dict:
         form = VerifyForm(formdata=None)
         form.on.data = uk_today()
     return {"witness_flags": flags_for(request, evidence.portfolio.learner) if staff else [],
-            "verify_form": form, "verification_labels": VERIFICATION_LABELS,
-            "relationship_labels": RELATIONSHIP_LABELS}
+            "verify_form": form, "verification_labels": VERIFICATION_LABELS}
 
 
 @bp.route("/evidence/<int:evidence_id>/versions/<int:number>")

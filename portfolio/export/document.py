@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -115,14 +113,12 @@ def normalised_pdf(store, sha256: str, original: Path) -> Path:
     (in the sandbox) for a file uploaded before copies were kept."""
     copy = store.normalised(sha256)
     if copy is None:
-        store.staging.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=store.staging, suffix=".part")
-        os.close(fd)
+        made = store.part(".pdf")
         try:
-            sandbox.run("pdf", original, Path(name))
-            store.put_normalised(sha256, Path(name))
+            sandbox.run("pdf", original, made)
+            store.put_normalised(sha256, made)
         finally:
-            Path(name).unlink(missing_ok=True)
+            made.unlink(missing_ok=True)
         copy = store.normalised(sha256)
     return copy
 

@@ -13,8 +13,6 @@ export, on any server, reuses it. An image that is already small and upright is 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from PIL import Image
@@ -38,13 +36,11 @@ def print_copy(store, sha256: str, original: Path) -> Path:
         return original
     copy = store.print_copy(sha256, PRINT_SIZE)
     if copy is None:
-        store.staging.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=store.staging, suffix=".part")
-        os.close(fd)
+        made = store.part(".jpg")
         try:
-            sandbox.run("image", original, Path(name), extra=(str(PRINT_SIZE),))
-            store.put_print_copy(sha256, PRINT_SIZE, Path(name))
+            sandbox.run("image", original, made, extra=(str(PRINT_SIZE),))
+            store.put_print_copy(sha256, PRINT_SIZE, made)
         finally:
-            Path(name).unlink(missing_ok=True)
+            made.unlink(missing_ok=True)
         copy = store.print_copy(sha256, PRINT_SIZE)
     return copy

@@ -301,10 +301,6 @@ class WitnessRequest(db.Model):
     def verified(self) -> bool:
         return bool(self.verified_how)
 
-    @property
-    def link_made(self) -> bool:
-        return self.token_hash is not None
-
     def state(self, now: datetime) -> str:
         """signed, revoked, expired or waiting."""
         if self.used_at is not None:
