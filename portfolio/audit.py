@@ -52,6 +52,12 @@ class AuditAction(StrEnum):
     SIGNATURE_SIGN_OFF = "signature.sign_off"
     USER_CREATED = "user.created"
     USER_PASSWORD_SET = "user.password_set"  # noqa: S105 (an event name, not a password)
+    USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105
+    USER_PASSWORD_TEMPORARY = "user.password_temporary"  # noqa: S105
+    USER_RESET_REQUESTED = "user.reset_requested"
+    USER_CHANGED = "user.changed"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_REACTIVATED = "user.reactivated"
     WITNESS_REQUESTED = "witness.requested"
     WITNESS_REVOKED = "witness.revoked"
     WITNESS_SIGNED = "witness.signed"

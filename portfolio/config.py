@@ -126,6 +126,8 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "portfolio@localhost",
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or "",
         "WITNESS_LINK_DAYS": _int("WITNESS_LINK_DAYS", 14),
+        # How long a "forgotten your password?" link works (it works once).
+        "RESET_LINK_MINUTES": _int("RESET_LINK_MINUTES", 60),
         # IQA sampling: percentage of each assessor's portfolios by risk rating.
         "SAMPLING_TARGETS": sampling_targets(os.environ.get("SAMPLING_TARGETS")),
         # Samples planned longer ago than this count no more towards targets and coverage.

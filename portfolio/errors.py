@@ -7,6 +7,14 @@ class DomainError(Exception):
     status_code = 409
 
 
+class FieldProblem(DomainError):
+    """A DomainError about one field of the form: the page shows it beside that field."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
 class NotAllowed(DomainError):
     status_code = 403
 

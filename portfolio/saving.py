@@ -25,6 +25,7 @@ from .extensions import db
 @dataclass
 class Saved:
     error: str | None = None
+    field: str | None = None  # the form field the error is about (FieldProblem), if any
 
     @property
     def ok(self) -> bool:
@@ -42,6 +43,7 @@ def saving(*, reraise: tuple[type[Exception], ...] = ()) -> Iterator[Saved]:
     except DomainError as exc:
         db.session.rollback()
         saved.error = str(exc)
+        saved.field = getattr(exc, "field", None)
     except Exception:
         db.session.rollback()
         raise

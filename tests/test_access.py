@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import PASSWORD_HASH
 
 from portfolio.access import Action, can
 from portfolio.ai_use import NO_AI
@@ -22,8 +23,9 @@ from portfolio.assessment.services import RecordFields, save_record
 from portfolio.eqa.services import grant_access
 from portfolio.evidence.services import EvidenceFields, Upload, add_evidence, check_uploads
 from portfolio.iqa.services import CheckInput, add_to_plan, complete_sample, sampled_decisions
-from portfolio.models import ExportJob, utcnow
+from portfolio.models import ExportJob, PasswordReset, Role, User, utcnow
 from portfolio.notify import notify
+from portfolio.tokens import hash_token, new_token
 from portfolio.units import all_units
 from portfolio.witness.services import WitnessDetails, pass_on, request_testimony
 
@@ -91,6 +93,7 @@ def pack_job(ok: int = 200) -> dict[str, Codes]:
     return by_role(learner=404, assessor=404, iqa=(ok, 404), admin=(404, ok), eqa=403)
 
 
+EVERYONE = by_role(anonymous=200, learner=200, assessor=200, iqa=200, admin=200, eqa=200)
 SIGNED_IN = by_role(learner=200, assessor=200, iqa=200, admin=200, eqa=403)
 # An anonymous visitor's empty form is shown again; a signed-in user is sent home.
 LOGIN_PAGE = by_role(anonymous=200, learner=302, assessor=302, iqa=302, admin=302, eqa=302)
@@ -115,6 +118,15 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
         anonymous=200, learner=200, assessor=200, iqa=200, admin=200, eqa=200), public=True),
     "auth.healthz": Entry("/healthz", get=by_role(
         anonymous=200, learner=200, assessor=200, iqa=200, admin=200, eqa=200), public=True),
+    # Passwords: anyone may ask for a link or follow one; each signed-in person changes theirs
+    # (an empty form comes back with its errors).
+    "auth.forgot_password": Entry("/password/forgot", get=EVERYONE, post=EVERYONE,
+                                  public=True),
+    "auth.reset_password": Entry("/password/reset/{rt}", get=EVERYONE, post=by_role(
+        anonymous=422, learner=422, assessor=422, iqa=422, admin=422, eqa=422), public=True),
+    "auth.change_password": Entry("/account/password", get=by_role(
+        learner=200, assessor=200, iqa=200, admin=200, eqa=200), post=by_role(
+        learner=422, assessor=422, iqa=422, admin=422, eqa=422)),
     "auth.logout": Entry("/logout", post=by_role(learner=302, assessor=302, iqa=302, admin=302,
                                                  eqa=302)),  # run last
     # Portfolios (a learner with one portfolio goes straight to it)
@@ -215,6 +227,13 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     "admin.reassign_portfolio": Entry("/admin/portfolios/{p}/people", get=admin_only(200),
                                       post=admin_only(422)),
     "admin.centre_audit": Entry("/admin/audit", get=admin_only(200)),
+    # One account ({u}: a spare learner). An empty form comes back with its errors; reopening
+    # an open account says so; a temporary password is shown once.
+    "admin.account": Entry("/admin/users/{u}", get=admin_only(200), post=admin_only(422)),
+    "admin.close_account": Entry("/admin/users/{u}/close", post=admin_only(422)),
+    "admin.reopen_account": Entry("/admin/users/{u}/reopen", post=admin_only(302)),
+    "admin.temporary_password": Entry("/admin/users/{u}/temporary-password",
+                                      post=admin_only(200)),
     # (Moves the portfolio to the current unit version, or says it is on it: back to it.)
     "admin.move_unit_version": Entry("/admin/portfolios/{p}/unit-version", post=admin_only(302)),
     "eqa.grants": Entry("/admin/eqa", get=admin_only(200), post=admin_only(422)),
@@ -369,8 +388,15 @@ def things(app, db, people, portfolios, world, eqa_grant, make_evidence, monkeyp
     _, invitation, _ = grant_access(name="Ina Invited", email="ina@ab.example",
                                     organisation="AB", portfolios=[portfolios["own"]], days=14,
                                     actor=people["admin"])
+    spare = User(email="una.spare@demo.test", name="Una Spare", role=Role.LEARNER,
+                 password_hash=PASSWORD_HASH)
+    db.session.add(spare)
+    db.session.flush()
+    reset_token = new_token()
+    db.session.add(PasswordReset(token_hash=hash_token(reset_token), user_id=spare.id,
+                                 expires_at=utcnow() + timedelta(hours=1)))
     shared = {"g": eqa_grant.id, "wt": link.rsplit("/", 1)[1],
-              "it": invitation.rsplit("/", 1)[1]}
+              "it": invitation.rsplit("/", 1)[1], "u": spare.id, "rt": reset_token}
     out["own"].update(shared)
     out["other"].update(shared)  # "other" n stays the other learner's
     out["notes"] = {role: notice(db, user) for role, user in (

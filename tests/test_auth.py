@@ -29,7 +29,8 @@ def test_login_then_home_by_role(browser, people, portfolios):
 def test_disabled_account_cannot_sign_in(db, browser, people):
     people["learner"].active = False
     db.session.commit()
-    assert GENERIC_FAILURE in browser.login(people["learner"]).text
+    response = browser.login(people["learner"])
+    assert response.status_code == 403 and "closed by the centre" in response.text
 
 
 def test_email_is_case_insensitive(db, people):

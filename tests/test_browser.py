@@ -10,7 +10,14 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import ARGS, ARTIFACTS, BROWSER_MARKS, demo_server, require_chromium
+from browser_support import (
+    ARGS,
+    ARTIFACTS,
+    BROWSER_MARKS,
+    demo_server,
+    require_chromium,
+    sign_in,
+)
 
 pytestmark = BROWSER_MARKS
 
@@ -87,13 +94,6 @@ def test_learner_adds_evidence_with_a_file_tags_two_criteria_and_the_grid_change
     with page.expect_download() as download:
         page.get_by_role("link", name="options-email.txt").click()
     assert Path(download.value.path()).read_text().startswith("Dear Mrs Patel")
-
-
-def sign_in(page, base, email):
-    page.goto(f"{base}/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill("browser-pass-1")
-    page.get_by_role("button", name="Sign in").click()
 
 
 def sign_out(page):
@@ -349,3 +349,53 @@ def test_an_expert_witness_signs_through_a_link_the_assessor_passes_on(live_serv
     expect(page.get_by_role("status").first).to_contain_text("you verified Sam Carter")
     expect(page.locator("#verification")).to_contain_text("Phoned the witness")
     page.screenshot(path=str(ARTIFACTS / "witness-verified.png"), full_page=True)
+
+
+def test_a_learner_resets_a_forgotten_password_and_an_admin_sets_a_temporary_one(
+        tmp_path, page, monkeypatch):
+    """Email on: the learner asks from the sign-in page, follows the emailed link, chooses a
+    new password and signs in with it. Then an administrator makes a temporary password for
+    another learner, who must choose their own before anything else."""
+    from helpers import FakeSMTP
+    from playwright.sync_api import expect
+
+    FakeSMTP.sent = []
+    monkeypatch.setattr("smtplib.SMTP", FakeSMTP)
+    new = "lantern orchard velvet 42"
+    with demo_server(tmp_path, MAIL_SERVER="smtp.example.test", JOBS_BACKGROUND=False,
+                     PUBLIC_URL="https://portfolio.example") as base:
+        page.goto(f"{base}/login")
+        page.get_by_role("link", name="Forgotten your password?").click()
+        page.get_by_label("Email address").fill("learner@demo.test")
+        page.get_by_role("button", name="Email me a link").click()
+        expect(page.get_by_role("status")).to_contain_text("we have emailed it a link")
+        (mail,) = [m for m in FakeSMTP.sent if "new password" in m["Subject"]]
+        link = re.search(r"https://portfolio\.example(/password/reset/\S+)",
+                         mail.get_content()).group(1)
+        page.goto(base + link)
+        page.get_by_label("New password", exact=True).fill("password123")
+        page.get_by_label("Type the new password again").fill("password123")
+        page.get_by_role("button", name="Set my new password").click()
+        expect(page.get_by_text("too easy to guess").first).to_be_visible()
+        page.get_by_label("New password", exact=True).fill(new)
+        page.get_by_label("Type the new password again").fill(new)
+        page.get_by_role("button", name="Set my new password").click()
+        expect(page.get_by_text("Your new password is set")).to_be_visible()
+        sign_in(page, base, "learner@demo.test", new)
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        sign_out(page)
+
+        sign_in(page, base, "admin@demo.test")
+        page.get_by_role("link", name="Tom Reilly").last.click()
+        page.get_by_role("button", name="Make a temporary password").click()
+        temporary = page.locator("#temporary-password").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "temporary-password.png"), full_page=True)
+        sign_out(page)
+        sign_in(page, base, "learner2@demo.test", temporary)
+        expect(page.get_by_role("heading", name="Choose your own password")).to_be_visible()
+        page.goto(f"{base}/portfolios/")  # nothing else until it is chosen
+        expect(page.get_by_role("heading", name="Choose your own password")).to_be_visible()
+        page.get_by_label("New password", exact=True).fill(new)
+        page.get_by_label("Type the new password again").fill(new)
+        page.get_by_role("button", name="Change my password").click()
+        expect(page.get_by_text("Your password is changed")).to_be_visible()

@@ -255,3 +255,21 @@ def test_signing_through_the_page(db, client, browser, people, complete):
                                     "confirmed": "y"})
     assert response.status_code == 403
     assert db.session.query(Signature).count() == 1
+
+
+def test_closing_the_signers_accounts_leaves_their_signatures_current(db, client, browser,
+                                                                      people, complete):
+    """A leaver's signatures stay: closing an account changes nothing the digest covers."""
+    from portfolio.admin.accounts import deactivate, needs_reassigning
+
+    signed(complete, people, "declaration", "sign_off", "countersign")
+    digest = current_digest(complete)
+    for who in ("learner", "assessor", "iqa"):
+        deactivate(people[who], "Left the centre", actor=people["admin"])
+    db.session.commit()
+    assert current_digest(complete) == digest
+    assert all(s.current for s in statuses(complete))
+    assert not needs_reassigning(complete)  # signed off: nobody needs to take it over
+    browser.login(people["admin"])
+    page = client.get(f"/portfolios/{complete.id}/signatures")
+    assert page.status_code == 200 and "Assessor" in page.text

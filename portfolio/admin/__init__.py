@@ -14,4 +14,4 @@ def require_admin():
     require(CentreAction.MANAGE_ACCOUNTS)
 
 
-from . import views  # noqa: E402,F401
+from . import account_views, views  # noqa: E402,F401  (registers the routes on bp)

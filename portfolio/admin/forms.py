@@ -47,3 +47,25 @@ class ReassignForm(FlaskForm):
                       description="Someone other than the assessor, who has not assessed this "
                                   "portfolio. A sample still planned moves to them.")
     submit = SubmitField("Save")
+
+
+class AccountForm(FlaskForm):
+    name = StringField("Full name", validators=[DataRequired(
+        message="Enter the person’s full name."), Length(max=120)])
+    email = EmailField("Email address",
+                       validators=[DataRequired(message="Enter their email address."),
+                                   Email(check_deliverability=False, test_environment=True),
+                                   Length(max=254)],
+                       description="They sign in with it from now on.")
+    role = SelectField("Role", validators=[DataRequired(message="Choose a role.")],
+                       description="A new role signs them out everywhere, so their pages "
+                                   "change at once.")
+    submit = SubmitField("Save changes")
+
+
+class CloseForm(FlaskForm):
+    why = StringField("Why is the account being closed?", validators=[DataRequired(
+        message="Say why the account is being closed."), Length(max=200)],
+                      description="For example: left the centre on 30 November. Kept in the "
+                                  "audit trail.")
+    submit = SubmitField("Close the account")

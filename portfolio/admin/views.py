@@ -12,6 +12,7 @@ from ..portfolios.audit_views import audit_page
 from ..saving import saving
 from ..units import all_units, get_unit
 from . import bp
+from .accounts import needs_reassigning
 from .forms import EnrolForm, ReassignForm, UserForm
 from .services import enrol, move_to_version, reassign
 
@@ -23,7 +24,8 @@ def index():
         selectinload(Portfolio.learner), selectinload(Portfolio.assessor),
         selectinload(Portfolio.iqa))).all()
     return render_template("admin/index.html", users=users, portfolios=portfolios,
-                           units=all_units())
+                           units=all_units(),
+                           waiting=[p for p in portfolios if needs_reassigning(p)])
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -63,6 +63,14 @@ class Locked(DomainError):
         super().__init__("locked")
 
 
+class Closed(DomainError):
+    """The password was right but the account is closed (a leaver): say so, not "wrong"."""
+
+    def __init__(self, user: User):
+        self.user = user
+        super().__init__("closed")
+
+
 LOCK_AFTER = 5  # wrong passwords in a row before the first lock
 LOCK_MAX_MINUTES = 60
 
@@ -76,7 +84,8 @@ def lock_minutes(failures: int) -> int:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The user if the email and password match an active account, else None (no reason why).
+    """The user if the email and password match an active account, else None (no reason why);
+    Closed when they match a closed one (only the person who knows the password learns it).
 
     Wrong passwords in a row lock the account for a growing time (lock_minutes); while it is
     locked every attempt, right or wrong, raises Locked and is not counted, so guessing
@@ -94,14 +103,20 @@ def authenticate(email: str, password: str) -> User | None:
         user.locked_until = now + timedelta(minutes=minutes) if minutes else None
         db.session.commit()
         return None
-    if not user.active:
-        return None
     user.failed_logins, user.locked_until = 0, None
+    if not user.active:
+        raise Closed(user)
     return user
 
 
+# No 0/O, 1/I/L: a password read out over the phone is typed right the first time.
+_READABLE = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
 def random_password() -> str:
-    return secrets.token_urlsafe(12)
+    """16 characters from 31 (79 bits) in groups of four, e.g. 7KQM-W3XP-HT9R-C4NV."""
+    chars = "".join(secrets.choice(_READABLE) for _ in range(16))
+    return "-".join(chars[i:i + 4] for i in range(0, 16, 4))
 
 
 def create_user(*, email: str, name: str, role: str, password: str,

@@ -21,7 +21,7 @@ from ..extensions import db, limiter
 from ..tokens import address_fingerprint
 from . import begin_session, bp, end_session
 from .forms import LoginForm
-from .services import Locked, authenticate
+from .services import Closed, Locked, authenticate
 
 GENERIC_FAILURE = ("That email address and password do not match an account. "
                    "Check both and try again.")
@@ -59,6 +59,10 @@ def login():
                   "was not you, tell your centre's administrator: someone may be guessing your "
                   "password. Otherwise wait, then try again carefully.", "danger")
             return render_template("auth/login.html", form=form, has_errors=True), 429
+        except Closed:
+            flash("This account has been closed by the centre, so it cannot sign in. If you "
+                  "still need it, ask your centre's administrator to reopen it.", "danger")
+            return render_template("auth/login.html", form=form, has_errors=True), 403
         if user is None:
             flash(GENERIC_FAILURE, "danger")
             return render_template("auth/login.html", form=form, has_errors=True), 200
@@ -75,6 +79,8 @@ def login():
                                                  str(current_app.config["SECRET_KEY"]))
         audit.record(AuditAction.AUTH_LOGIN, actor=user, summary=f"{user.email} signed in")
         db.session.commit()
+        if user.must_change_password:
+            return redirect(url_for(".change_password"))
         return redirect(safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form)
 

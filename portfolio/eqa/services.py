@@ -33,10 +33,13 @@ ALLOWED_ENDPOINTS = {
     "portfolios.unit", "auth.accessibility", "auth.healthz", "evidence.pdf_page",
     "evidence.detail", "evidence.download", "evidence.version", "evidence.version_file",
     "signoff.page", "iqa.plan", "iqa.plan_download", "iqa.sample", "export.verify",
-    "eqa.invitation", "static", "bootstrap.static",
+    "eqa.invitation", "static", "bootstrap.static", "auth.change_password",
+    "auth.forgot_password", "auth.reset_password",
 }
-# Of those, the ones that take a POST (signing out; checking a PDF changes nothing).
-ALLOWED_POSTS = {"auth.login", "auth.logout", "export.verify", "eqa.invitation"}
+# Of those, the ones that take a POST (signing out, their own password; checking a PDF
+# changes nothing).
+ALLOWED_POSTS = {"auth.login", "auth.logout", "export.verify", "eqa.invitation",
+                 "auth.change_password", "auth.forgot_password", "auth.reset_password"}
 
 
 

@@ -8,7 +8,7 @@ grants), `jobs` (exports), `records` (notifications and the audit log) and `unit
 every unit version in use).
 """
 
-from .accounts import LoginSession, Role, User
+from .accounts import LoginSession, PasswordReset, Role, User
 from .assessment import Claim, ClaimOutcome, Decision
 from .base import UTCDateTime, utcnow
 from .jobs import ExportJob
@@ -40,6 +40,7 @@ from .units import UnitVersion
 __all__ = [
     "AssessorRisk",
     "LoginSession",
+    "PasswordReset",
     "AuditEvent",
     "Claim",
     "ClaimOutcome",

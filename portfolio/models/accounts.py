@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -46,6 +46,12 @@ class User(UserMixin, db.Model):
     # Wrong passwords in a row, and the time until which sign-in is refused because of them.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set with a temporary password from an administrator: choose one's own at the next
+    # sign-in before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When an administrator closed the account (a leaver), and why; None while open.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_why: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -72,3 +78,17 @@ class LoginSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_why: Mapped[str] = mapped_column(String(40), default="", server_default="")
+
+
+class PasswordReset(db.Model):
+    """A "forgot your password" link: single use, time-limited, only its SHA-256 kept (the
+    same rules as witness links). Asking again, or using one, ends the others."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
