@@ -154,6 +154,54 @@ def test_ten_uses_of_one_eqa_invitation_set_one_password(app, db, people, portfo
         AuditEvent.action == "eqa.invitation_accepted")) == 1
 
 
+# ---------------------------------------------------------------- the password reset link
+
+def test_ten_uses_of_one_reset_link_set_one_password(app, db, people):
+    from werkzeug.security import check_password_hash
+
+    from portfolio.auth.resets import find_link, use_link
+    from portfolio.models import PasswordReset
+
+    learner = people["learner"]
+    token = new_token()
+    db.session.add(PasswordReset(token_hash=hash_token(token), user_id=learner.id,
+                                 expires_at=utcnow() + timedelta(hours=1)))
+    db.session.commit()
+    barrier = threading.Barrier(10)
+
+    def use(n):
+        def job():
+            found = find_link(token)
+            barrier.wait()
+            password = f"reset passphrase number {n}"
+            return saved(lambda: use_link(found, password, password, now=utcnow()))
+        return job
+
+    errors = in_threads(app, *[use(n) for n in range(10)])
+    assert errors.count(None) == 1, errors
+    assert all("already been used" in e or "just used" in e for e in errors if e)
+    winner = errors.index(None)
+    db.session.expire_all()
+    assert [check_password_hash(learner.password_hash, f"reset passphrase number {n}")
+            for n in range(10)] == [n == winner for n in range(10)]
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "user.password_reset")) == 1
+
+
+def test_wrong_passwords_sent_at_once_all_count(app, db, people):
+    learner = people["learner"]
+    email = learner.email  # read here: the threads do not share this test's session
+    barrier = threading.Barrier(8)
+
+    def guess():
+        barrier.wait()
+        return authenticate(email, "a wrong guess")
+
+    assert in_threads(app, *[guess] * 8) == [None] * 8
+    db.session.expire_all()
+    assert learner.failed_logins == 8 and learner.locked_until is not None
+
+
 # ---------------------------------------------------------------- sign-off against a change
 
 @pytest.fixture

@@ -98,7 +98,11 @@ def authenticate(email: str, password: str) -> User | None:
     if user.locked_until is not None and user.locked_until > now:
         raise Locked(user.locked_until)
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
+        # Counted in the database (not read, add, write): guesses sent at once all count.
+        db.session.execute(update(User).where(User.id == user.id)
+                           .values(failed_logins=User.failed_logins + 1)
+                           .execution_options(synchronize_session=False))
+        db.session.refresh(user, ["failed_logins"])
         minutes = lock_minutes(user.failed_logins)
         user.locked_until = now + timedelta(minutes=minutes) if minutes else None
         db.session.commit()
