@@ -181,9 +181,13 @@ class Provider:
             def exists_nonce(self, nonce, req):
                 return any(c.nonce == nonce for c in provider.codes.values())
 
+            def get_encode_header(self, client):
+                # As Entra ID and Google do: the key id, so a client can tell a new key.
+                return {"alg": "RS256", "kid": provider.key.kid}
+
             def resolve_client_private_key(self, client):
-                # A forger holds a key of their own and claims the published key's id.
-                return rsa_key() if provider.forge else provider.key
+                # A forger holds a key of their own and names the published key's id.
+                return rsa_key(provider.key.kid) if provider.forge else provider.key
 
             def get_client_claims(self, client):
                 claims = {"iss": provider.issuer, "aud": [client.get_client_id()]}

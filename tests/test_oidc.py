@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 import requests
-from oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
+from oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, rsa_key
 from sqlalchemy import func, select
 
 from portfolio import create_app
@@ -35,6 +35,13 @@ def provider():
     running.client.redirect_uris = [CALLBACK]
     yield running
     running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _same_key_each_test(provider):
+    key = provider.key
+    yield
+    provider.key = key
 
 
 @pytest.fixture
@@ -186,6 +193,15 @@ def test_a_forged_signature_is_refused(client, provider, people, caplog):
     assert response.status_code == 400 and "could not be verified" in response.text
     assert "bad_signature" in caplog.text
     assert not signed_in(client)
+
+
+def test_a_new_signing_key_at_the_provider_is_fetched(client, provider, people):
+    """The JWKS is cached, and read again when a token names a key id not seen before."""
+    as_person(provider, people["assessor"])
+    assert college_sign_in(client).status_code == 302
+    client.post("/logout", data={"csrf_token": _token(client)})
+    provider.key = rsa_key("test-key-2")  # rotated: the old key is no longer published
+    assert college_sign_in(client).status_code == 302
 
 
 def test_an_expired_id_token_is_refused(client, provider, people, caplog):
