@@ -74,6 +74,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .admin import bp as admin_bp
     from .assessment import bp as assessment_bp
     from .auth import bp as auth_bp
+    from .auth.oidc_client import init_app as init_oidc
     from .eqa import bp as eqa_bp
     from .eqa.views import init_app as init_eqa
     from .evidence import bp as evidence_bp
@@ -85,6 +86,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .witness import bp as witness_bp
 
     auth.init_login(login_manager)
+    init_oidc(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(portfolios_bp)
     app.register_blueprint(evidence_bp)

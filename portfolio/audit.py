@@ -58,6 +58,8 @@ class AuditAction(StrEnum):
     USER_CHANGED = "user.changed"
     USER_DEACTIVATED = "user.deactivated"
     USER_REACTIVATED = "user.reactivated"
+    USER_SSO_LINKED = "user.sso_linked"
+    USER_SSO_UNLINKED = "user.sso_unlinked"
     WITNESS_REQUESTED = "witness.requested"
     WITNESS_REVOKED = "witness.revoked"
     WITNESS_SIGNED = "witness.signed"
@@ -89,7 +91,8 @@ LABELS = {
     "signature.countersign": "Countersigned by the IQA",
     "signature.declaration": "Declaration signed by the learner",
     "signature.sign_off": "Signed off by the assessor", "user.created": "Account created",
-    "user.password_set": "Password set", "witness.requested": "Witness asked",
+    "user.password_set": "Password set", "user.sso_linked": "College account linked",
+    "user.sso_unlinked": "College account unlinked", "witness.requested": "Witness asked",
     "witness.revoked": "Witness link revoked", "witness.signed": "Witness testimony signed",
     "witness.passed_on": "Witness link made to pass on",
     "witness.verified": "Witness testimony verified",

@@ -1,5 +1,5 @@
-"""Command line: flask --app app init-db | specs validate | users create | demo | export |
-verify | coverage | worker | store verify."""
+"""Command line: flask --app app init-db | specs validate | users create |
+users unlink-college-account | demo | export | verify | coverage | worker | store verify."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from .auth.services import create_user
+from .auth.oidc_accounts import unlink
+from .auth.services import create_user, find_user
 from .clock import uk_today
 from .coverage_report import as_dict, as_lines
 from .demo import seed_demo
@@ -136,6 +137,21 @@ def create_user_command(role: str, email: str, name: str, password: str):
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"Created {user.role} {user.email}")
+
+
+@users.command("unlink-college-account")
+@click.option("--email", required=True)
+@with_appcontext
+def unlink_college_account(email: str):
+    """Forget the college account (OpenID Connect) an account was matched to, when it was
+    replaced at the identity provider: the next such sign-in matches by email again."""
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"There is no account for {email}.")
+    if not unlink(user, actor=None):
+        raise click.ClickException(f"{user.email} is not linked to a college account.")
+    db.session.commit()
+    click.echo(f"Unlinked the college account from {user.email}")
 
 
 @click.command("demo")

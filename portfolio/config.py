@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .sampling import DEFAULT_TARGETS
 
@@ -148,6 +149,32 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "PARSE_MEMORY_MB": _int("PARSE_MEMORY_MB", 768),
         # Exports and sample packs one person may have running at once.
         "EXPORTS_PER_PERSON": _int("EXPORTS_PER_PERSON", 2),
+        **oidc_settings(),
+    }
+
+
+def oidc_settings() -> dict:
+    """Signing in with the college account (OpenID Connect): off unless OIDC_ISSUER and
+    OIDC_CLIENT_ID are set. README, "Sign in with the college account"."""
+    issuer = (os.environ.get("OIDC_ISSUER") or "").strip().rstrip("/")
+    return {
+        "OIDC_ISSUER": issuer,
+        # The discovery document; by default where the standard puts it under the issuer.
+        "OIDC_METADATA_URL": os.environ.get("OIDC_METADATA_URL") or "",
+        "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID") or "",
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or "",
+        "OIDC_SCOPES": os.environ.get("OIDC_SCOPES") or "openid email profile",
+        "OIDC_BUTTON_LABEL": os.environ.get("OIDC_BUTTON_LABEL")
+        or "Sign in with your college account",
+        # Take the issuer's `email` claim as verified without `email_verified` (an Entra ID
+        # tenant the college controls): a risk the README spells out.
+        "OIDC_TRUST_EMAIL": _bool(os.environ.get("OIDC_TRUST_EMAIL"), False),
+        # Only emails at these domains are matched (empty: any), e.g. "college.ac.uk".
+        "OIDC_EMAIL_DOMAINS": [d.strip().lower().lstrip("@") for d in
+                               (os.environ.get("OIDC_EMAIL_DOMAINS") or "").split(",")
+                               if d.strip()],
+        # false: assessors, IQAs and admins sign in only with the college account.
+        "PASSWORD_SIGNIN_FOR_STAFF": _bool(os.environ.get("PASSWORD_SIGNIN_FOR_STAFF"), True),
     }
 
 
@@ -163,6 +190,38 @@ def check(config) -> None:
     if public_url and not public_url.startswith(("https://", "http://")):
         raise RuntimeError(f"PUBLIC_URL must start with https:// (or http://), not "
                            f"{public_url!r}.")
+    check_oidc(config)
+
+
+def check_oidc(config) -> None:
+    """The college account's settings make sense together, or the app does not start."""
+    issuer, client_id = config.get("OIDC_ISSUER") or "", config.get("OIDC_CLIENT_ID") or ""
+    if not config.get("PASSWORD_SIGNIN_FOR_STAFF", True) and not (issuer and client_id):
+        raise RuntimeError(
+            "PASSWORD_SIGNIN_FOR_STAFF is false but signing in with the college account is "
+            "not set up (OIDC_ISSUER and OIDC_CLIENT_ID): no member of staff could sign in.")
+    if not issuer and not client_id:
+        return
+    if not (issuer and client_id):
+        raise RuntimeError("Set both OIDC_ISSUER and OIDC_CLIENT_ID (or neither) to sign in "
+                           "with the college account.")
+    if not config.get("PUBLIC_URL"):
+        raise RuntimeError(
+            "OIDC_ISSUER is set but PUBLIC_URL is not: the address the identity provider sends "
+            "people back to (PUBLIC_URL + /login/oidc/callback, registered with the provider) "
+            "is built only from PUBLIC_URL.")
+    for name in ("OIDC_ISSUER", "OIDC_METADATA_URL"):
+        if config.get(name) and not secure_url(config[name]):
+            raise RuntimeError(f"{name} must be an https:// address, not {config[name]!r}.")
+    if "openid" not in (config.get("OIDC_SCOPES") or "").split():
+        raise RuntimeError("OIDC_SCOPES must include openid.")
+
+
+def secure_url(url: str) -> bool:
+    """https, or http to this machine only (the tests' own provider)."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http"
+                                       and parts.hostname in ("127.0.0.1", "localhost"))
 
 
 def engine_options(settings) -> dict:

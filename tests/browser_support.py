@@ -40,9 +40,10 @@ def require_chromium() -> str:
 
 
 @contextlib.contextmanager
-def demo_server(tmp_path: Path, **settings):
+def demo_server(tmp_path: Path, port: int = 0, **settings):
     """A werkzeug server on 127.0.0.1 serving the demo centre (every demo login has the
-    password DEMO_PASSWORD; evidence files in tmp_path/evidence); yields its base URL."""
+    password DEMO_PASSWORD; evidence files in tmp_path/evidence); yields its base URL. The
+    port is a free one unless given (a test that must know it first: test_oidc.py)."""
     app = create_app({"SECRET_KEY": "browser-test",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
                       "EVIDENCE_DIR": str(tmp_path / "evidence"),
@@ -51,7 +52,7 @@ def demo_server(tmp_path: Path, **settings):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["init-db"]).exit_code == 0
     assert runner.invoke(args=["demo", "--password", DEMO_PASSWORD]).exit_code == 0
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

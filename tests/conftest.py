@@ -96,7 +96,13 @@ def storage_url() -> str:
 
 
 @pytest.fixture
-def app(tmp_path, postgres_url, storage_url):
+def app_settings() -> dict:
+    """More settings for the app: a test module overrides this (test_oidc.py)."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, postgres_url, storage_url, app_settings):
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test",
@@ -109,6 +115,7 @@ def app(tmp_path, postgres_url, storage_url):
         # Tests sign in hundreds of times from one address: the limits have tests of their
         # own (test_auth.py), with an app of their own.
         "RATELIMIT_ENABLED": False,
+        **app_settings,
     }, instance_path=str(tmp_path / "instance"))
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -97,6 +97,8 @@ EVERYONE = by_role(anonymous=200, learner=200, assessor=200, iqa=200, admin=200,
 SIGNED_IN = by_role(learner=200, assessor=200, iqa=200, admin=200, eqa=403)
 # An anonymous visitor's empty form is shown again; a signed-in user is sent home.
 LOGIN_PAGE = by_role(anonymous=200, learner=302, assessor=302, iqa=302, admin=302, eqa=302)
+# A signed-in EQA is kept to their allow-list of reading pages (eqa/views.py): a 403.
+COLLEGE_SIGN_IN = by_role(anonymous=404, learner=302, assessor=302, iqa=302, admin=302, eqa=403)
 PLAN = by_role(learner=403, assessor=403, iqa=200, admin=200, eqa=200)
 VERIFY = by_role(learner=403, assessor=403, iqa=200, admin=200, eqa=200)
 PACK = by_role(learner=403, assessor=403, iqa=200, admin=200, eqa=403)
@@ -129,6 +131,9 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
         learner=422, assessor=422, iqa=422, admin=422, eqa=422)),
     "auth.logout": Entry("/logout", post=by_role(learner=302, assessor=302, iqa=302, admin=302,
                                                  eqa=302)),  # run last
+    # The college account (off here: no OIDC settings, so a 404; a signed-in user goes home)
+    "auth.oidc_start": Entry("/login/oidc", get=COLLEGE_SIGN_IN, public=True),
+    "auth.oidc_callback": Entry("/login/oidc/callback", get=COLLEGE_SIGN_IN, public=True),
     # Portfolios (a learner with one portfolio goes straight to it)
     "portfolios.index": Entry("/portfolios/", get=by_role(learner=302, assessor=200, iqa=200,
                                                           admin=200, eqa=200)),

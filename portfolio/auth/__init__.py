@@ -9,6 +9,7 @@ from ..models import LoginSession, User, utcnow
 from ..tokens import hash_token, new_token
 
 SESSION_KEY = "sign_in"  # in the signed session cookie: the key of its LoginSession row
+SIGNED_IN_WITH = "signed_in_with"  # "password" or "oidc": how this session was proved
 
 bp = Blueprint("auth", __name__)
 
@@ -44,6 +45,12 @@ def begin_session(user: User) -> None:
     session[SESSION_KEY] = key
 
 
+def must_choose(user: User) -> bool:
+    """Signed in with a temporary password: their own must be chosen before anything else.
+    (A sign-in with the college account proved who they are without it.)"""
+    return bool(user.must_change_password) and session.get(SIGNED_IN_WITH) != "oidc"
+
+
 def end_session(why: str) -> None:
     """End this browser's sign-in on the server: a copy of its cookie no longer works."""
     key = session.get(SESSION_KEY)
@@ -54,4 +61,4 @@ def end_session(why: str) -> None:
             row.ended_at, row.ended_why = utcnow(), why
 
 
-from . import password_views, views  # noqa: E402,F401  (registers the routes on bp)
+from . import oidc_views, password_views, views  # noqa: E402,F401  (register the routes on bp)

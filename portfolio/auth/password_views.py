@@ -10,7 +10,7 @@ from .. import home_for
 from ..extensions import db, limiter
 from ..models import utcnow
 from ..saving import saving
-from . import begin_session, bp
+from . import begin_session, bp, must_choose
 from .forms import ChangePasswordForm, ForgotForm, ResetForm
 from .resets import change_own, find_link, link_minutes, link_problem, request_link, use_link
 
@@ -68,12 +68,12 @@ def reset_password(token: str):
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    forced = current_user.must_change_password
+    forced = must_choose(current_user)
     form = ChangePasswordForm()
     if form.validate_on_submit():
         with saving() as saved:
             change_own(current_user, form.current.data, form.password.data,
-                       form.password2.data)
+                       form.password2.data, forced=forced)
             begin_session(current_user)  # every other sign-in ended; this browser stays in
         if saved.ok:
             flash("Your password is changed. Anywhere else you were signed in has been "
@@ -88,7 +88,7 @@ def change_password():
 @bp.before_app_request
 def must_choose_password():
     """After a temporary password, nothing else until the person has chosen their own."""
-    if (current_user.is_authenticated and current_user.must_change_password
+    if (current_user.is_authenticated and must_choose(current_user)
             and request.endpoint not in OPEN_WHILE_CHANGING):
         if request.method != "GET":
             db.session.rollback()

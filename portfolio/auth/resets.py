@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from werkzeug.security import check_password_hash
 
 from .. import audit
 from ..access import access_ended
@@ -136,14 +137,12 @@ def set_temporary(user: User, *, actor: User, now: datetime) -> str:
     return password
 
 
-def change_own(user: User, current: str | None, password: str, confirm: str) -> None:
-    """The person changes their own password. `current` is asked for unless they are signing
-    in with a temporary one (they typed it a moment ago). Every sign-in of the account ends:
-    the caller begins a new one for this browser."""
-    from werkzeug.security import check_password_hash
-
-    if not user.must_change_password and not check_password_hash(user.password_hash,
-                                                                   current or ""):
+def change_own(user: User, current: str | None, password: str, confirm: str, *,
+               forced: bool) -> None:
+    """The person changes their own password. `current` is asked for unless `forced`: they
+    signed in with a temporary one a moment ago (auth.must_choose). Every sign-in of the
+    account ends: the caller begins a new one for this browser."""
+    if not forced and not check_password_hash(user.password_hash, current or ""):
         raise FieldProblem("Your current password is not right. Type it again.", "current")
     if check_password_hash(user.password_hash, password):
         raise FieldProblem("The new password must be different from the one you have now.",

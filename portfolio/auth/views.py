@@ -19,12 +19,16 @@ from ..audit import AuditAction
 from ..clock import UK
 from ..extensions import db, limiter
 from ..tokens import address_fingerprint
-from . import begin_session, bp, end_session
+from . import SIGNED_IN_WITH, begin_session, bp, end_session, must_choose
 from .forms import LoginForm
+from .oidc_accounts import password_allowed
 from .services import Closed, Locked, authenticate
 
 GENERIC_FAILURE = ("That email address and password do not match an account. "
                    "Check both and try again.")
+STAFF_USE_COLLEGE_ACCOUNT = ("Assessors, IQAs and administrators sign in with the college "
+                             "account, not a password: use “{label}” above. You have not been "
+                             "signed in.")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -66,23 +70,44 @@ def login():
         if user is None:
             flash(GENERIC_FAILURE, "danger")
             return render_template("auth/login.html", form=form, has_errors=True), 200
+        if not password_allowed(user, current_app.config):  # the password was right
+            flash(STAFF_USE_COLLEGE_ACCOUNT.format(
+                label=current_app.config["OIDC_BUTTON_LABEL"]), "danger")
+            return render_template("auth/login.html", form=form, has_errors=True), 403
         if access_ended(user):  # the password was right: say why they cannot come in
             flash("Your access as an external quality assurer has ended (or was withdrawn). "
                   "Ask the centre for a new grant if you still need it.", "danger")
             return render_template("auth/login.html", form=form, has_errors=True), 403
-        session.clear()  # no session fixation: a new session for the signed-in user
-        login_user(user)
-        begin_session(user)
-        # Kept as a keyed fingerprint only: a witness statement sent from the same address
-        # is flagged to the assessor (witness/checks.py).
-        user.last_login_ip = address_fingerprint(request.remote_addr,
-                                                 str(current_app.config["SECRET_KEY"]))
-        audit.record(AuditAction.AUTH_LOGIN, actor=user, summary=f"{user.email} signed in")
-        db.session.commit()
-        if user.must_change_password:
-            return redirect(url_for(".change_password"))
-        return redirect(safe_next(request.args.get("next")) or home_for(user))
+        return complete_sign_in(user, method="password", next_url=request.args.get("next"))
     return render_template("auth/login.html", form=form)
+
+
+# Decision (issue 18): a sign-in with the college account (method "oidc") skips our own
+# two-step code, because the college's identity provider enforces its own MFA; only these
+# methods go on to the two-step code.
+TWO_STEP_METHODS = frozenset({"password"})
+
+
+def complete_sign_in(user, *, method: str, next_url: str | None = None):
+    """The one way in once the user is known, whatever proved who they are ("password" or
+    "oidc"): a new session, the sign-in held on the server, the address fingerprint, the
+    audit event naming the method, one commit, and the redirect to `next_url` (local paths
+    only) or the user's home."""
+    session.clear()  # no session fixation: a new session for the signed-in user
+    login_user(user)
+    begin_session(user)
+    session[SIGNED_IN_WITH] = method
+    # Kept as a keyed fingerprint only: a witness statement sent from the same address
+    # is flagged to the assessor (witness/checks.py).
+    user.last_login_ip = address_fingerprint(request.remote_addr,
+                                             str(current_app.config["SECRET_KEY"]))
+    how = " with the college account" if method == "oidc" else ""
+    audit.record(AuditAction.AUTH_LOGIN, actor=user, summary=f"{user.email} signed in{how}",
+                 method=method)
+    db.session.commit()
+    if must_choose(user):
+        return redirect(url_for(".change_password"))
+    return redirect(safe_next(next_url) or home_for(user))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, false
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -31,6 +31,8 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role_known"),
+        # One portfolio account per person at the identity provider.
+        UniqueConstraint("oidc_issuer", "oidc_subject"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +54,11 @@ class User(UserMixin, db.Model):
     # When an administrator closed the account (a leaver), and why; None while open.
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_why: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The college account (OpenID Connect issuer and subject) this account was matched to at
+    # its first sign-in with it; later sign-ins match by these first, so an email changed at
+    # the identity provider does not move the account to someone else.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
