@@ -24,11 +24,11 @@ from .errors import InvalidUpload
 
 # The columns, in the template's order, and what each holds (for the upload page).
 COLUMNS = {
-    "name": "the learner's full name",
-    "email": "their email address: it is how they sign in",
-    "unit": "the unit to enrol them on: its id (unit-40) or its reference (R/506/2151)",
-    "assessor": "the email address of their assessor's account",
-    "iqa": "the email address of their IQA's account (someone other than the assessor)",
+    "name": "The learner’s full name",
+    "email": "Their email address: it is how they sign in",
+    "unit": "The unit to enrol them on: its id (unit-40) or its reference (R/506/2151)",
+    "assessor": "The email address of their assessor’s account",
+    "iqa": "The email address of their IQA’s account (someone other than the assessor)",
 }
 REQUIRED = ("name", "email")
 # Other names people give the same columns.

@@ -1,4 +1,4 @@
-"""Administration: accounts and enrolments."""
+"""Administration: accounts and enrolments, one at a time or imported from a CSV file."""
 
 from flask import Blueprint
 from flask_login import login_required
@@ -14,4 +14,4 @@ def require_admin():
     require(CentreAction.MANAGE_ACCOUNTS)
 
 
-from . import views  # noqa: E402,F401
+from . import import_views, views  # noqa: E402,F401
