@@ -30,6 +30,7 @@ class AuditAction(StrEnum):
     EVIDENCE_FILE_REMOVED = "evidence.file_removed"
     EVIDENCE_RESUBMITTED = "evidence.resubmitted"
     IQA_RISK_RATED = "iqa.risk_rated"
+    LEARNERS_IMPORTED = "learners.imported"
     PLAN_DOWNLOADED = "plan.downloaded"
     PORTFOLIO_ENROLLED = "portfolio.enrolled"
     PORTFOLIO_EXPORT_DOWNLOADED = "portfolio.export_downloaded"
@@ -78,6 +79,7 @@ LABELS = {
     "evidence.changed": "Evidence changed", "evidence.deleted": "Evidence deleted",
     "evidence.file_downloaded": "File opened", "evidence.file_removed": "File removed",
     "evidence.resubmitted": "Evidence resubmitted", "iqa.risk_rated": "Assessor risk rated",
+    "learners.imported": "Learners imported from a CSV file",
     "plan.downloaded": "Sampling plan downloaded", "portfolio.enrolled": "Learner enrolled",
     "portfolio.export_downloaded": "PDF downloaded", "portfolio.exported": "PDF exported",
     "portfolio.reassigned": "Assessor or IQA changed", "portfolio.reopened": "Portfolio reopened",

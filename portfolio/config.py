@@ -149,6 +149,9 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "PARSE_MEMORY_MB": _int("PARSE_MEMORY_MB", 768),
         # Exports and sample packs one person may have running at once.
         "EXPORTS_PER_PERSON": _int("EXPORTS_PER_PERSON", 2),
+        # A CSV import of learners: the largest file, and the most learners in one file.
+        "IMPORT_MAX_BYTES": _int("IMPORT_MAX_MB", 1) * MB,
+        "IMPORT_MAX_ROWS": _int("IMPORT_MAX_ROWS", 2000),
         **oidc_settings(),
     }
 

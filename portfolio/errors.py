@@ -1,5 +1,7 @@
 """Domain errors: services raise these; one handler turns them into a message or a 4xx."""
 
+from dataclasses import dataclass
+
 
 class DomainError(Exception):
     """A rule of the domain refused an action. The message is shown to the user."""
@@ -27,3 +29,19 @@ class Locked(DomainError):
 
 class InvalidUpload(DomainError):
     status_code = 400
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a rule refuses something, and the field it is about: a form's field or a
+    CSV row's column. Check functions return a list of these, so a page can show every
+    problem at once, and the service that acts raises the first as a DomainError."""
+
+    field: str
+    message: str
+
+
+def refuse(problems: list[Problem]) -> None:
+    """Raise the first problem as a DomainError (nothing when there are none)."""
+    if problems:
+        raise DomainError(problems[0].message)

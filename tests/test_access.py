@@ -18,6 +18,7 @@ import pytest
 from helpers import PASSWORD_HASH
 
 from portfolio.access import Action, can
+from portfolio.admin.importing import stage
 from portfolio.ai_use import NO_AI
 from portfolio.assessment.services import RecordFields, save_record
 from portfolio.eqa.services import grant_access
@@ -239,6 +240,14 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     "admin.reopen_account": Entry("/admin/users/{u}/reopen", post=admin_only(302)),
     "admin.temporary_password": Entry("/admin/users/{u}/temporary-password",
                                       post=admin_only(200)),
+    # Importing learners from a CSV file ({ci}: the admin's staged import, not yet confirmed;
+    # confirming it with no preview's rows is refused with the preview shown again)
+    "admin.import_learners": Entry("/admin/import", get=admin_only(200), post=admin_only(422)),
+    "admin.import_template": Entry("/admin/import/template.csv", get=admin_only(200)),
+    "admin.import_preview": Entry("/admin/import/{ci}", get=admin_only(200)),
+    "admin.import_confirm": Entry("/admin/import/{ci}", post=admin_only(409)),
+    "admin.import_done": Entry("/admin/import/{ci}/done", get=admin_only(302)),
+    "admin.import_problems": Entry("/admin/import/{ci}/problems.csv", get=admin_only(200)),
     # (Moves the portfolio to the current unit version, or says it is on it: back to it.)
     "admin.move_unit_version": Entry("/admin/portfolios/{p}/unit-version", post=admin_only(302)),
     "eqa.grants": Entry("/admin/eqa", get=admin_only(200), post=admin_only(422)),
@@ -250,7 +259,8 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
 UNCHECKED = {"static", "bootstrap.static"}  # files, for everyone
 
 # Placeholders that name an object of the "own" or "other" portfolio (or person): an entry
-# using one says what each role gets on both. The rest ({g}, {wt}, {it}) are the same for all.
+# using one says what each role gets on both. The rest ({g}, {wt}, {it}, {ci}) are the same for
+# all.
 OBJECT_IDS = {"p", "e", "f", "f2", "sha", "d", "k", "r", "s", "act", "j", "pk", "w", "a", "n"}
 
 
@@ -347,8 +357,9 @@ def things(app, db, people, portfolios, world, eqa_grant, make_evidence, monkeyp
     claim awaiting a decision (k), an assessor's record (r), a recorded sample with an action
     (s, act), a finished export (j) and sample pack (pk), a witness link (w), the
     portfolio's assessor (a) and its learner's notice (n); shared: the EQA grant (g), a
-    waiting witness link's token (wt) and an unused EQA invitation's token (it); and each
-    role's own notice (notes), which is their "own" n."""
+    waiting witness link's token (wt), an unused EQA invitation's token (it) and the admin's
+    CSV import awaiting confirmation (ci); and each role's own notice (notes), which is their
+    "own" n."""
     app.config["JOBS_BACKGROUND"] = False
     monkeypatch.setattr("portfolio.export.jobs.run", lambda job_id: None)  # no PDF rendering
     exports = Path(app.config["EXPORT_DIR"])
@@ -393,6 +404,8 @@ def things(app, db, people, portfolios, world, eqa_grant, make_evidence, monkeyp
     _, invitation, _ = grant_access(name="Ina Invited", email="ina@ab.example",
                                     organisation="AB", portfolios=[portfolios["own"]], days=14,
                                     actor=people["admin"])
+    staged = stage(b"name,email\nIan Import,ian@college.example\n", "learners.csv",
+                   admin=people["admin"], max_bytes=10_000, max_rows=10)
     spare = User(email="una.spare@demo.test", name="Una Spare", role=Role.LEARNER,
                  password_hash=PASSWORD_HASH)
     db.session.add(spare)
@@ -401,7 +414,8 @@ def things(app, db, people, portfolios, world, eqa_grant, make_evidence, monkeyp
     db.session.add(PasswordReset(token_hash=hash_token(reset_token), user_id=spare.id,
                                  expires_at=utcnow() + timedelta(hours=1)))
     shared = {"g": eqa_grant.id, "wt": link.rsplit("/", 1)[1],
-              "it": invitation.rsplit("/", 1)[1], "u": spare.id, "rt": reset_token}
+              "it": invitation.rsplit("/", 1)[1], "u": spare.id, "rt": reset_token,
+              "ci": staged}
     out["own"].update(shared)
     out["other"].update(shared)  # "other" n stays the other learner's
     out["notes"] = {role: notice(db, user) for role, user in (

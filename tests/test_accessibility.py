@@ -5,8 +5,8 @@ the EQA) signs in and crawls from `/`, breadth first, following same-origin <a h
 GET only, never sign-out or a file download, the same path and query once, at most MAX_PAGES
 a role. Added to that, the pages no link leads to: the sign-in page, a wrong password, a 404,
 a 403, a witness link and a dead one, an EQA invitation, the page a new IQA sample opens, the
-page a new grant shows, an export's page waiting, in progress, ready and failed, and forms
-sent empty so that their errors show (each must have an
+page a new grant shows, a CSV import's preview and result, an export's page waiting, in
+progress, ready and failed, and forms sent empty so that their errors show (each must have an
 error summary that takes focus, a title starting "Error: " and messages naming the field).
 
 Every page is checked at 1280 and at 320 CSS pixels wide:
@@ -481,9 +481,21 @@ def test_every_page_of_every_role_meets_wcag_22_aa(site, site_dir, browser_conte
             send_empty(page, who, report, "Record the sample", f"{base}/quality/samples/<new>")
         if who == "admin@demo.test":
             for path, button in [("/admin/users/new", "Create account"),
-                                 ("/admin/eqa", "Grant access and make the invitation")]:
+                                 ("/admin/eqa", "Grant access and make the invitation"),
+                                 ("/admin/import", "Upload and preview")]:
                 page.goto(base + path)
                 send_empty(page, who, report, button, base + path)
+            # A CSV import: its preview (a row ready, a row with problems) and its result.
+            page.goto(f"{base}/admin/import")
+            page.get_by_label("CSV file of learners").set_input_files(files=[{
+                "name": "learners.csv", "mimeType": "text/csv",
+                "buffer": b"name,email,unit\nNadia Hussain,nadia@college.example,\n"
+                          b"Owen Price,owen@college.example,unit-99\n"}])
+            page.get_by_role("button", name="Upload and preview").click()
+            check_page(page, who, report, label=f"{base}/admin/import/<preview>")
+            page.get_by_role("button", name="Import the 1 ready row and skip the 1 with "
+                             "problems").click()
+            check_page(page, who, report, label=f"{base}/admin/import/<done>")
             page.goto(f"{base}/admin/eqa")  # a grant for a new EQA, and their invitation
             page.get_by_label("EQA's full name").fill("Sam Okafor")
             page.get_by_label("EQA's email address").fill("sam.okafor@awarding.example")

@@ -1,4 +1,4 @@
-"""Administration: accounts and enrolments."""
+"""Administration: accounts and enrolments, one at a time or imported from a CSV file."""
 
 from flask import Blueprint
 from flask_login import login_required
@@ -14,4 +14,4 @@ def require_admin():
     require(CentreAction.MANAGE_ACCOUNTS)
 
 
-from . import account_views, views  # noqa: E402,F401  (registers the routes on bp)
+from . import account_views, import_views, views  # noqa: E402,F401  (registers the routes on bp)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from .. import audit
 from ..access import assessed_by, claim_portfolio
 from ..audit import AuditAction
-from ..errors import DomainError
+from ..errors import DomainError, Problem, refuse
 from ..extensions import db
 from ..models import Portfolio, Role, Sample, User
 from ..notify import link_to, notify
@@ -15,15 +15,25 @@ from ..spec import Unit
 from ..units import pin
 
 
+def enrolment_problems(learner: User | None, unit: Unit, assessor: User,
+                       iqa: User) -> list[Problem]:
+    """Every rule an enrolment must meet, for the form and for a CSV import alike: the
+    learner is a learner not yet on the unit (None: an account about to be made), and the
+    assessor and IQA are two people with those roles. Fields: learner, unit, assessor, iqa."""
+    problems = []
+    if learner is not None and learner.role != Role.LEARNER:
+        problems.append(Problem("learner", f"{learner.name} is not a learner."))
+    problems += judge_problems(assessor, iqa)
+    if learner is not None and learner.id is not None and db.session.scalar(
+            select(Portfolio.id).where(Portfolio.learner_id == learner.id,
+                                       Portfolio.unit_id == unit.id)) is not None:
+        problems.append(Problem("unit", f"{learner.name} is already enrolled on {unit.name}."))
+    return problems
+
+
 def enrol(learner: User, unit: Unit, assessor: User, iqa: User, *, actor: User | None) -> Portfolio:
     """Open a portfolio. The IQA may not be the assessor: nobody verifies their own decisions."""
-    if learner.role != Role.LEARNER:
-        raise DomainError(f"{learner.name} is not a learner.")
-    _check_judges(assessor, iqa)
-    existing = db.session.scalar(select(Portfolio).where(
-        Portfolio.learner_id == learner.id, Portfolio.unit_id == unit.id))
-    if existing is not None:
-        raise DomainError(f"{learner.name} is already enrolled on {unit.name}.")
+    refuse(enrolment_problems(learner, unit, assessor, iqa))
     portfolio = Portfolio(learner_id=learner.id, unit_id=unit.id, assessor_id=assessor.id,
                           iqa_id=iqa.id)
     pin(portfolio, unit)
@@ -62,14 +72,16 @@ def move_to_version(portfolio: Portfolio, unit: Unit, *, actor: User) -> None:
                f"version of {unit.name}: check the gaps again.", link=link, portfolio=portfolio)
 
 
-def _check_judges(assessor: User, iqa: User) -> None:
-    """The assessor and IQA have those roles, and are two people."""
+def judge_problems(assessor: User, iqa: User) -> list[Problem]:
+    """The assessor and IQA have those roles, and are two people. Fields: assessor, iqa."""
+    problems = []
     if assessor.role != Role.ASSESSOR:
-        raise DomainError(f"{assessor.name} is not an assessor.")
+        problems.append(Problem("assessor", f"{assessor.name} is not an assessor."))
     if iqa.role != Role.IQA:
-        raise DomainError(f"{iqa.name} is not an IQA.")
+        problems.append(Problem("iqa", f"{iqa.name} is not an IQA."))
     if assessor.id == iqa.id:
-        raise DomainError("The IQA must be someone other than the assessor.")
+        problems.append(Problem("iqa", "The IQA must be someone other than the assessor."))
+    return problems
 
 
 def reassign(portfolio: Portfolio, assessor: User, iqa: User, *, actor: User) -> None:
@@ -80,7 +92,7 @@ def reassign(portfolio: Portfolio, assessor: User, iqa: User, *, actor: User) ->
     """
     if actor.role != Role.ADMIN:
         raise DomainError("Only an administrator changes who assesses and quality-assures.")
-    _check_judges(assessor, iqa)
+    refuse(judge_problems(assessor, iqa))
     if iqa.id != portfolio.iqa_id and assessed_by(iqa, portfolio):
         raise DomainError(f"{iqa.name} took part in assessing this portfolio, so cannot be its "
                           "IQA. Choose someone else.")

@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
 from ..audit import AuditAction
-from ..errors import DomainError
+from ..errors import DomainError, Problem, refuse
 from ..extensions import db
 from ..models import LoginSession, Role, User, utcnow
 
@@ -19,6 +19,14 @@ MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 3  # zxcvbn's 0-4: 3 is "safely unguessable" online
 # Checked when the email is unknown, so a miss costs as long as a hit and timing reveals nothing.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+# The password hash of an account with no password yet (learners imported from a CSV set their
+# own through "Forgot your password?"): no password matches it, since it has no "$", which
+# every hash Werkzeug makes has. Hashing a random password for each of 2,000 rows instead
+# would take scrypt's 70 ms each, over two minutes in one request.
+NO_PASSWORD = "!none"  # noqa: S105 (a marker that matches no password, not a password)
+NAME_MAX, EMAIL_MAX = 120, 254  # the columns' sizes (models/accounts.py)
+# Spreadsheets run a cell that starts with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@")
 
 
 def check_password(password: str, *, about: tuple[str, ...] = ()) -> None:
@@ -43,6 +51,20 @@ def check_password(password: str, *, about: tuple[str, ...] = ()) -> None:
         raise DomainError(f"That password is too easy to guess: {why.rstrip('.')}. {tip} "
                           "A few unrelated words together make a strong password that is "
                           "easy to remember.")
+
+
+def has_password(user: User) -> bool:
+    """Has the account a password yet (not one imported without)?"""
+    return user.password_hash != NO_PASSWORD
+
+
+def _password_matches(user: User, password: str) -> bool:
+    """An account with no password yet matches nothing, in the time a real check takes (so
+    timing does not tell which accounts have none)."""
+    if not has_password(user):
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return check_password_hash(user.password_hash, password)
 
 
 def hash_password(password: str) -> str:
@@ -97,7 +119,7 @@ def authenticate(email: str, password: str) -> User | None:
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
         raise Locked(user.locked_until)
-    if not check_password_hash(user.password_hash, password):
+    if not _password_matches(user, password):
         # Counted in the database (not read, add, write): guesses sent at once all count.
         db.session.execute(update(User).where(User.id == user.id)
                            .values(failed_logins=User.failed_logins + 1)
@@ -123,14 +145,50 @@ def random_password() -> str:
     return "-".join(chars[i:i + 4] for i in range(0, 16, 4))
 
 
-def create_user(*, email: str, name: str, role: str, password: str,
+def account_problems(*, name: str, email: str, password: str | None) -> list[Problem]:
+    """Every rule a new account's details must meet, whoever makes it (the admin's form, the
+    command line, a CSV import): a name, a well-formed email address (as the form checks it:
+    `.test` addresses allowed, deliverability not checked offline), and a password that
+    passes check_password (None: no password yet). Fields: name, email, password."""
+    from email_validator import EmailNotValidError, validate_email
+
+    problems = []
+    name, email = (name or "").strip(), (email or "").strip()
+    if not name:
+        problems.append(Problem("name", "Enter the person’s full name."))
+    elif len(name) > NAME_MAX:
+        problems.append(Problem("name", f"The name is {len(name)} characters long: at most "
+                                        f"{NAME_MAX}."))
+    elif name.startswith(FORMULA_START):
+        problems.append(Problem("name", "A name cannot start with =, +, - or @ (a spreadsheet "
+                                        "would run it as a formula)."))
+    if not email:
+        problems.append(Problem("email", "Enter their email address."))
+    elif len(email) > EMAIL_MAX:
+        problems.append(Problem("email", f"The email address is {len(email)} characters "
+                                         f"long: at most {EMAIL_MAX}."))
+    else:
+        try:
+            validate_email(email, check_deliverability=False, test_environment=True)
+        except EmailNotValidError as exc:
+            problems.append(Problem("email", f"“{email}” is not an email address. {exc}"))
+    if password is not None:
+        try:
+            check_password(password, about=(name, email))
+        except DomainError as exc:
+            problems.append(Problem("password", str(exc)))
+    return problems
+
+
+def create_user(*, email: str, name: str, role: str, password: str | None,
                 actor: User | None) -> User:
+    """A new account, audited. `password` None: no password yet (the person sets their own)."""
     email = email.strip().lower()
     if find_user(email) is not None:
         raise DomainError(f"There is already an account for {email}.")
-    check_password(password, about=(name, email))
+    refuse(account_problems(name=name, email=email, password=password))
     user = User(email=email, name=name.strip(), role=Role(role).value,
-                password_hash=hash_password(password))
+                password_hash=NO_PASSWORD if password is None else hash_password(password))
     db.session.add(user)
     db.session.flush()
     audit.record(AuditAction.USER_CREATED, actor=actor, summary=f"Created {role} account {email}",

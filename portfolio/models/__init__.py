@@ -4,13 +4,14 @@ Split by domain, all re-exported here (import models from `portfolio.models`):
 `base` (UTC column type, `utcnow`), `accounts` (users and roles), `portfolios` (the portfolio,
 its evidence, and witness requests), `assessment` (claims and decisions), `signatures`,
 `quality` (internal and external quality assurance: samples, assessor risk ratings, EQA
-grants), `jobs` (exports), `records` (notifications and the audit log) and `units` (the text of
-every unit version in use).
+grants), `jobs` (exports), `records` (notifications and the audit log), `units` (the text of
+every unit version in use) and `imports` (CSV imports of learners awaiting confirmation).
 """
 
 from .accounts import LoginSession, PasswordReset, Role, User
 from .assessment import Claim, ClaimOutcome, Decision
 from .base import UTCDateTime, utcnow
+from .imports import StagedImport
 from .jobs import ExportJob
 from .portfolios import (
     Evidence,
@@ -64,6 +65,7 @@ __all__ = [
     "SampleStage",
     "Signature",
     "SignatureKind",
+    "StagedImport",
     "UTCDateTime",
     "UnitVersion",
     "User",
