@@ -4,8 +4,8 @@ Split by domain, all re-exported here (import models from `portfolio.models`):
 `base` (UTC column type, `utcnow`), `accounts` (users and roles), `portfolios` (the portfolio,
 its evidence, and witness requests), `assessment` (claims and decisions), `signatures`,
 `quality` (internal and external quality assurance: samples, assessor risk ratings, EQA
-grants), `jobs` (exports), `records` (notifications and the audit log) and `units` (the text of
-every unit version in use).
+grants), `two_step` (TOTP secrets and recovery codes), `jobs` (exports), `records`
+(notifications and the audit log) and `units` (the text of every unit version in use).
 """
 
 from .accounts import LoginSession, Role, User
@@ -35,6 +35,7 @@ from .quality import (
 from .records import AuditEvent, Notification
 from .signatures import Signature, SignatureKind
 from .summaries import PortfolioSummary
+from .two_step import RecoveryCode, UserTotp
 from .units import UnitVersion
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "PortfolioSummary",
     "Portfolio",
     "RecordResponse",
+    "RecoveryCode",
     "RiskRating",
     "Role",
     "Sample",
@@ -66,6 +68,7 @@ __all__ = [
     "UTCDateTime",
     "UnitVersion",
     "User",
+    "UserTotp",
     "WitnessRequest",
     "current_grants",
     "utcnow",
