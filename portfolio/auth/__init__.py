@@ -54,4 +54,4 @@ def end_session(why: str) -> None:
             row.ended_at, row.ended_why = utcnow(), why
 
 
-from . import views  # noqa: E402,F401  (registers the routes on bp)
+from . import second_step, views  # noqa: E402,F401  (register the routes on bp)

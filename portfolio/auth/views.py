@@ -18,9 +18,11 @@ from ..access import access_ended
 from ..audit import AuditAction
 from ..clock import UK
 from ..extensions import db, limiter
+from ..models import User
 from ..tokens import address_fingerprint
-from . import begin_session, bp, end_session
+from . import begin_session, bp, end_session, two_step
 from .forms import LoginForm
+from .pending import begin_second_step
 from .services import Locked, authenticate
 
 GENERIC_FAILURE = ("That email address and password do not match an account. "
@@ -54,10 +56,7 @@ def login():
         try:
             user = authenticate(form.email.data, form.password.data)
         except Locked as locked:
-            flash("Too many wrong passwords in a row for this account, so signing in is paused "
-                  f"until {locked.until.astimezone(UK).strftime('%H:%M')} (UK time). If that "
-                  "was not you, tell your centre's administrator: someone may be guessing your "
-                  "password. Otherwise wait, then try again carefully.", "danger")
+            flash(locked_message(locked), "danger")
             return render_template("auth/login.html", form=form, has_errors=True), 429
         if user is None:
             flash(GENERIC_FAILURE, "danger")
@@ -66,17 +65,39 @@ def login():
             flash("Your access as an external quality assurer has ended (or was withdrawn). "
                   "Ask the centre for a new grant if you still need it.", "danger")
             return render_template("auth/login.html", form=form, has_errors=True), 403
-        session.clear()  # no session fixation: a new session for the signed-in user
-        login_user(user)
-        begin_session(user)
-        # Kept as a keyed fingerprint only: a witness statement sent from the same address
-        # is flagged to the assessor (witness/checks.py).
-        user.last_login_ip = address_fingerprint(request.remote_addr,
-                                                 str(current_app.config["SECRET_KEY"]))
-        audit.record(AuditAction.AUTH_LOGIN, actor=user, summary=f"{user.email} signed in")
-        db.session.commit()
-        return redirect(safe_next(request.args.get("next")) or home_for(user))
+        if two_step.is_on(user):  # not signed in yet: the code comes next (/login/code)
+            return begin_second_step(user, request.args.get("next"))
+        return complete_sign_in(user, request.args.get("next"))
     return render_template("auth/login.html", form=form)
+
+
+def locked_message(locked: Locked) -> str:
+    """Why signing in is refused while the account is locked, and what to do."""
+    return ("Too many wrong passwords or codes in a row for this account, so signing in is "
+            f"paused until {locked.until.astimezone(UK).strftime('%H:%M')} (UK time). If "
+            "that was not you, tell your centre's administrator: someone may be guessing your "
+            "password. Otherwise wait, then try again carefully.")
+
+
+def complete_sign_in(user: User, next_url: str | None = None, *, method: str = "password"):
+    """Sign `user` in, once every step is passed (the password, the two-step code when it
+    is on, and whatever else a sign-in asks): the one place that does it, for every way of
+    signing in. A new session (no fixation), the sign-in held on the server, the count of
+    wrong passwords and codes started again, the address's fingerprint, the audit event;
+    commits, and redirects to `next_url` if it is a local path, else the user's home.
+    `method` says how the last step was passed, for the audit trail."""
+    session.clear()  # no session fixation: a new session for the signed-in user
+    login_user(user)
+    begin_session(user)
+    user.failed_logins, user.locked_until = 0, None
+    # Kept as a keyed fingerprint only: a witness statement sent from the same address
+    # is flagged to the assessor (witness/checks.py).
+    user.last_login_ip = address_fingerprint(request.remote_addr,
+                                             str(current_app.config["SECRET_KEY"]))
+    audit.record(AuditAction.AUTH_LOGIN, actor=user, summary=f"{user.email} signed in",
+                 method=method)
+    db.session.commit()
+    return redirect(safe_next(next_url) or home_for(user))
 
 
 @bp.route("/logout", methods=["POST"])
