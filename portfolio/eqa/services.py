@@ -34,9 +34,15 @@ ALLOWED_ENDPOINTS = {
     "evidence.detail", "evidence.download", "evidence.version", "evidence.version_file",
     "signoff.page", "iqa.plan", "iqa.plan_download", "iqa.sample", "export.verify",
     "eqa.invitation", "static", "bootstrap.static",
+    # Their own account and two-step sign-in, which the centre may require of them.
+    "auth.login_code", "account.index", "account.two_step", "account.recovery_codes",
+    "account.turn_off",
 }
-# Of those, the ones that take a POST (signing out; checking a PDF changes nothing).
-ALLOWED_POSTS = {"auth.login", "auth.logout", "export.verify", "eqa.invitation"}
+# Of those, the ones that take a POST (signing out; checking a PDF changes nothing; their
+# own two-step sign-in).
+ALLOWED_POSTS = {"auth.login", "auth.logout", "export.verify", "eqa.invitation",
+                 "auth.login_code", "account.two_step", "account.recovery_codes",
+                 "account.turn_off"}
 
 
 
