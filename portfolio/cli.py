@@ -1,5 +1,5 @@
-"""Command line: flask --app app init-db | specs validate | users create | demo | export |
-verify | coverage | worker | store verify."""
+"""Command line: flask --app app init-db | specs validate | users create | users
+reset-two-step | demo | export | verify | coverage | worker | store verify."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from .auth.services import create_user
+from .auth.services import create_user, find_user
 from .clock import uk_today
 from .coverage_report import as_dict, as_lines
 from .demo import seed_demo
@@ -136,6 +136,26 @@ def create_user_command(role: str, email: str, name: str, password: str):
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"Created {user.role} {user.email}")
+
+
+@users.command("reset-two-step")
+@click.argument("email")
+@with_appcontext
+def reset_two_step_command(email: str):
+    """Turn off someone's two-step sign-in (lost phone and recovery codes), for example the
+    only administrator's; audited."""
+    from .auth import two_step
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"There is no account for {email}.")
+    try:
+        two_step.reset(user, actor=None)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Two-step sign-in reset for {user.email}: they sign in with their password "
+               "alone" + (", then set it up again." if two_step.required_for(user) else "."))
 
 
 @click.command("demo")
