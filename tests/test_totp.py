@@ -478,3 +478,18 @@ def test_codes_and_keys_as_people_see_them():
     assert uri.startswith("otpauth://totp/") and f"secret={secret}" in uri
     svg = totp.qr_svg(uri)  # drawn here: nothing in it points anywhere
     assert svg.startswith("<svg") and "<path" in svg and "href" not in svg
+
+
+def test_refreshing_the_demo_turns_off_two_step_tried_on_a_demo_login(app, db):
+    from portfolio.auth.services import find_user
+    from portfolio.demo import seed_demo
+
+    seed_demo(password="demo password one")
+    db.session.commit()
+    assessor = find_user("assessor@demo.test")
+    enrol(db, assessor)
+    seed_demo(password="demo password two")
+    db.session.commit()
+    assert not two_step.is_on(assessor)
+    assert [e.summary for e in events(db, "mfa.reset")] == [
+        "Two-step sign-in reset for assessor@demo.test"]
