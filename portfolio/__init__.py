@@ -70,7 +70,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _init_storage(app)
     observe.init_app(app)
 
-    from . import auth, cli, notify  # noqa: F401  (notify: sends mail after each commit)
+    from . import account, auth, cli, notify  # noqa: F401  (notify: mail after each commit)
+    from .account import bp as account_bp
     from .admin import bp as admin_bp
     from .assessment import bp as assessment_bp
     from .auth import bp as auth_bp
@@ -88,6 +89,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     auth.init_login(login_manager)
     init_oidc(app)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(portfolios_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(admin_bp)
@@ -98,6 +100,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(export_bp)
     app.register_blueprint(iqa_bp)
     app.register_blueprint(eqa_bp)
+    account.init_app(app)  # staff who must use two-step sign-in set it up first
     init_eqa(app)
     cli.init_app(app)
     _register_error_pages(app)
@@ -131,7 +134,7 @@ def _security_headers(response):
 
 # Form fields whose text we show back after a failed submit, so nothing typed is lost.
 _ECHO_SKIP = {"csrf_token", "submission_key", "version", "password", "password2",
-              "current_password"}
+              "current_password", "code"}  # code: a two-step or recovery code
 
 
 def _posted_text() -> list[tuple[str, str]]:

@@ -31,6 +31,11 @@ class AuditAction(StrEnum):
     EVIDENCE_RESUBMITTED = "evidence.resubmitted"
     IQA_RISK_RATED = "iqa.risk_rated"
     LEARNERS_IMPORTED = "learners.imported"
+    MFA_DISABLED = "mfa.disabled"  # turned off by the person (password and a code)
+    MFA_ENABLED = "mfa.enabled"
+    MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used"
+    MFA_RECOVERY_CODES_MADE = "mfa.recovery_codes_made"  # new ones, ending the old
+    MFA_RESET = "mfa.reset"  # by an administrator, or `flask users reset-two-step`
     PLAN_DOWNLOADED = "plan.downloaded"
     PORTFOLIO_ENROLLED = "portfolio.enrolled"
     PORTFOLIO_EXPORT_DOWNLOADED = "portfolio.export_downloaded"
@@ -75,7 +80,10 @@ LABELS = {
     "claim.withdrawn": "Claim withdrawn", "decision.accepted": "Claim accepted",
     "decision.referred": "Claim referred", "eqa.granted": "EQA access granted",
     "eqa.invitation_accepted": "EQA invitation accepted", "eqa.revoked": "EQA access withdrawn",
-    "eqa.viewed": "Viewed by an EQA", "evidence.added": "Evidence added",
+    "eqa.viewed": "Viewed by an EQA", "mfa.disabled": "Two-step sign-in turned off",
+    "mfa.enabled": "Two-step sign-in turned on", "mfa.reset": "Two-step sign-in reset",
+    "mfa.recovery_code_used": "Recovery code used",
+    "mfa.recovery_codes_made": "New recovery codes made", "evidence.added": "Evidence added",
     "evidence.changed": "Evidence changed", "evidence.deleted": "Evidence deleted",
     "evidence.file_downloaded": "File opened", "evidence.file_removed": "File removed",
     "evidence.resubmitted": "Evidence resubmitted", "iqa.risk_rated": "Assessor risk rated",

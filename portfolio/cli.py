@@ -1,5 +1,6 @@
-"""Command line: flask --app app init-db | specs validate | users create |
-users unlink-college-account | demo | export | verify | coverage | worker | store verify."""
+"""Command line: flask --app app init-db | specs validate | users create | users
+reset-two-step | users unlink-college-account | demo | export | verify | coverage | worker |
+store verify."""
 
 from __future__ import annotations
 
@@ -152,6 +153,26 @@ def unlink_college_account(email: str):
         raise click.ClickException(f"{user.email} is not linked to a college account.")
     db.session.commit()
     click.echo(f"Unlinked the college account from {user.email}")
+
+
+@users.command("reset-two-step")
+@click.argument("email")
+@with_appcontext
+def reset_two_step_command(email: str):
+    """Turn off someone's two-step sign-in (lost phone and recovery codes), for example the
+    only administrator's; audited."""
+    from .auth import two_step
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"There is no account for {email}.")
+    try:
+        two_step.reset(user, actor=None)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Two-step sign-in reset for {user.email}: they sign in with their password "
+               "alone" + (", then set it up again." if two_step.required_for(user) else "."))
 
 
 @click.command("demo")

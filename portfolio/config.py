@@ -95,6 +95,10 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "LOGIN_RATE_PER_ADDRESS": os.environ.get("LOGIN_RATE_PER_ADDRESS") or "100 per minute",
         "LOGIN_RATE_PER_ACCOUNT": os.environ.get("LOGIN_RATE_PER_ACCOUNT") or "20 per minute",
         "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
+        # Assessors, IQAs, admins and EQAs must use two-step sign-in (an authenticator app);
+        # off by default so the demo's printed logins work without a phone. Anyone may turn
+        # it on for themselves either way.
+        "MFA_REQUIRED_FOR_STAFF": _bool(os.environ.get("MFA_REQUIRED_FOR_STAFF"), False),
         # Limits for one export or pack in a worker: seconds, and megabytes of address space.
         "JOB_SECONDS": _int("JOB_SECONDS", 900),
         "JOB_MEMORY_MB": _int("JOB_MEMORY_MB", 3072),

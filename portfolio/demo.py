@@ -2,7 +2,8 @@
 signed off and countersigned (demo_summative), the assessor rated for sampling, and an EQA who
 may read the halfway and the signed-off portfolios (only) for 30 days.
 
-Idempotent: running it again resets the demo passwords and adds nothing twice.
+Idempotent: running it again resets the demo passwords (and turns off any two-step sign-in
+tried out on a demo login) and adds nothing twice.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from .admin.services import enrol
 from .ai_use import NO_AI, AiUse
 from .assessment.services import record_decision
+from .auth import two_step
 from .auth.services import create_user, find_user, random_password, set_password
 from .clock import uk_today
 from .demo_summative import signed_off
@@ -51,6 +53,8 @@ def seed_demo(password: str | None = None) -> list[tuple[str, str, str]]:
             user = create_user(email=email, name=name, role=role, password=pw, actor=None)
         else:
             set_password(user, pw, actor=None)
+            if two_step.record_of(user) is not None:  # tried out: the new password is enough
+                two_step.reset(user, actor=None)
         people[email] = user
         logins.append((email, role.value, pw))
     unit = all_units()[UNIT_ID]

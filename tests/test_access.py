@@ -135,6 +135,22 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     # The college account (off here: no OIDC settings, so a 404; a signed-in user goes home)
     "auth.oidc_start": Entry("/login/oidc", get=COLLEGE_SIGN_IN, public=True),
     "auth.oidc_callback": Entry("/login/oidc/callback", get=COLLEGE_SIGN_IN, public=True),
+    # The code after the password: with no password step waiting, back to sign in; a
+    # signed-in user goes home
+    "auth.login_code": Entry("/login/code", get=by_role(
+        anonymous=302, learner=302, assessor=302, iqa=302, admin=302, eqa=302), post=by_role(
+        anonymous=302, learner=302, assessor=302, iqa=302, admin=302, eqa=302), public=True),
+    # Each person's own account and two-step sign-in (an EQA's too: the centre may require
+    # it); the forms sent empty come back with their errors
+    "account.index": Entry("/account", get=by_role(learner=200, assessor=200, iqa=200,
+                                                   admin=200, eqa=200)),
+    "account.two_step": Entry("/account/two-step", get=by_role(
+        learner=200, assessor=200, iqa=200, admin=200, eqa=200), post=by_role(
+        learner=422, assessor=422, iqa=422, admin=422, eqa=422)),
+    "account.recovery_codes": Entry("/account/two-step/recovery-codes", post=by_role(
+        learner=422, assessor=422, iqa=422, admin=422, eqa=422)),
+    "account.turn_off": Entry("/account/two-step/off", post=by_role(
+        learner=422, assessor=422, iqa=422, admin=422, eqa=422)),
     # Portfolios (a learner with one portfolio goes straight to it)
     "portfolios.index": Entry("/portfolios/", get=by_role(learner=302, assessor=200, iqa=200,
                                                           admin=200, eqa=200)),
@@ -248,6 +264,8 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     "admin.import_confirm": Entry("/admin/import/{ci}", post=admin_only(409)),
     "admin.import_done": Entry("/admin/import/{ci}/done", get=admin_only(302)),
     "admin.import_problems": Entry("/admin/import/{ci}/problems.csv", get=admin_only(200)),
+    # (The assessor has no two-step sign-in to reset: back to the list, saying so.)
+    "admin.reset_two_step": Entry("/admin/users/{a}/two-step/reset", post=admin_only(302)),
     # (Moves the portfolio to the current unit version, or says it is on it: back to it.)
     "admin.move_unit_version": Entry("/admin/portfolios/{p}/unit-version", post=admin_only(302)),
     "eqa.grants": Entry("/admin/eqa", get=admin_only(200), post=admin_only(422)),

@@ -275,3 +275,29 @@ def test_nobody_closes_their_own_account_or_the_last_admin(db, people, make_user
     db.session.commit()
     with pytest.raises(DomainError, match="only open administrator"):
         deactivate(people["admin"], "Leaving", actor=second)
+
+
+def test_a_temporary_password_and_required_two_step_lead_to_each_other_not_round(
+        app, db, client, browser, people):
+    """Staff who must set up two-step sign-in and choose a password do both, in turn."""
+    import pyotp
+    from test_totp import codes_on, secret_on
+
+    from portfolio.auth.resets import set_temporary
+
+    app.config["MFA_REQUIRED_FOR_STAFF"] = True
+    assessor = people["assessor"]
+    temporary = set_temporary(assessor, actor=people["admin"], now=utcnow())
+    db.session.commit()
+    browser.login(assessor, temporary)
+    landed = client.get("/portfolios/", follow_redirects=True)  # no loop of redirects
+    assert landed.request.path == "/account/two-step"
+    secret = secret_on(landed.text)
+    done = browser.submit("/account/two-step", {"code": pyotp.TOTP(secret).now()})
+    assert len(codes_on(done.text)) == 10
+    forced = client.get("/portfolios/", follow_redirects=True)
+    assert forced.request.path == "/account/password"
+    assert "Choose your own password" in forced.text
+    assert browser.submit("/account/password", {"password": NEW, "password2": NEW}
+                          ).status_code == 302
+    assert client.get("/portfolios/").status_code == 200

@@ -1,9 +1,10 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from ..auth import two_step
 from ..auth.services import create_user, random_password
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
@@ -25,7 +26,23 @@ def index():
         selectinload(Portfolio.iqa))).all()
     return render_template("admin/index.html", users=users, portfolios=portfolios,
                            units=all_units(),
-                           waiting=[p for p in portfolios if needs_reassigning(p)])
+                           waiting=[p for p in portfolios if needs_reassigning(p)],
+                           two_step_on=two_step.with_two_step(),
+                           mfa_required=current_app.config["MFA_REQUIRED_FOR_STAFF"])
+
+
+@bp.route("/users/<int:user_id>/two-step/reset", methods=["POST"])
+def reset_two_step(user_id: int):
+    """For someone who has lost their phone and their recovery codes: audited."""
+    user = db.session.get(User, user_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with saving() as saved:
+        two_step.reset(user, actor=current_user)
+    flash(saved.error or f"Two-step sign-in reset for {user.name}: they sign in with their "
+          "password alone" + (", then set it up again." if two_step.required_for(user)
+                              else "."), "success" if saved.ok else "danger")
+    return redirect(url_for(".index"))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -61,4 +61,4 @@ def end_session(why: str) -> None:
             row.ended_at, row.ended_why = utcnow(), why
 
 
-from . import oidc_views, password_views, views  # noqa: E402,F401  (register the routes on bp)
+from . import oidc_views, password_views, second_step, views  # noqa: E402,F401  (register the routes on bp)

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from .services import MIN_PASSWORD_LENGTH
@@ -48,3 +48,16 @@ class ChangePasswordForm(FlaskForm):
     password = _new_password()
     password2 = _again()
     submit = SubmitField("Change my password")
+
+
+class CodeForm(FlaskForm):
+    """The second step of signing in."""
+
+    code = StringField(
+        "Code", validators=[DataRequired(message="Enter the code from your authenticator app, "
+                                                 "or a recovery code."), Length(max=40)],
+        description="The 6 digits your authenticator app shows now, or one of your recovery "
+                    "codes.",
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none",
+                   "spellcheck": "false"})
+    submit = SubmitField("Continue")

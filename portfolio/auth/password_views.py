@@ -15,8 +15,10 @@ from .forms import ChangePasswordForm, ForgotForm, ResetForm
 from .resets import change_own, find_link, link_minutes, link_problem, request_link, use_link
 
 # Where someone who must choose a new password may still go (besides static files).
+# Setting up a two-step sign-in the centre requires stays open too (or each would send the
+# person to the other for ever).
 OPEN_WHILE_CHANGING = {"auth.change_password", "auth.logout", "auth.healthz",
-                       "auth.accessibility", "static"}
+                       "auth.accessibility", "account.two_step", "static", "bootstrap.static"}
 
 
 def _forgot_key() -> str:

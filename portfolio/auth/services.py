@@ -105,31 +105,42 @@ def lock_minutes(failures: int) -> int:
     return min(LOCK_MAX_MINUTES, 2 ** (failures - LOCK_AFTER))
 
 
+def ensure_not_locked(user: User) -> None:
+    """Raise Locked while the account is locked by wrong passwords or codes in a row."""
+    if user.locked_until is not None and user.locked_until > utcnow():
+        raise Locked(user.locked_until)
+
+
+def count_failure(user: User) -> None:
+    """One more wrong password or two-step code in a row: lock the account for
+    lock_minutes, and save that at once (whatever the caller then rolls back)."""
+    # Counted in the database (not read, add, write): guesses sent at once all count.
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(failed_logins=User.failed_logins + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(user, ["failed_logins"])
+    minutes = lock_minutes(user.failed_logins)
+    user.locked_until = utcnow() + timedelta(minutes=minutes) if minutes else None
+    db.session.commit()
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The user if the email and password match an active account, else None (no reason why);
     Closed when they match a closed one (only the person who knows the password learns it).
 
     Wrong passwords in a row lock the account for a growing time (lock_minutes); while it is
     locked every attempt, right or wrong, raises Locked and is not counted, so guessing
-    gains nothing and the real user is told why. A right password resets the count."""
+    gains nothing and the real user is told why. The count starts again only when the whole
+    sign-in is done (auth.views.complete_sign_in): with two-step sign-in on, the right
+    password alone does not reset it, so wrong codes between right passwords still lock."""
     user = find_user(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        raise Locked(user.locked_until)
+    ensure_not_locked(user)
     if not _password_matches(user, password):
-        # Counted in the database (not read, add, write): guesses sent at once all count.
-        db.session.execute(update(User).where(User.id == user.id)
-                           .values(failed_logins=User.failed_logins + 1)
-                           .execution_options(synchronize_session=False))
-        db.session.refresh(user, ["failed_logins"])
-        minutes = lock_minutes(user.failed_logins)
-        user.locked_until = now + timedelta(minutes=minutes) if minutes else None
-        db.session.commit()
+        count_failure(user)
         return None
-    user.failed_logins, user.locked_until = 0, None
     if not user.active:
         raise Closed(user)
     return user

@@ -18,10 +18,12 @@ from ..access import access_ended
 from ..audit import AuditAction
 from ..clock import UK
 from ..extensions import db, limiter
+from ..models import User
 from ..tokens import address_fingerprint
-from . import SIGNED_IN_WITH, begin_session, bp, end_session, must_choose
+from . import SIGNED_IN_WITH, begin_session, bp, end_session, must_choose, two_step
 from .forms import LoginForm
 from .oidc_accounts import password_allowed
+from .pending import begin_second_step
 from .services import Closed, Locked, authenticate
 
 GENERIC_FAILURE = ("That email address and password do not match an account. "
@@ -58,10 +60,7 @@ def login():
         try:
             user = authenticate(form.email.data, form.password.data)
         except Locked as locked:
-            flash("Too many wrong passwords in a row for this account, so signing in is paused "
-                  f"until {locked.until.astimezone(UK).strftime('%H:%M')} (UK time). If that "
-                  "was not you, tell your centre's administrator: someone may be guessing your "
-                  "password. Otherwise wait, then try again carefully.", "danger")
+            flash(locked_message(locked), "danger")
             return render_template("auth/login.html", form=form, has_errors=True), 429
         except Closed:
             flash("This account has been closed by the centre, so it cannot sign in. If you "
@@ -78,25 +77,37 @@ def login():
             flash("Your access as an external quality assurer has ended (or was withdrawn). "
                   "Ask the centre for a new grant if you still need it.", "danger")
             return render_template("auth/login.html", form=form, has_errors=True), 403
-        return complete_sign_in(user, method="password", next_url=request.args.get("next"))
+        if two_step.is_on(user):  # not signed in yet: the code comes next (/login/code)
+            return begin_second_step(user, request.args.get("next"))
+        return complete_sign_in(user, request.args.get("next"))
     return render_template("auth/login.html", form=form)
 
 
+def locked_message(locked: Locked) -> str:
+    """Why signing in is refused while the account is locked, and what to do."""
+    return ("Too many wrong passwords or codes in a row for this account, so signing in is "
+            f"paused until {locked.until.astimezone(UK).strftime('%H:%M')} (UK time). If "
+            "that was not you, tell your centre's administrator: someone may be guessing your "
+            "password. Otherwise wait, then try again carefully.")
+
+
 # Decision (issue 18): a sign-in with the college account (method "oidc") skips our own
-# two-step code, because the college's identity provider enforces its own MFA; only these
-# methods go on to the two-step code.
-TWO_STEP_METHODS = frozenset({"password"})
+# two-step code, because the college's identity provider enforces its own MFA; it goes
+# straight to complete_sign_in (auth/oidc_views.py), never to begin_second_step.
 
 
-def complete_sign_in(user, *, method: str, next_url: str | None = None):
-    """The one way in once the user is known, whatever proved who they are ("password" or
-    "oidc"): a new session, the sign-in held on the server, the address fingerprint, the
-    audit event naming the method, one commit, and the redirect to `next_url` (local paths
-    only) or the user's home."""
+def complete_sign_in(user: User, next_url: str | None = None, *, method: str = "password"):
+    """Sign `user` in, once every step is passed (the password, the two-step code when it
+    is on, or the college account): the one place that does it, for every way of signing
+    in. A new session (no fixation), the sign-in held on the server, the count of wrong
+    passwords and codes started again, the address's fingerprint, the audit event naming
+    the method; commits, and redirects to the page for choosing a password after a
+    temporary one, else to `next_url` if it is a local path, else the user's home."""
     session.clear()  # no session fixation: a new session for the signed-in user
     login_user(user)
     begin_session(user)
     session[SIGNED_IN_WITH] = method
+    user.failed_logins, user.locked_until = 0, None
     # Kept as a keyed fingerprint only: a witness statement sent from the same address
     # is flagged to the assessor (witness/checks.py).
     user.last_login_ip = address_fingerprint(request.remote_addr,

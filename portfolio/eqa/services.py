@@ -33,13 +33,17 @@ ALLOWED_ENDPOINTS = {
     "portfolios.unit", "auth.accessibility", "auth.healthz", "evidence.pdf_page",
     "evidence.detail", "evidence.download", "evidence.version", "evidence.version_file",
     "signoff.page", "iqa.plan", "iqa.plan_download", "iqa.sample", "export.verify",
-    "eqa.invitation", "static", "bootstrap.static", "auth.change_password",
-    "auth.forgot_password", "auth.reset_password",
+    "eqa.invitation", "static", "bootstrap.static",
+    # Their own account, password and two-step sign-in (which the centre may require).
+    "auth.login_code", "account.index", "account.two_step", "account.recovery_codes",
+    "account.turn_off", "auth.change_password", "auth.forgot_password", "auth.reset_password",
 }
-# Of those, the ones that take a POST (signing out, their own password; checking a PDF
-# changes nothing).
+# Of those, the ones that take a POST (signing out; checking a PDF changes nothing; their
+# own password and two-step sign-in).
 ALLOWED_POSTS = {"auth.login", "auth.logout", "export.verify", "eqa.invitation",
-                 "auth.change_password", "auth.forgot_password", "auth.reset_password"}
+                 "auth.login_code", "account.two_step", "account.recovery_codes",
+                 "account.turn_off", "auth.change_password", "auth.forgot_password",
+                 "auth.reset_password"}
 
 
 

@@ -4,8 +4,9 @@ Split by domain, all re-exported here (import models from `portfolio.models`):
 `base` (UTC column type, `utcnow`), `accounts` (users and roles), `portfolios` (the portfolio,
 its evidence, and witness requests), `assessment` (claims and decisions), `signatures`,
 `quality` (internal and external quality assurance: samples, assessor risk ratings, EQA
-grants), `jobs` (exports), `records` (notifications and the audit log), `units` (the text of
-every unit version in use) and `imports` (CSV imports of learners awaiting confirmation).
+grants), `two_step` (TOTP secrets and recovery codes), `jobs` (exports), `records`
+(notifications and the audit log), `units` (the text of every unit version in use) and
+`imports` (CSV imports of learners awaiting confirmation).
 """
 
 from .accounts import LoginSession, PasswordReset, Role, User
@@ -36,6 +37,7 @@ from .quality import (
 from .records import AuditEvent, Notification
 from .signatures import Signature, SignatureKind
 from .summaries import PortfolioSummary
+from .two_step import RecoveryCode, UserTotp
 from .units import UnitVersion
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "PortfolioSummary",
     "Portfolio",
     "RecordResponse",
+    "RecoveryCode",
     "RiskRating",
     "Role",
     "Sample",
@@ -69,6 +72,7 @@ __all__ = [
     "UTCDateTime",
     "UnitVersion",
     "User",
+    "UserTotp",
     "WitnessRequest",
     "current_grants",
     "utcnow",
