@@ -83,6 +83,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .inbox import bp as inbox_bp
     from .iqa import bp as iqa_bp
     from .portfolios import bp as portfolios_bp
+    from .retention import bp as retention_bp
     from .signoff import bp as signoff_bp
     from .witness import bp as witness_bp
 
@@ -100,6 +101,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(export_bp)
     app.register_blueprint(iqa_bp)
     app.register_blueprint(eqa_bp)
+    app.register_blueprint(retention_bp)
     account.init_app(app)  # staff who must use two-step sign-in set it up first
     init_eqa(app)
     cli.init_app(app)

@@ -9,7 +9,7 @@
   part in assessing.
 - `access_ended`: an EQA whose every grant has ended may no longer sign in.
 - `may(user, CentreAction)`: centre-level actions (accounts, enrolments, EQA grants, any
-  IQA's plan, sample packs, verifying a PDF).
+  IQA's plan, sample packs, verifying a PDF, keeping and erasing records).
 
 Views call `get_portfolio(id, action)`; a portfolio the user may not see is a 404 (we do not
 confirm it exists); one they may see but not act on is a 403.
@@ -53,6 +53,9 @@ class Action(StrEnum):
     EXPORT = "export"  # make the signed PDF (everyone who views it, except an EQA)
     SAMPLE = "sample"  # the portfolio's IQA: plan it, review its decisions, record an outcome
     READ_QUALITY = "read_quality"  # sample records: assessor, IQA, admin, EQA; not the learner
+    # When the learner's programme ended and how long its records are kept: the centre's
+    # staff on the portfolio (its assessor and IQA) and admins.
+    RETENTION = "retention"
 
 
 def can(user: User | None, action: Action, portfolio: Portfolio) -> bool:
@@ -87,7 +90,7 @@ def can(user: User | None, action: Action, portfolio: Portfolio) -> bool:
     if action == Action.READ_QUALITY:
         return user.role == Role.ADMIN or (is_assessor and user.role == Role.ASSESSOR) or (
             is_iqa and user.role == Role.IQA)
-    if action == Action.AUDIT:
+    if action in (Action.AUDIT, Action.RETENTION):
         return user.role == Role.ADMIN or (is_assessor and user.role == Role.ASSESSOR) or (
             is_iqa and user.role == Role.IQA)
     return False
@@ -102,6 +105,8 @@ class CentreAction(StrEnum):
     KEEP_PLAN = "keep_plan"  # add to one's own sampling plan
     MAKE_PACK = "make_pack"  # the EQA sample pack
     VERIFY_PDF = "verify_pdf"  # check a portfolio PDF's signature
+    # Record when a learner's programme ended; list and erase records past retention.
+    KEEP_RECORDS = "keep_records"
 
 
 CENTRE_ROLES = {
@@ -111,6 +116,7 @@ CENTRE_ROLES = {
     CentreAction.KEEP_PLAN: {Role.IQA},
     CentreAction.MAKE_PACK: {Role.IQA, Role.ADMIN},
     CentreAction.VERIFY_PDF: {Role.IQA, Role.ADMIN, Role.EQA},
+    CentreAction.KEEP_RECORDS: {Role.ADMIN},
 }
 
 
@@ -212,6 +218,7 @@ class PageFlags:
     sample: bool
     manage_witnesses: bool
     check_witnesses: bool = False
+    retention: bool = False  # the programme's end and how long its records are kept
 
 
 def page_flags(user: User, portfolio: Portfolio) -> PageFlags:
@@ -227,7 +234,8 @@ def page_flags(user: User, portfolio: Portfolio) -> PageFlags:
         audit=allowed(Action.AUDIT), export=allowed(Action.EXPORT),
         read_quality=allowed(Action.READ_QUALITY), sample=sample,
         manage_witnesses=allowed(Action.MANAGE_WITNESSES) and open_,
-        check_witnesses=allowed(Action.CHECK_WITNESSES) and open_)
+        check_witnesses=allowed(Action.CHECK_WITNESSES) and open_,
+        retention=allowed(Action.RETENTION))
 
 
 def may_see_plan(user: User | None, iqa: User) -> bool:

@@ -37,7 +37,12 @@ class AuditAction(StrEnum):
     MFA_RECOVERY_CODES_MADE = "mfa.recovery_codes_made"  # new ones, ending the old
     MFA_RESET = "mfa.reset"  # by an administrator, or `flask users reset-two-step`
     PLAN_DOWNLOADED = "plan.downloaded"
+    PORTFOLIO_END_RECORDED = "portfolio.end_recorded"
+    PORTFOLIO_END_REMOVED = "portfolio.end_removed"
     PORTFOLIO_ENROLLED = "portfolio.enrolled"
+    # The anonymised record that a portfolio existed and was erased after its retention
+    # period: unit, months, counts, who and when; never the learner's name or email.
+    PORTFOLIO_ERASED = "portfolio.erased"
     PORTFOLIO_EXPORT_DOWNLOADED = "portfolio.export_downloaded"
     PORTFOLIO_EXPORTED = "portfolio.exported"
     PORTFOLIO_REASSIGNED = "portfolio.reassigned"
@@ -57,6 +62,7 @@ class AuditAction(StrEnum):
     SIGNATURE_DECLARATION = "signature.declaration"
     SIGNATURE_SIGN_OFF = "signature.sign_off"
     USER_CREATED = "user.created"
+    USER_ERASED = "user.erased"  # a learner's account, with their last portfolio
     USER_PASSWORD_SET = "user.password_set"  # noqa: S105 (an event name, not a password)
     USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105
     USER_PASSWORD_TEMPORARY = "user.password_temporary"  # noqa: S105
@@ -89,6 +95,9 @@ LABELS = {
     "evidence.resubmitted": "Evidence resubmitted", "iqa.risk_rated": "Assessor risk rated",
     "learners.imported": "Learners imported from a CSV file",
     "plan.downloaded": "Sampling plan downloaded", "portfolio.enrolled": "Learner enrolled",
+    "portfolio.end_recorded": "End of programme recorded",
+    "portfolio.end_removed": "End of programme removed",
+    "portfolio.erased": "Records erased after the retention period",
     "portfolio.export_downloaded": "PDF downloaded", "portfolio.exported": "PDF exported",
     "portfolio.reassigned": "Assessor or IQA changed", "portfolio.reopened": "Portfolio reopened",
     "portfolio.unit_moved": "Moved to a new unit version",
@@ -102,7 +111,8 @@ LABELS = {
     "signature.declaration": "Declaration signed by the learner",
     "signature.sign_off": "Signed off by the assessor", "user.created": "Account created",
     "user.password_set": "Password set", "user.sso_linked": "College account linked",
-    "user.sso_unlinked": "College account unlinked", "witness.requested": "Witness asked",
+    "user.sso_unlinked": "College account unlinked",
+    "user.erased": "Learner's account erased", "witness.requested": "Witness asked",
     "witness.revoked": "Witness link revoked", "witness.signed": "Witness testimony signed",
     "witness.passed_on": "Witness link made to pass on",
     "witness.verified": "Witness testimony verified",

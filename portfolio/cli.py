@@ -1,6 +1,6 @@
 """Command line: flask --app app init-db | specs validate | users create | users
 reset-two-step | users unlink-college-account | demo | export | verify | coverage | worker |
-store verify."""
+store verify | retention --dry-run."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(coverage)
     app.cli.add_command(worker)
     app.cli.add_command(store)
+    app.cli.add_command(retention)
 
 
 @click.command("worker")
@@ -266,3 +267,37 @@ def verify(file: Path):
     else:
         click.echo(f"The portfolio has changed since this export (portfolio {portfolio.id}): "
                    "export it again for the current state.")
+
+
+@click.command("retention")
+@click.option("--dry-run", is_flag=True,
+              help="List the portfolios past their retention period and what erasing each "
+                   "would remove. Changes nothing.")
+@with_appcontext
+def retention(dry_run: bool):
+    """Portfolios past their retention period (RETENTION_YEARS after the programme ended).
+
+    Only lists them: records are never erased automatically, nor from here. An
+    administrator erases each portfolio on Administration, Records past retention, where
+    they see exactly what goes and confirm it."""
+    from .retention.services import due_for_erasure, retention_years
+
+    if not dry_run:
+        click.echo("Nothing erased: this command only lists (add --dry-run). Records are "
+                   "erased one portfolio at a time by an administrator, who confirms each on "
+                   "Administration, Records past retention.", err=True)
+        raise SystemExit(2)
+    today, years = uk_today(), retention_years()
+    listing = due_for_erasure(today, years, size=None)
+    click.echo(f"Past retention on {today.isoformat()} (kept {years} years after the "
+               f"programme ends): {listing.total} portfolio(s).")
+    for row in listing.rows:
+        p, c = row.portfolio, row.counts
+        click.echo(f"  portfolio {p.id}  {p.unit_id}  ended {p.ended_on.isoformat()} "
+                   f"({p.end_reason})  kept until {row.kept_until.isoformat()}  "
+                   f"{c.evidence} evidence, {c.files} files ({c.bytes:,} bytes), "
+                   f"{c.signatures} signatures, {c.audit_events} audit events to anonymise")
+    click.echo(f"Still within retention: {listing.kept}; no end recorded (kept): "
+               f"{listing.open}.")
+    click.echo("Dry run: nothing was changed. Erase each from Administration, Records past "
+               "retention.")

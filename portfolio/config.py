@@ -137,6 +137,9 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "SAMPLING_TARGETS": sampling_targets(os.environ.get("SAMPLING_TARGETS")),
         # Samples planned longer ago than this count no more towards targets and coverage.
         "SAMPLING_PERIOD_MONTHS": _int("SAMPLING_PERIOD_MONTHS", 12),
+        # Learner records are kept this many years after the programme ends (DfE funding
+        # rules: 6), then an administrator may erase them (Records past retention).
+        "RETENTION_YEARS": _int("RETENTION_YEARS", 6),
         # How long an EQA's invitation link (to set a password) works, within the grant.
         "EQA_INVITE_DAYS": _int("EQA_INVITE_DAYS", 7),
         # The centre's signing certificate for PDFs (default: created in instance/signing/).
@@ -188,6 +191,9 @@ def oidc_settings() -> dict:
 def check(config) -> None:
     """Refuse to start with settings that would be unsafe: called by create_app."""
     public_url = config.get("PUBLIC_URL") or ""
+    if int(config.get("RETENTION_YEARS", 6)) < 1:
+        raise RuntimeError("RETENTION_YEARS must be 1 or more: records are kept that many "
+                           "years after the learner's programme ends.")
     if config.get("MAIL_SERVER") and not public_url:
         raise RuntimeError(
             "MAIL_SERVER is set but PUBLIC_URL is not: set PUBLIC_URL to the address people "

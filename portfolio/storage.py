@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -185,6 +186,22 @@ class EvidenceStore:
         """Remove .part files older than any live writer (the longest job)."""
         folder = self.work / "parts"
         return remove_older(folder.glob("*.part") if folder.is_dir() else [], older_than, now)
+
+    def erase(self, sha256: str) -> int:
+        """Remove a file and every copy made from it (its repaired PDF, its print copies,
+        this server's pictures of its pages), when its records are erased after their
+        retention period and no record names the hash any more. How many objects went."""
+        prints = f"print/{sha256[:2]}/"
+        keys = [_key(sha256), _normalised_key(sha256)] + [
+            k for k in self.blobs.keys(prints) if k.startswith(f"{prints}{sha256}-")]
+        gone = 0
+        for key in keys:
+            if self.blobs.exists(key):
+                self.blobs.delete(key)
+                gone += 1
+        shutil.rmtree(self.work / "previews" / sha256[:2] / sha256, ignore_errors=True)
+        self._verified.pop(sha256, None)
+        return gone
 
     def discard(self, staged: StagedFile) -> None:
         staged.path.unlink(missing_ok=True)

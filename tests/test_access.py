@@ -268,6 +268,15 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     "admin.reset_two_step": Entry("/admin/users/{a}/two-step/reset", post=admin_only(302)),
     # (Moves the portfolio to the current unit version, or says it is on it: back to it.)
     "admin.move_unit_version": Entry("/admin/portfolios/{p}/unit-version", post=admin_only(302)),
+    # Keeping and erasing records: admins only. Neither portfolio has an end recorded, so
+    # erasing is refused (409, with the reason) and there is no end to remove (back to it).
+    "retention.index": Entry("/admin/retention", get=admin_only(200)),
+    "retention.erase_portfolio": Entry("/admin/retention/{p}/erase", get=admin_only(200),
+                                       post=admin_only(409)),
+    "retention.record_end_of": Entry("/admin/portfolios/{p}/end", get=admin_only(200),
+                                     post=admin_only(422)),
+    "retention.remove_end_of": Entry("/admin/portfolios/{p}/end/remove",
+                                     post=admin_only(302)),
     "eqa.grants": Entry("/admin/eqa", get=admin_only(200), post=admin_only(422)),
     "eqa.grant": Entry("/admin/eqa/{g}", get=admin_only(200)),
     "eqa.withdraw": Entry("/admin/eqa/{g}/revoke", post=admin_only(302)),

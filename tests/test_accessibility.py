@@ -7,7 +7,8 @@ a role. Added to that, the pages no link leads to: the sign-in page, a wrong pas
 a 403, a witness link and a dead one, an EQA invitation, the page a new IQA sample opens, the
 page a new grant shows, a CSV import's preview and result, an export's page waiting, in
 progress, ready and failed, two-step sign-in set up (its recovery codes, the code step of
-signing in), and forms sent empty so that their errors show (each must have an
+signing in), the records past retention and an erasure's confirmation, and forms sent empty
+so that their errors show (each must have an
 error summary that takes focus, a title starting "Error: " and messages naming the field).
 
 Every page is checked at 1280 and at 320 CSS pixels wide:
@@ -341,6 +342,36 @@ def check_export_pages(page, who, report, base, evidence_dir):
             away.rename(original)
 
 
+def check_retention_pages(page, who, report, base, site_dir):
+    """The end of a programme recorded (its form sent empty first), then the records past
+    retention and the erasure's confirmation (sent empty): Tom's portfolio (2) is made one
+    enrolled and ended long ago, as imported history would be. Nothing is erased."""
+    import sqlite3
+    from datetime import date
+
+    page.goto(f"{base}/admin/portfolios/2/end")
+    send_empty(page, who, report, "Save the end of the programme",
+               f"{base}/admin/portfolios/2/end")
+    long_ago = date.today().year - 8
+    with sqlite3.connect(site_dir / "db.sqlite3") as conn:
+        conn.execute("UPDATE portfolio SET created_at = ? WHERE id = 2",
+                     (f"{long_ago - 2}-09-01 09:00:00.000000",))
+    page.goto(f"{base}/admin/portfolios/2/end")
+    page.get_by_label("When the programme ended").fill(f"{long_ago}-07-31")
+    page.get_by_label("Completed").check()
+    page.get_by_role("button", name="Save the end of the programme").click()
+    check_page(page, who, report, label=f"{base}/portfolios/2 (ended long ago)")
+    visit(page, who, report, f"{base}/admin/portfolios/2/end",
+          f"{base}/admin/portfolios/2/end (recorded)")
+    visit(page, who, report, f"{base}/admin/retention", f"{base}/admin/retention (one due)")
+    page.goto(f"{base}/admin/retention/2/erase")
+    check_page(page, who, report, label=f"{base}/admin/retention/2/erase")
+    send_empty(page, who, report, "Erase these records for good",
+               f"{base}/admin/retention/2/erase")
+    visit(page, who, report, f"{base}/admin/retention/1/erase",
+          f"{base}/admin/retention/1/erase (not yet)")
+
+
 @pytest.fixture(scope="module")
 def browser_context(site, tmp_path_factory):
     from playwright.sync_api import sync_playwright
@@ -537,6 +568,7 @@ def test_every_page_of_every_role_meets_wcag_22_aa(site, site_dir, browser_conte
             page.get_by_role("button", name="Grant access and make the invitation").click()
             check_page(page, who, report, label=f"{base}/admin/eqa (granted)")
             invitation = page.get_by_label("Invitation link").input_value()
+            check_retention_pages(page, who, report, base, site_dir)
             page = fresh_page(browser_context)
             visit(page, "invited EQA", report, invitation, f"{base}/eqa/invitation/<token>")
             send_empty(page, "invited EQA", report, "Set password",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..ai_use import AiUse
 from ..extensions import db
+from ..keeping import EndReason
 from .accounts import User
 from .assessment import ClaimOutcome
 from .base import UTCDateTime, utcnow
@@ -38,6 +39,12 @@ class Portfolio(db.Model):
         CheckConstraint("assessor_id <> iqa_id", name="iqa_not_assessor"),
         CheckConstraint("learner_id <> assessor_id AND learner_id <> iqa_id",
                         name="learner_not_judge"),
+        CheckConstraint("(ended_on IS NULL AND end_reason = '') OR (ended_on IS NOT NULL AND "
+                        f"end_reason IN {tuple(r.value for r in EndReason)})",
+                        name="end_has_reason"),
+        # An erased portfolio's number is never given to another (SQLite would reuse the
+        # highest): its anonymised audit trail and any signed PDF naming it stay its own.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +61,11 @@ class Portfolio(db.Model):
     lock_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # The version (sha256 of the spec file's text) of the unit it is judged against.
     unit_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # When the learner's programme ended and why (keeping.EndReason), as an administrator
+    # records it: the records are kept RETENTION_YEARS after, then may be erased. None: not
+    # ended, so never past retention.
+    ended_on: Mapped[date | None]
+    end_reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
     assessor: Mapped[User] = relationship(foreign_keys=[assessor_id])
@@ -67,6 +79,10 @@ class Portfolio(db.Model):
     @property
     def locked(self) -> bool:
         return self.locked_at is not None
+
+    @property
+    def end_reason_label(self) -> str:
+        return EndReason(self.end_reason).label if self.end_reason else ""
 
 
 class Evidence(db.Model):

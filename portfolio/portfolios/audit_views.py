@@ -14,7 +14,7 @@ from ..access import Action, get_portfolio
 from ..audit import AuditAction
 from ..clock import uk_today
 from ..extensions import db
-from ..models import AuditEvent
+from ..models import AuditEvent, Portfolio
 from ..text import csv_text
 from . import bp
 
@@ -80,7 +80,12 @@ def audit_page(portfolio):
         base.with_only_columns(AuditEvent.action).distinct())})
     actors = sorted(e for e in db.session.scalars(
         base.with_only_columns(AuditEvent.actor_email).distinct()) if e)
+    # Portfolios erased after their retention period keep their anonymised events, unlinked.
+    named = {e.portfolio_id for e in events if e.portfolio_id is not None}
+    live = set(db.session.scalars(select(Portfolio.id).where(Portfolio.id.in_(named)))) \
+        if named else set()
     return render_template("portfolios/audit.html", portfolio=portfolio, events=events,
+                           live=live,
                            chosen=chosen, actions=actions, actors=actors, limit=PAGE,
                            query_string=request.query_string.decode(),
                            here=request.path)

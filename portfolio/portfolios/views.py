@@ -1,4 +1,4 @@
-from flask import redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..access import (
@@ -14,6 +14,7 @@ from ..coverage import AWAITING
 from ..evidence.forms import ConfirmForm
 from ..extensions import db
 from ..facts import coverage_for, samples_of
+from ..keeping import kept_until, past_retention
 from ..models import Role
 from ..signoff.services import sign_off_problem
 from ..units import newer_version, unit_for
@@ -46,6 +47,7 @@ def detail(portfolio_id: int):
     # What a sign-off today would rest on, and what stands in its way.
     not_ready = None if portfolio.locked or not coverage.complete else sign_off_problem(
         coverage_for(portfolio, unit, uk_today(), at_sign_off=True))
+    years = current_app.config["RETENTION_YEARS"]
     return render_template("portfolios/detail.html", portfolio=portfolio, unit=unit,
                            coverage=coverage, to_judge=coverage.claims_in(AWAITING),
                            not_ready=not_ready, newer=newer_version(portfolio),
@@ -55,7 +57,11 @@ def detail(portfolio_id: int):
                            samples=samples_of(portfolio) if flags.read_quality else None,
                            can_sample=flags.sample, witnesses=witness_rows(portfolio),
                            can_manage_witnesses=flags.manage_witnesses,
-                           can_check_witnesses=flags.check_witnesses, confirm=ConfirmForm())
+                           can_check_witnesses=flags.check_witnesses, confirm=ConfirmForm(),
+                           show_retention=flags.retention,
+                           kept_until=kept_until(portfolio.ended_on, years),
+                           past_retention=past_retention(portfolio.ended_on, years, uk_today()),
+                           may_keep=may(current_user, CentreAction.KEEP_RECORDS))
 
 
 @bp.route("/<int:portfolio_id>/unit")
