@@ -42,6 +42,7 @@ class Problem:
 
 
 def refuse(problems: list[Problem]) -> None:
-    """Raise the first problem as a DomainError (nothing when there are none)."""
+    """Raise the first problem as a DomainError about its field (nothing when there are
+    none)."""
     if problems:
-        raise DomainError(problems[0].message)
+        raise FieldProblem(problems[0].message, problems[0].field)

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from portfolio import totp
+from portfolio.admin.importing import stage
 from portfolio.ai_use import NO_AI
 from portfolio.auth import two_step
 from portfolio.auth.services import create_user
@@ -141,6 +142,9 @@ def make_centre(app, db, people, make_evidence, browser):
     earlier = utcnow() - timedelta(seconds=60)
     two_step.confirm_enrolment(learner, totp.code_at(secret, earlier), now=earlier,
                                keep_session=None)
+    # An administrator's CSV import still waiting, which names the learner.
+    stage(f"name,email\n{NAME},{EMAIL}\n".encode(), "leavers.csv", admin=admin,
+          max_bytes=10_000, max_rows=10)
     grant_access(name="Eve External", email="eve@ab.example", organisation="AB",
                  portfolios=[own, other], days=14, actor=admin)
     db.session.commit()

@@ -175,7 +175,7 @@ def test_changing_ones_own_password_signs_out_everywhere_else(app, db, client, b
     phone.login(learner)
     wrong = browser.submit("/account/password", {"current": "not it", "password": NEW,
                                                  "password2": NEW})
-    assert wrong.status_code == 422 and "current password is not right" in wrong.text
+    assert wrong.status_code == 422 and "not your current password" in wrong.text
     same = browser.submit("/account/password", {"current": PASSWORD, "password": PASSWORD,
                                                 "password2": PASSWORD})
     assert same.status_code == 422 and "must be different" in same.text

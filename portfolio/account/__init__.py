@@ -1,9 +1,9 @@
 """Each person's own account: who they are, and their two-step sign-in."""
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
-from ..auth import two_step
+from ..auth import SIGNED_IN_WITH, two_step
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -26,6 +26,8 @@ def require_two_step():
         return None
     if not (current_user and current_user.is_authenticated):
         return None
+    if session.get(SIGNED_IN_WITH) == "oidc":
+        return None  # the college's identity provider asked for its own second step
     if not two_step.required_for(current_user) or two_step.is_on(current_user):
         return None
     flash("Your centre asks staff to use two-step sign-in. Set it up to go on: it takes a "

@@ -8,14 +8,14 @@ assesses or quality-assures are flagged for reassignment until someone else take
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 
 from .. import audit
 from ..audit import AuditAction
-from ..auth.services import end_sessions_of, find_user
-from ..errors import DomainError, FieldProblem
+from ..auth.services import account_problems, end_reset_links, end_sessions_of, find_user
+from ..errors import DomainError, FieldProblem, refuse
 from ..extensions import db
-from ..models import LoginSession, PasswordReset, Portfolio, Role, User, utcnow
+from ..models import LoginSession, Portfolio, Role, User, utcnow
 
 
 def caseload(user: User) -> list[Portfolio]:
@@ -46,8 +46,7 @@ def edit_account(user: User, *, name: str, email: str, role: str, actor: User) -
     """Change name, email or role; what changed, in words (empty: nothing). A new role ends
     every sign-in of the account, so its pages and rights change at once."""
     name, email = (name or "").strip(), (email or "").strip().lower()
-    if not name:
-        raise FieldProblem("Enter the person’s full name.", "name")
+    refuse(account_problems(name=name, email=email, password=None))
     other = find_user(email)
     if other is not None and other.id != user.id:
         raise FieldProblem(f"There is already an account for {email}.", "email")
@@ -71,6 +70,8 @@ def edit_account(user: User, *, name: str, email: str, role: str, actor: User) -
     if not changed:
         return []
     user.name, user.email, user.role = after["name"], after["email"], after["role"]
+    if "email" in changed:  # a link sent to the old address must not work any more
+        end_reset_links(user)
     if "role" in changed:
         end_sessions_of(user, "role changed")
     audit.record(AuditAction.USER_CHANGED, actor=actor,
@@ -98,9 +99,7 @@ def deactivate(user: User, why: str, *, actor: User) -> list[Portfolio]:
     now = utcnow()
     user.active, user.deactivated_at, user.deactivated_why = False, now, why[:200]
     ended = end_sessions_of(user, "account closed")
-    db.session.execute(update(PasswordReset).where(
-        PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now).execution_options(synchronize_session=False))
+    end_reset_links(user, now)
     flagged = [p for p in caseload(user)
                if p.learner_id != user.id and not p.locked]
     audit.record(AuditAction.USER_DEACTIVATED, actor=actor,

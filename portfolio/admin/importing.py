@@ -120,7 +120,7 @@ def _person(plan: RowPlan, column: str, accounts: dict[str, User]) -> User | Non
         plan.problems[column].append(f"No account for {_short(email)}: make the {role}’s "
                                      "account first (Create an account), or check the address.")
     elif not person.active:
-        plan.problems[column].append(f"{person.name}’s account ({email}) is disabled.")
+        plan.problems[column].append(f"{person.name}’s account ({email}) is closed.")
         return None
     return person
 
@@ -159,7 +159,7 @@ def plan_rows(rows: tuple[Row, ...], units: dict[str, Unit]) -> list[RowPlan]:
                                      "A learner needs an email address of their own.")
         elif not account.active:
             problems["email"].append(f"{account.name}’s learner account ({account.email}) is "
-                                     "disabled.")
+                                     "closed.")
         else:
             plan.account = account
             if not cells["unit"]:

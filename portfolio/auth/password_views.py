@@ -10,9 +10,10 @@ from .. import home_for
 from ..extensions import db, limiter
 from ..models import utcnow
 from ..saving import saving
-from . import begin_session, bp, must_choose
+from . import begin_session, bp, end_session, must_choose
 from .forms import ChangePasswordForm, ForgotForm, ResetForm
 from .resets import change_own, find_link, link_minutes, link_problem, request_link, use_link
+from .views import account_key
 
 # Where someone who must choose a new password may still go (besides static files).
 # Setting up a two-step sign-in the centre requires stays open too (or each would send the
@@ -21,14 +22,10 @@ OPEN_WHILE_CHANGING = {"auth.change_password", "auth.logout", "auth.healthz",
                        "auth.accessibility", "account.two_step", "static", "bootstrap.static"}
 
 
-def _forgot_key() -> str:
-    return "forgot:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_ADDRESS"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_ACCOUNT"], methods=["POST"],
-               key_func=_forgot_key)
+               key_func=lambda: "forgot:" + account_key())
 def forgot_password():
     """Ask for a link. The answer is the same whether or not the address has an account."""
     mail_on = bool(current_app.config.get("MAIL_SERVER"))
@@ -55,6 +52,8 @@ def reset_password(token: str):
     if form.validate_on_submit():
         with saving() as saved:
             user = use_link(link, form.password.data, form.password2.data, now=utcnow())
+            if current_user.is_authenticated:  # a sign-in on this browser (anyone's) ends
+                end_session("signed out by a password reset")
         if saved.ok:
             if current_user.is_authenticated:
                 logout_user()
@@ -68,6 +67,9 @@ def reset_password(token: str):
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_ACCOUNT"], methods=["POST"],
+               key_func=lambda: f"change-password:{current_user.get_id()}")
 @login_required
 def change_password():
     forced = must_choose(current_user)

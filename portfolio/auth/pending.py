@@ -18,6 +18,7 @@ from flask import current_app, redirect, session, url_for
 from ..access import access_ended
 from ..extensions import db
 from ..models import User
+from . import two_step
 
 PENDING_KEY = "two_step_pending"
 PENDING_SECONDS = 5 * 60
@@ -52,8 +53,8 @@ def pending() -> tuple[User, str] | None:
         return None
     user = db.session.get(User, user_id)
     if user is None or not user.active or access_ended(user) or not hmac.compare_digest(
-            mark, _password_mark(user)):
-        return None
+            mark, _password_mark(user)) or not two_step.is_on(user):
+        return None  # (two-step reset meanwhile: sign in again, with the password alone)
     next_url = marker.get("next")
     return user, next_url if isinstance(next_url, str) else ""
 

@@ -22,19 +22,20 @@ from ..extensions import db
 from ..models import PasswordReset, User, utcnow
 from ..notify import absolute, link_to, queue_mail
 from ..tokens import hash_token, new_token
-from .services import check_password, end_sessions_of, find_user, hash_password, random_password
+from . import two_step
+from .services import (
+    check_current_password,
+    check_password,
+    end_reset_links,
+    end_sessions_of,
+    find_user,
+    hash_password,
+    random_password,
+)
 
 
 def link_minutes() -> int:
     return current_app.config.get("RESET_LINK_MINUTES", 60)
-
-
-def _end_links(user: User, now: datetime) -> None:
-    """Every unused link of this account stops working (a newer one, or a new password)."""
-    db.session.execute(
-        update(PasswordReset).where(PasswordReset.user_id == user.id,
-                                    PasswordReset.used_at.is_(None))
-        .values(used_at=now).execution_options(synchronize_session=False))
 
 
 def request_link(email: str, *, now: datetime) -> bool:
@@ -45,7 +46,7 @@ def request_link(email: str, *, now: datetime) -> bool:
     user = find_user(email)
     if user is None or not user.active or access_ended(user):
         return True
-    _end_links(user, now)
+    end_reset_links(user, now)
     token = new_token()
     minutes = link_minutes()
     db.session.add(PasswordReset(token_hash=hash_token(token), user_id=user.id, created_at=now,
@@ -110,10 +111,14 @@ def use_link(link: PasswordReset, password: str, confirm: str, *, now: datetime)
     db.session.expire(link, ["used_at"])
     if not claimed:
         raise DomainError(link_problem(link, now) or "This link was just used.")
-    _end_links(user, now)
+    end_reset_links(user, now)
     user.password_hash = hash_password(password)
-    # Whoever could read the email chose the password, so a lock from guessing ends too.
-    user.must_change_password, user.failed_logins, user.locked_until = False, 0, None
+    user.must_change_password = False
+    # Whoever could read the email chose the password, so a lock from guessing passwords
+    # ends too; not with two-step sign-in on, where the lock also holds back guessed codes
+    # (a reset link must not buy more guesses at the code).
+    if not two_step.is_on(user):
+        user.failed_logins, user.locked_until = 0, None
     end_sessions_of(user, "password reset")
     audit.record(AuditAction.USER_PASSWORD_RESET, actor=user,
                  summary=f"{user.email} set a new password from a reset link", user_id=user.id)
@@ -130,7 +135,7 @@ def set_temporary(user: User, *, actor: User, now: datetime) -> str:
     password = random_password()
     user.password_hash = hash_password(password)
     user.must_change_password, user.failed_logins, user.locked_until = True, 0, None
-    _end_links(user, now)
+    end_reset_links(user, now)
     end_sessions_of(user, "temporary password")
     audit.record(AuditAction.USER_PASSWORD_TEMPORARY, actor=actor,
                  summary=f"Temporary password set for {user.email}", user_id=user.id)
@@ -142,15 +147,15 @@ def change_own(user: User, current: str | None, password: str, confirm: str, *,
     """The person changes their own password. `current` is asked for unless `forced`: they
     signed in with a temporary one a moment ago (auth.must_choose). Every sign-in of the
     account ends: the caller begins a new one for this browser."""
-    if not forced and not check_password_hash(user.password_hash, current or ""):
-        raise FieldProblem("Your current password is not right. Type it again.", "current")
+    if not forced:
+        check_current_password(user, current)
     if check_password_hash(user.password_hash, password):
         raise FieldProblem("The new password must be different from the one you have now.",
                            "password")
     _check_new(user, password, confirm)
     user.password_hash = hash_password(password)
     user.must_change_password = False
-    _end_links(user, utcnow())
+    end_reset_links(user, utcnow())
     end_sessions_of(user, "password changed")
     audit.record(AuditAction.USER_PASSWORD_SET, actor=user,
                  summary=f"{user.email} changed their password", user_id=user.id)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
 from ..audit import AuditAction
-from ..errors import DomainError, Problem, refuse
+from ..errors import DomainError, FieldProblem, Problem, refuse
 from ..extensions import db
-from ..models import LoginSession, Role, User, utcnow
+from ..models import LoginSession, PasswordReset, Role, UnknownSignIn, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 3  # zxcvbn's 0-4: 3 is "safely unguessable" online
@@ -124,6 +126,53 @@ def count_failure(user: User) -> None:
     db.session.commit()
 
 
+def check_current_password(user: User, password: str | None) -> None:
+    """Asked again before a password or two-step setting changes. A wrong one counts towards
+    the lock, so a borrowed session cannot be used to guess it."""
+    ensure_not_locked(user)
+    if not _password_matches(user, password or ""):
+        count_failure(user)
+        raise FieldProblem("That is not your current password." if has_password(user) else
+                           "This account has no password yet: ask for a link with "
+                           "“Forgotten your password?” on the sign-in page.", "current")
+
+
+def end_reset_links(user: User, now: datetime | None = None) -> None:
+    """Every unused "forgotten password" link of the account stops working (a newer one, a
+    new password or address, or the account closed)."""
+    db.session.execute(
+        update(PasswordReset).where(PasswordReset.user_id == user.id,
+                                    PasswordReset.used_at.is_(None))
+        .values(used_at=now or utcnow()).execution_options(synchronize_session=False))
+
+
+def _count_unknown(email: str) -> None:
+    """A wrong sign-in at an address with no account: counted and locked as an account would
+    be (Locked while locked), so nobody learns from the answers which addresses have one."""
+    key = hashlib.sha256(b"sign-in:" + email.strip().lower().encode()).hexdigest()
+    now = utcnow()
+    row = db.session.get(UnknownSignIn, key)
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        raise Locked(row.locked_until)
+    if row is None:
+        db.session.execute(delete(UnknownSignIn).where(  # forget what is a day old
+            UnknownSignIn.updated_at < now - timedelta(days=1)))
+        row = UnknownSignIn(key_hash=key, failures=0, updated_at=now)
+        db.session.add(row)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same address at the same moment: theirs counts
+            db.session.rollback()
+            row = db.session.get(UnknownSignIn, key)
+    db.session.execute(update(UnknownSignIn).where(UnknownSignIn.key_hash == key)
+                       .values(failures=UnknownSignIn.failures + 1, updated_at=now)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(row, ["failures"])
+    minutes = lock_minutes(row.failures)
+    row.locked_until = now + timedelta(minutes=minutes) if minutes else None
+    db.session.commit()
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The user if the email and password match an active account, else None (no reason why);
     Closed when they match a closed one (only the person who knows the password learns it).
@@ -136,6 +185,7 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
+        _count_unknown(email)
         return None
     ensure_not_locked(user)
     if not _password_matches(user, password):

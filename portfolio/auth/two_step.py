@@ -20,7 +20,6 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
-from werkzeug.security import check_password_hash
 
 from .. import audit, totp
 from ..audit import AuditAction
@@ -28,7 +27,12 @@ from ..errors import DomainError, NotAllowed
 from ..extensions import db
 from ..models import LoginSession, RecoveryCode, Role, User, UserTotp, utcnow
 from ..tokens import hash_token
-from .services import count_failure, ensure_not_locked
+from .services import (
+    check_current_password,
+    count_failure,
+    end_sessions_of,
+    ensure_not_locked,
+)
 
 
 class WrongCode(DomainError):
@@ -190,15 +194,6 @@ def _use_recovery_code(user: User, typed: str, now: datetime) -> bool:
         .values(used_at=now).execution_options(synchronize_session=False)).rowcount == 1
 
 
-def check_current_password(user: User, password: str) -> None:
-    """Asked again before the account's two-step settings change. A wrong one counts
-    towards the lock, so a borrowed session cannot be used to guess it."""
-    ensure_not_locked(user)
-    if not check_password_hash(user.password_hash, password or ""):
-        count_failure(user)
-        raise DomainError("That is not your current password.")
-
-
 def make_recovery_codes(user: User, password: str) -> list[str]:
     """New recovery codes (the current password asked again); every earlier one ends."""
     if not is_on(user):
@@ -236,6 +231,8 @@ def reset(user: User, *, actor: User | None) -> None:
     if record_of(user) is None:
         raise DomainError(f"{user.name} does not have two-step sign-in set up.")
     _remove(user)
+    # Whoever holds a sign-in made with the lost phone is out: the person signs in afresh.
+    end_sessions_of(user, "two-step reset")
     audit.record(AuditAction.MFA_RESET, actor=actor,
                  summary=f"Two-step sign-in reset for {user.email}", user_id=user.id)
 

@@ -24,7 +24,7 @@ from . import SIGNED_IN_WITH, begin_session, bp, end_session, must_choose, two_s
 from .forms import LoginForm
 from .oidc_accounts import password_allowed
 from .pending import begin_second_step
-from .services import Closed, Locked, authenticate
+from .services import NO_PASSWORD, Closed, Locked, authenticate
 
 GENERIC_FAILURE = ("That email address and password do not match an account. "
                    "Check both and try again.")
@@ -43,15 +43,16 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _account_key() -> str:
-    """The account a sign-in attempt is for (the email as typed, normalised)."""
+def account_key() -> str:
+    """The account a sign-in attempt (or a reset link asked for) is for: the email as typed,
+    normalised."""
     return "account:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_ADDRESS"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_ACCOUNT"], methods=["POST"],
-               key_func=_account_key)
+               key_func=account_key)
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -108,6 +109,9 @@ def complete_sign_in(user: User, next_url: str | None = None, *, method: str = "
     begin_session(user)
     session[SIGNED_IN_WITH] = method
     user.failed_logins, user.locked_until = 0, None
+    if method == "oidc" and user.must_change_password:
+        # A temporary password not needed after all: it stops working rather than lingering.
+        user.password_hash, user.must_change_password = NO_PASSWORD, False
     # Kept as a keyed fingerprint only: a witness statement sent from the same address
     # is flagged to the assessor (witness/checks.py).
     user.last_login_ip = address_fingerprint(request.remote_addr,

@@ -9,7 +9,7 @@ grants), `two_step` (TOTP secrets and recovery codes), `jobs` (exports), `record
 `imports` (CSV imports of learners awaiting confirmation).
 """
 
-from .accounts import LoginSession, PasswordReset, Role, User
+from .accounts import LoginSession, PasswordReset, Role, UnknownSignIn, User
 from .assessment import Claim, ClaimOutcome, Decision
 from .base import UTCDateTime, utcnow
 from .imports import StagedImport
@@ -72,6 +72,7 @@ __all__ = [
     "UTCDateTime",
     "UnitVersion",
     "User",
+    "UnknownSignIn",
     "UserTotp",
     "WitnessRequest",
     "current_grants",

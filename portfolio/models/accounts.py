@@ -99,3 +99,16 @@ class PasswordReset(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UnknownSignIn(db.Model):
+    """Wrong sign-ins at an email address that has no account, counted and locked exactly as
+    an account's are, so the lock's answer does not tell which addresses have accounts.
+    Keyed by a hash of the address; rows untouched for a day are swept."""
+
+    __tablename__ = "unknown_sign_in"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

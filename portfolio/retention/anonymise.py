@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, or_, select
 
 from .. import audit
 from ..audit import AuditAction
+from ..auth.services import NO_PASSWORD
 from ..extensions import db
 from ..models import (
     AuditEvent,
@@ -131,7 +132,7 @@ def erase_account(learner: User, *, actor: User, tombstone_id: int) -> str:
                            .execution_options(synchronize_session=False))
     if references_to(lid):
         learner.name, learner.email = "Erased learner", f"erased-{lid}@erased.invalid"
-        learner.password_hash, learner.active, learner.last_login_ip = "!", False, ""
+        learner.password_hash, learner.active, learner.last_login_ip = NO_PASSWORD, False, ""
         learner.failed_logins, learner.locked_until = 0, None
         learner.oidc_issuer = learner.oidc_subject = None  # the college account's id too
         learner.deactivated_why, learner.must_change_password = "", False

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, or_, select, text, update
 
 from .. import audit
 from ..audit import AuditAction
@@ -41,8 +41,10 @@ from ..models import (
     SampleAction,
     SampleCheck,
     Signature,
+    StagedImport,
     User,
     WitnessRequest,
+    utcnow,
 )
 from ..models.quality import eqa_grant_portfolio
 from ..units import all_units
@@ -98,6 +100,16 @@ def refusal(plan: Plan) -> str | None:
     return None
 
 
+def _forget_imports(learner: User) -> None:
+    """CSV imports keep the rows they read (names, emails) only for their preview: those
+    that are done or expired go, and any still waiting that names the learner."""
+    email = json.dumps(learner.email)[1:-1]  # as it is written inside the JSON
+    db.session.execute(delete(StagedImport).where(or_(
+        StagedImport.imported_at.is_not(None), StagedImport.expires_at < utcnow(),
+        StagedImport.content_json.contains(email), StagedImport.result_json.contains(email)))
+        .execution_options(synchronize_session=False))
+
+
 def erase(portfolio: Portfolio, *, actor: User, typed_name: str, today: date,
           years: int) -> Erased:
     """Erase the portfolio's personal data (the caller commits, then calls remove_files)."""
@@ -124,6 +136,7 @@ def erase(portfolio: Portfolio, *, actor: User, typed_name: str, today: date,
     tombstone = audit.record(AuditAction.PORTFOLIO_ERASED, actor=actor, portfolio_id=pid)
     db.session.flush()
     _delete_rows(pid)
+    _forget_imports(learner)
     events = anonymise_trail(pid, learner, account_erased=plan.account_erased,
                              tombstone_id=tombstone.id)
     account = (erase_account(learner, actor=actor, tombstone_id=tombstone.id)
