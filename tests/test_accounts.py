@@ -281,7 +281,7 @@ def test_a_temporary_password_and_required_two_step_lead_to_each_other_not_round
         app, db, client, browser, people):
     """Staff who must set up two-step sign-in and choose a password do both, in turn."""
     import pyotp
-    from test_totp import codes_on, secret_on
+    from totp_support import codes_on, secret_on
 
     from portfolio.auth.resets import set_temporary
 

@@ -20,7 +20,7 @@ from test_oidc import (  # noqa: F401  (fixtures)
     provider,
     signed_in,
 )
-from test_totp import enrol
+from totp_support import enrol
 
 from portfolio.admin.accounts import edit_account
 from portfolio.auth import two_step
