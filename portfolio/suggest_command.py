@@ -45,6 +45,15 @@ def read_text(data: bytes) -> str:
     return text
 
 
+def _stdin_bytes() -> bytes:
+    """Standard input as it came, undecoded: the text is judged (and refused) here."""
+    stream = sys.stdin
+    if stream is None:
+        return b""
+    buffer = getattr(stream, "buffer", None)
+    return buffer.read() if buffer is not None else stream.read().encode("utf-8")
+
+
 def _short(text: str) -> str:
     return text if len(text) <= WIDTH else text[:WIDTH - 1].rstrip() + "…"
 
@@ -95,7 +104,7 @@ def suggest_command(unit_id: str, method: str | None, evidence_method: str | Non
         _fail(f"{unit_id} has no evidence method {evidence_method!r} (methods: "
               f"{', '.join(unit.methods)}).")
     try:
-        text = read_text(click.get_binary_stream("stdin").read())
+        text = read_text(_stdin_bytes())
     except ValueError as exc:
         _fail(str(exc))
     try:

@@ -151,7 +151,7 @@ def _read(path: Path, rows: int):
     if not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with path.open("rb") as fh, np.load(fh, allow_pickle=False) as data:
             vectors = data["vectors"]
             check = str(data["checksum"])
     except Exception as exc:  # truncated, not a zip, missing arrays: recompute
