@@ -9,15 +9,18 @@ best score, so a text about nothing scores low everywhere and its confidence say
     embedding  (cosine - EMB_FLOOR) / (EMB_TOP - EMB_FLOOR), clipped to 0-1
     combined   EMB_WEIGHT * embedding + (1 - EMB_WEIGHT) * lexical
 
-A sentence that is not the evidence's own words counts less: an earlier message quoted in an
-email reply (QUOTED_WEIGHT), the assessor's question in a transcript (QUESTION_WEIGHT). A
+A sentence that is not the evidence's own words can count less: an earlier message quoted in
+an email reply (QUOTED_WEIGHT), the assessor's question in a transcript (QUESTION_WEIGHT). A
 criterion's score is its best sentence's, helped by its second best (SECOND_WEIGHT: evidence
-that says it twice is surer), and scaled back to 0-1. Its quotes are its best sentences: the
+that says it twice is surer), scaled back to 0-1, mixed with the whole text's score
+(DOC_WEIGHT) and then with what the spec says of the evidence's method (method_prior). Its
+quotes are its best sentences: the
 best, and up to two more that score nearly as well (QUOTE_RATIO of the best, at least
 QUOTE_FLOOR).
 
-The constants were chosen on the TUNING half of bench/suggest_set/ only (bench/suggest.py
---tune prints the search); the README's figures are on the TEST half. Pure Python.
+Each method has its own constants (PARAMS), chosen on the TUNING half of bench/suggest_set/
+only (bench/suggest.py --tune prints the search, --calibrate the confidence thresholds); the
+README's figures are on the TEST half. Pure Python.
 """
 
 from __future__ import annotations
