@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import audit, config, observe, units
+from . import audit, config, observe, suggest, units
 from .blobs import from_url
 from .clock import UK
 from .coverage_words import in_sentence, method_list, rule_of
@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     csrf.init_app(app)
     bootstrap.init_app(app)
     units.init_app(app)
+    suggest.init_app(app)
     _init_storage(app)
     observe.init_app(app)
 

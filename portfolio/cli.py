@@ -1,6 +1,6 @@
 """Command line: flask --app app init-db | specs validate | users create | users
-reset-two-step | users unlink-college-account | demo | export | verify | coverage | worker |
-store verify | retention --dry-run."""
+reset-two-step | users unlink-college-account | demo | export | verify | coverage | suggest |
+worker | store verify | retention --dry-run."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .extensions import db
 from .facts import coverage_for
 from .models import Portfolio, Role
 from .spec import SpecError, load_unit, load_units
+from .suggest_command import suggest_command
 from .units import pin_unpinned, unit_for
 
 
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export)
     app.cli.add_command(verify)
     app.cli.add_command(coverage)
+    app.cli.add_command(suggest_command)
     app.cli.add_command(worker)
     app.cli.add_command(store)
     app.cli.add_command(retention)

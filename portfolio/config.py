@@ -159,6 +159,12 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         # A CSV import of learners: the largest file, and the most learners in one file.
         "IMPORT_MAX_BYTES": _int("IMPORT_MAX_MB", 1) * MB,
         "IMPORT_MAX_ROWS": _int("IMPORT_MAX_ROWS", 2000),
+        # Criteria suggestions: auto (the model when its extra is installed, else BM25),
+        # lexical, embedding or combined; and where the criteria's vectors are kept, per unit
+        # version and model, so that a restarted server does not compute them again.
+        "SUGGEST_METHOD": (os.environ.get("SUGGEST_METHOD") or "auto").strip().lower(),
+        "SUGGEST_CACHE_DIR": os.environ.get("SUGGEST_CACHE_DIR")
+        or str(instance_path / "suggest-cache"),
         **oidc_settings(),
     }
 
@@ -203,6 +209,11 @@ def check(config) -> None:
     if public_url and not public_url.startswith(("https://", "http://")):
         raise RuntimeError(f"PUBLIC_URL must start with https:// (or http://), not "
                            f"{public_url!r}.")
+    from .suggest.ranker import METHODS
+
+    if config.get("SUGGEST_METHOD", "auto") not in METHODS:
+        raise RuntimeError(f"SUGGEST_METHOD must be one of {', '.join(METHODS)}, not "
+                           f"{config['SUGGEST_METHOD']!r}.")
     check_oidc(config)
 
 

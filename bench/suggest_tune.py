@@ -1,0 +1,160 @@
+"""The search behind scoring.PARAMS, on the TUNING half only (bench/suggest.py --tune).
+
+Each item's raw similarities are computed once (BM25 per sentence and criterion; the cosine of
+each sentence with each criterion view); then the constants are searched one at a time over a
+small grid, a few passes (coordinate ascent), maximising recall@5 + (recall@3 + top right) / 2
+of the method each constant matters to. --calibrate prints, for each method, the lowest score
+at which at least 80% ("strong") and 50% ("some") of the TUNING suggestions scoring that much
+or more were right.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import replace
+
+GRID = {
+    "quoted_weight": [0.3, 0.5, 0.7, 0.85, 1.0],
+    "question_weight": [0.1, 0.3, 0.5, 0.7, 1.0],
+    "second_weight": [0.0, 0.15, 0.3, 0.5, 0.75, 1.0],
+    "amplification_weight": [0.8, 0.9, 0.95, 1.0, 1.05],
+    "guidance_weight": [0.8, 0.9, 0.95, 1.0, 1.05],
+    "lex_half": [2.0, 4.0, 6.0, 9.0, 14.0],
+    "emb_floor": [0.0, 0.1, 0.2, 0.3],
+    "emb_top": [0.7, 0.8, 0.9],
+    "emb_weight": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+    "doc_weight": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+    "doc_lex_half": [5.0, 10.0, 15.0, 25.0, 40.0],
+    "usual_boost": [0.0, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3],
+    "kind_boost": [0.0, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3],
+}
+SHARED = {"quoted_weight", "question_weight", "second_weight", "doc_weight", "usual_boost",
+          "kind_boost"}
+MATTERS = {"lexical": SHARED | {"lex_half", "doc_lex_half"},
+           "embedding": SHARED | {"amplification_weight", "guidance_weight", "emb_floor",
+                                  "emb_top"}}
+MATTERS["combined"] = set(GRID)
+
+
+class Prepared:
+    """One item's raw similarities, computed once."""
+
+    def __init__(self, unit, item, with_model: bool):
+        from portfolio.suggest import criteria, embedding, ranker, sentences
+
+        self.item = item
+        segments = sentences.split(item["text"])
+        self.roles = [s.role for s in segments]
+        self.lexical, self.lexical_doc = ranker.raw_lexical(unit, segments)
+        self.sims = None
+        if with_model:
+            views = criteria.views(unit)
+            texts = [v.text for v in views]
+            vectors = embedding.criterion_vectors(unit.version, texts, criteria.digest(texts),
+                                                  None)
+            encoded = embedding.encode([s.clean for s in segments])
+            whole = encoded.mean(axis=0)
+            whole = whole / float((whole @ whole) ** 0.5)
+            self.sims = (encoded @ vectors.T).tolist() + [(whole @ vectors.T).tolist()]
+            self.view_criteria = [v.criterion for v in views]
+            self.view_kinds = [v.kind for v in views]
+        self.criteria = len(unit.criteria)
+        self.unit = unit
+
+    def scored(self, method: str, p):
+        from portfolio.suggest import scoring
+
+        emb = emb_doc = None
+        if method != "lexical":
+            maxima = scoring.view_maxima(self.sims, self.view_criteria,
+                                         scoring.view_weights(self.view_kinds, p), self.criteria)
+            emb, emb_doc = maxima[:-1], maxima[-1]
+        rows = scoring.sentence_scores(method, self.roles, self.lexical, emb, p)
+        doc = scoring.doc_scores(method, self.lexical_doc, emb_doc, p)
+        prior = scoring.method_prior(self.unit, self.item["method"], p)
+        return scoring.ordered(scoring.criterion_scores(rows, self.criteria, p, doc, prior))
+
+
+def evaluate(prepared, unit, method: str, p) -> dict:
+    ids = [c.id for c in unit.criteria]
+    r3, r5, p1 = [], [], []
+    for item in prepared:
+        order = [ids[s.criterion] for s in item.scored(method, p)]
+        labels = set(item.item["meets"])
+        r3.append(len(set(order[:3]) & labels) / len(labels))
+        r5.append(len(set(order[:5]) & labels) / len(labels))
+        p1.append(order[0] in labels)
+    return {"r3": statistics.mean(r3), "r5": statistics.mean(r5), "p1": statistics.mean(p1)}
+
+
+def objective(m: dict) -> float:
+    return m["r5"] + (m["r3"] + m["p1"]) / 2
+
+
+def tune(prepared, unit, method: str, starts):
+    """Coordinate ascent from each starting point; the best found."""
+    found = []
+    for start in starts:
+        best = start
+        best_value = objective(evaluate(prepared, unit, method, best))
+        for _ in range(4):
+            changed = False
+            for name in sorted(MATTERS[method]):
+                for value in GRID[name]:
+                    trial = replace(best, **{name: value})
+                    if trial.emb_top <= trial.emb_floor:
+                        continue
+                    v = objective(evaluate(prepared, unit, method, trial))
+                    if v > best_value + 1e-9:
+                        best, best_value, changed = trial, v, True
+            if not changed:
+                break
+        found.append((best_value, best))
+    best = max(found, key=lambda f: f[0])[1]
+    return best, evaluate(prepared, unit, method, best)
+
+
+def calibrate(prepared, unit, method: str, p) -> tuple[float, float]:
+    ids = [c.id for c in unit.criteria]
+    pairs = []
+    for item in prepared:
+        for s in item.scored(method, p):
+            pairs.append((s.score, ids[s.criterion] in item.item["meets"]))
+    pairs.sort(reverse=True)
+
+    def lowest(share: float) -> float:
+        right, found = 0, 1.0
+        for n, (score, ok) in enumerate(pairs, 1):
+            right += ok
+            if right / n >= share:
+                found = score
+        return round(found, 2)
+    return lowest(0.8), lowest(0.5)
+
+
+def main(unit, items, calibrate_only: bool = False) -> None:
+    from portfolio.suggest import embedding, scoring
+
+    with_model = embedding.installed() is None
+    prepared = [Prepared(unit, item, with_model) for item in items]
+    methods = ["lexical", "embedding", "combined"] if with_model else ["lexical"]
+    chosen = dict(scoring.PARAMS)
+    print(f"TUNING, {len(items)} items; objective recall@5 + (recall@3 + top right) / 2")
+    if not calibrate_only:
+        for method in methods:
+            print(f"{method:<10} with PARAMS: {evaluate(prepared, unit, method, chosen[method])}")
+        for method in methods:
+            starts = [scoring.Params(), chosen[method]] + [chosen[m] for m in methods
+                                                            if m != method]
+            chosen[method], got = tune(prepared, unit, method, starts)
+            print(f"{method:<10} tuned: {got}")
+    for method in methods:
+        strong, some = calibrate(prepared, unit, method, chosen[method])
+        chosen[method] = replace(chosen[method], strong=strong, some=some)
+    print("\nPARAMS = {")
+    for method in methods:
+        p = chosen[method]
+        fields = ", ".join(f"{k}={getattr(p, k)!r}" for k in p.__dataclass_fields__
+                           if getattr(p, k) != getattr(scoring.Params(), k))
+        print(f"    {method.upper()}: Params({fields}),")
+    print("}")
