@@ -49,6 +49,8 @@ class AuditAction(StrEnum):
     PORTFOLIO_REOPENED = "portfolio.reopened"
     PORTFOLIO_UNIT_MOVED = "portfolio.unit_moved"
     PORTFOLIO_VERIFIED = "portfolio.verified"
+    # A new version of an evidence item: each quoted passage found again, changed or gone.
+    QUOTES_REANCHORED = "quotes.reanchored"
     RECORD_ADDED = "record.added"
     RECORD_AMENDED = "record.amended"
     RECORD_CONFIRMED = "record.confirmed"
@@ -101,7 +103,9 @@ LABELS = {
     "portfolio.export_downloaded": "PDF downloaded", "portfolio.exported": "PDF exported",
     "portfolio.reassigned": "Assessor or IQA changed", "portfolio.reopened": "Portfolio reopened",
     "portfolio.unit_moved": "Moved to a new unit version",
-    "portfolio.verified": "PDF verified", "record.added": "Assessor's record added",
+    "portfolio.verified": "PDF verified",
+    "quotes.reanchored": "Quoted passages found again in a new version",
+    "record.added": "Assessor's record added",
     "record.amended": "Assessor's record amended", "record.confirmed": "Record confirmed",
     "record.disputed": "Record disputed", "sample.action_answered": "IQA action answered",
     "sample.completed": "IQA sample recorded", "sample.planned": "Added to the sampling plan",

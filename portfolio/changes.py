@@ -1,7 +1,8 @@
 """What changed between two versions of an evidence item. Pure: dicts in, a summary out.
 
 The version contents are the dicts kept in EvidenceVersion.content_json (see
-evidence/versions.py): the fields of the item, its files (by sha256) and its claims' rationales.
+evidence/versions.py): the fields of the item, its files (by sha256) and its claims' rationales
+and quoted passages.
 The assessor reads this summary before judging a resubmission, so it names every difference
 in words; long texts are compared paragraph by paragraph.
 """
@@ -56,9 +57,11 @@ class Changes:
     files_added: tuple[dict, ...] = ()
     files_removed: tuple[dict, ...] = ()
     rationales: tuple[RationaleChange, ...] = ()
+    quotes: tuple[RationaleChange, ...] = ()  # the passages claims quote (None: no quote)
 
     def __bool__(self) -> bool:
-        return bool(self.fields or self.files_added or self.files_removed or self.rationales)
+        return bool(self.fields or self.files_added or self.files_removed or self.rationales
+                    or self.quotes)
 
 
 def _text(value) -> str:
@@ -100,9 +103,14 @@ def compare(before: dict, after: dict) -> Changes:
     rationales = [RationaleChange(cid, old_why.get(cid), new_why.get(cid))
                   for cid in sorted(set(old_why) | set(new_why))
                   if old_why.get(cid) != new_why.get(cid)]
+    old_quotes, new_quotes = before.get("quotes", {}), after.get("quotes", {})
+    quotes = [RationaleChange(cid, old_quotes.get(cid), new_quotes.get(cid))
+              for cid in sorted(set(old_quotes) | set(new_quotes))
+              if old_quotes.get(cid) != new_quotes.get(cid)]
     return Changes(
         fields=tuple(found),
         files_added=tuple(f for sha, f in new_files.items() if sha not in old_files),
         files_removed=tuple(f for sha, f in old_files.items() if sha not in new_files),
         rationales=tuple(rationales),
+        quotes=tuple(quotes),
     )

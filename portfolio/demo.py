@@ -24,7 +24,8 @@ from .auth.services import create_user, find_user, random_password, set_password
 from .clock import uk_today
 from .demo_summative import signed_off
 from .eqa.services import grant_access
-from .evidence.services import EvidenceFields, Upload, add_evidence, check_uploads, set_claims
+from .evidence.claims import set_claims
+from .evidence.services import EvidenceFields, Upload, add_evidence, check_uploads
 from .extensions import db
 from .iqa.services import set_risk
 from .models import AssessorRisk, Portfolio, Role, User, current_grants
@@ -103,14 +104,14 @@ def _files(*named: tuple[str, bytes]):
 
 
 def _add(portfolio, unit, learner, *, title, method, days_ago, context, account, files=(),
-         claims, ranges=None, ai_use: AiUse = NO_AI):
+         claims, ranges=None, quotes=None, ai_use: AiUse = NO_AI):
     store = current_app.extensions["evidence_store"]
     evidence = add_evidence(
         portfolio, unit,
         EvidenceFields(title=title, method=method, dated=uk_today() - timedelta(days=days_ago),
                        context=context, account_md=account, ai_use=ai_use),
         _files(*files), actor=learner, store=store, submission_key=None, today=uk_today())
-    set_claims(evidence, unit, claims, actor=learner, ranges=ranges)
+    set_claims(evidence, unit, claims, actor=learner, ranges=ranges, quotes=quotes)
     return evidence
 
 
@@ -141,6 +142,16 @@ def _halfway(portfolio, unit, learner, assessor) -> None:
             "1.8": "Last paragraph: why a replacement kept the customer, and where a goodwill "
                    "voucher would have cost more than it saved.",
             "2.2": "The whole account: I kept the case from the first call to the close.",
+        },
+        # The passages that meet three of them, quoted: the assessor sees them highlighted.
+        quotes={
+            "1.4": "I let him explain everything without interrupting, then said back to him "
+                   "what I had heard",
+            "1.5": "Our procedure has three stages: resolve at first contact where we can, pass "
+                   "to a team leader if not, then a formal review by the customer relations "
+                   "manager.",
+            "1.6": "I did not need to escalate this complaint because the solution was within "
+                   "my authority and the customer accepted it.",
         })
     _judge(reflective, assessor, {
         "1.3": ("accepted", "Clear explanation of questioning and allowable concessions."),
@@ -169,7 +180,10 @@ def _halfway(portfolio, unit, learner, assessor) -> None:
                    "has been dispatched.",
             "2.7": "Second email: the two options I offered, both within my authority "
                    "(replacement or refund up to £150), and his reply agreeing.",
-        }, ranges={"2.3": ["email"]})
+        }, ranges={"2.3": ["email"]},
+        quotes={"2.1": "I have confirmed that your K-200 kettle is affected by a fault in one "
+                       "batch of this model, so the problem is with the product, not with how "
+                       "it was used."})
     _judge(emails, assessor, {
         "2.1": ("accepted", "Cause and implications clearly confirmed with the customer."),
         "2.3": ("accepted", ""),

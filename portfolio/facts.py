@@ -188,15 +188,29 @@ def _witness_state(w: WitnessRequest) -> dict:
 
 
 def _claim_state(c: Claim) -> dict:
-    """A claim as a signature vouches for it. Range items and a withdrawal appear only when
-    there are any, so the state of a claim without them reads as it always has."""
+    """A claim as a signature vouches for it. Range items, a quoted passage and a withdrawal
+    appear only when there are any, so the state of a claim without them reads as it always
+    has (and a signature made before quotes existed still verifies)."""
     state = {"rationale": c.rationale, "created_by_id": c.created_by_id,
              "decisions": [_decision_state(d) for d in c.decisions]}
     if c.range_items:
         state["range"] = c.range_items
+    if c.quote:
+        state["quote"] = _quote_state(c)
     if c.withdrawn_at is not None:
         state["withdrawn"] = {"at": c.withdrawn_at.isoformat(), "reason": c.withdrawn_reason,
                               "by_id": c.withdrawn_by_id}
+    return state
+
+
+def _quote_state(c: Claim) -> dict:
+    """The passage a claim quotes: its words, where they sit and in which version; a flag
+    and the learner's own words once a revision changed or removed the passage."""
+    state = {"text": c.quote, "start": c.quote_start, "end": c.quote_end,
+             "version": c.quote_version}
+    if c.quote_flag:
+        state["flag"] = c.quote_flag
+        state["was"] = c.quote_was
     return state
 
 

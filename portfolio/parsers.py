@@ -14,6 +14,7 @@ Tasks:
                   blank document with pyHanko exactly as the export does
   docx IN         convert with mammoth to HTML (images left out), capped
   eml IN          headers, the body (text or HTML, capped) and the attachments' names
+  text IN         the text of a PDF's pages (pdfium), for quoting passages, capped
   page IN OUT N   draw page N (from 1) of a PDF as a PNG at most PREVIEW_WIDTH wide (pdfium)
   image IN OUT N  a print copy of a PNG or JPEG: upright (EXIF orientation), at most N pixels
                   on its long side, JPEG without metadata (transparency flattened on white)
@@ -242,6 +243,28 @@ def _page(source: str, target: str, number: str) -> dict:
         pdf.close()
 
 
+def _pdf_text(source: str) -> dict:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(source)
+    try:
+        pages, size = [], 0
+        for index in range(len(pdf)):
+            page = pdf[index]
+            text = page.get_textpage().get_text_range()
+            # pdfium ends lines with CR LF and marks a soft line break with \x02 (or \ufffe).
+            text = text.replace("\r\n", "\n").replace("\r", "\n").translate(
+                {0x02: None, 0xFFFE: None, 0x00: None})
+            pages.append(text.strip())
+            size += len(text)
+            if size > TEXT_LIMIT:
+                break
+        joined = "\n\n".join(p for p in pages if p)
+        return {"ok": True, "text": joined[:TEXT_LIMIT], "cut": len(joined) > TEXT_LIMIT}
+    finally:
+        pdf.close()
+
+
 PRINT_QUALITY = 85
 
 
@@ -277,7 +300,7 @@ def _print_image(source: str, target: str, size: str) -> dict:
 
 
 TASKS = {"pdf": _normalise_pdf, "docx": _docx, "eml": _eml, "page": _page,
-         "image": _print_image}
+         "image": _print_image, "text": _pdf_text}
 
 
 def main(argv: list[str]) -> int:

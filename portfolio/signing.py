@@ -1,11 +1,11 @@
 """The portfolio digest, and signatures bound to it.
 
 `facts.portfolio_state()` is the canonical record of everything a signature vouches for: each
-evidence item's content, file hashes and version, every claim and every decision, and the
-learner's answers to assessors' records, and every witness statement with its signature. The
-digest is the sha256 of that state as canonical JSON (sorted keys, no spaces, UTF-8), so it
-changes when any of those change and only then. Reading, downloading or exporting changes
-nothing.
+evidence item's content, file hashes and version, every claim (with its quoted passage, where
+it has one) and every decision, and the learner's answers to assessors' records, and every
+witness statement with its signature. The digest is the sha256 of that state as canonical
+JSON (sorted keys, no spaces, UTF-8), so it changes when any of those change and only then.
+Reading, downloading or exporting changes nothing.
 
 A signature keeps the digest and the state it signed. It is *current* while the portfolio's
 digest is unchanged and nobody has reopened the portfolio since; otherwise it is superseded,
@@ -65,6 +65,9 @@ def what_changed(signed: dict, now: dict) -> list[str]:
                                f"({now_claim['withdrawn']['reason']}).")
                 if was.get("range", []) != now_claim.get("range", []):
                     out.append(f"AC {cid} on “{title}”: range items changed.")
+                if was.get("quote") != now_claim.get("quote"):
+                    out.append(_quote_change(cid, title, was.get("quote"),
+                                             now_claim.get("quote")))
         if (new.get("witness") or {}).get("verified") and not (
                 old.get("witness") or {}).get("verified"):
             out.append(f"“{title}”: the assessor verified the testimony with the witness.")
@@ -76,6 +79,18 @@ def what_changed(signed: dict, now: dict) -> list[str]:
     if not out and before != after:
         out.append("Other details changed.")
     return out
+
+
+def _quote_change(cid: str, title: str, was: dict | None, now: dict | None) -> str:
+    if now is None:
+        return f"AC {cid} on “{title}”: quoted passage taken away."
+    if was is None:
+        return f"AC {cid} on “{title}”: passage quoted."
+    if now.get("flag") == "lost" and was.get("flag") != "lost":
+        return f"AC {cid} on “{title}”: the quoted passage is no longer in the evidence."
+    if was.get("text") != now.get("text"):
+        return f"AC {cid} on “{title}”: quoted passage changed."
+    return f"AC {cid} on “{title}”: quoted passage found again in version {now['version']}."
 
 
 @dataclass(frozen=True)

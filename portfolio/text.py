@@ -11,6 +11,7 @@ import csv
 import io
 import re
 import unicodedata
+from html.parser import HTMLParser
 
 import markdown
 import nh3
@@ -76,3 +77,81 @@ def slug(text: str) -> str:
     """ASCII letters, digits and hyphens, for file names."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower() or "x"
+
+
+# HTML to plain text ------------------------------------------------------------------------
+
+_PARAGRAPH = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table",
+              "ul", "ol", "dl", "hr", "section", "article", "header", "footer", "address",
+              "figure", "body", "html"}
+_LINE = {"br", "li", "tr", "dt", "dd", "caption"}
+_CELL = {"td", "th"}
+_HIDDEN = {"script", "style", "head", "title", "template", "noscript"}
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.hidden = 0
+        self.pre = 0
+
+    def _break(self, mark: str) -> None:
+        self.out.append(mark)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _HIDDEN:
+            self.hidden += 1
+        elif tag == "pre":
+            self.pre += 1
+        if tag in _PARAGRAPH:
+            self._break("\x00P")
+        elif tag in _LINE:
+            self._break("\x00L")
+        elif tag in _CELL:
+            self._break("\x00T")
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        if tag in _HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag == "pre":
+            self.pre = max(0, self.pre - 1)
+        if tag in _PARAGRAPH:
+            self._break("\x00P")
+        elif tag in ("li", "tr", "dt", "dd", "caption"):
+            self._break("\x00L")
+
+    def handle_data(self, data):
+        if self.hidden:
+            return
+        if self.pre:  # kept as it is: spaces and line breaks held out of the tidying below
+            self.out.append(data.replace(" ", "\x01").replace("\n", "\x02"))
+        else:
+            self.out.append(re.sub(r"\s+", " ", data))
+
+
+def _strongest(match: re.Match) -> str:
+    marks = match.group()
+    return "\n\n" if "P" in marks else "\n" if "L" in marks else "\t"
+
+
+def plain_text(html: str) -> str:
+    """The text a person reads in some HTML, as plain text: a blank line between paragraphs
+    and blocks, a line per list item, table row or line break, a tab between table cells, the
+    words of each run of text with HTML's own whitespace rule (preformatted text kept as it
+    is), and nothing of scripts, styles or the head. List items carry no bullet or number: a
+    passage copied from the page (where the browser leaves them out) reads the same.
+    """
+    parser = _Text()
+    parser.feed(html or "")
+    parser.close()
+    text = "".join(parser.out)
+    # A run of breaks is the strongest of them (a row's first cell starts its line).
+    text = re.sub(r"(?:[ \t]*\x00[PLT][ \t]*)+", _strongest, text)
+    text = re.sub(r" *\n *", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text.strip())
+    return text.replace("\x01", " ").replace("\x02", "\n").strip()

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..ai_use import PURPOSES, AiUse
+from ..quoting import QUOTE_MAX
 from ..spec import Unit
 from ..text import one_line
 from ..uploads import ACCEPT_ATTRIBUTE, ACCEPTED_DESCRIPTION
@@ -132,13 +133,19 @@ def field_key(criterion_id: str) -> str:
     return criterion_id.replace(".", "_")
 
 
+QUOTE_HINT = ("Optional. Copy the sentence or passage of the evidence that meets AC {}, from "
+              "the text of the evidence on this page, exactly as it is written (line breaks "
+              "and quote marks do not matter). Up to {:,} characters.")
+
+
 def claims_form(unit: Unit, fixed: dict[str, str], rewordable: set[str] = frozenset(),
                 formdata=None, data=None):
-    """A form with a tick box and a rationale box per criterion of the unit.
+    """A form with a tick box, a rationale box and a quote box per criterion of the unit.
 
     `fixed` holds the claims the user cannot remove (criterion id -> rationale): shown ticked
     and disabled. Those in `rewordable` (judged claims on referred evidence) keep an open
-    rationale box; the others are shown, never changed here.
+    rationale and quote box; the others are shown, never changed here. Whether a quote is in
+    the evidence is the service's check (evidence.claims.set_claims): it needs the text.
     """
     open_criteria = [c for c in unit.criteria if c.id not in fixed]
     reword = [c for c in unit.criteria if c.id in fixed and c.id in rewordable]
@@ -164,6 +171,19 @@ def claims_form(unit: Unit, fixed: dict[str, str], rewordable: set[str] = frozen
             reworded = {c.id: self[f"rationale_{field_key(c.id)}"].data.strip() for c in reword}
             return {**chosen, **fixed, **reworded}
 
+        def quotes(self) -> dict[str, str]:
+            """The quote boxes sent for the claims this form may change (a box that is not
+            sent, disabled or not shown, leaves its claim's quote as it is)."""
+            return {c.id: (self[f"quote_{field_key(c.id)}"].data or "").strip()
+                    for c in open_criteria + reword
+                    if (c in reword or self[f"claim_{field_key(c.id)}"].data)
+                    and self[f"quote_{field_key(c.id)}"].raw_data}
+
+        def keep_changed(self) -> frozenset[str]:
+            """The claims whose re-anchored passage the learner accepts as it now reads."""
+            return frozenset(c.id for c in open_criteria + reword
+                             if self[f"keep_{field_key(c.id)}"].data)
+
     for c in unit.criteria:
         key = field_key(c.id)
         box = {"disabled": True} if c.id in fixed else {}
@@ -174,6 +194,15 @@ def claims_form(unit: Unit, fixed: dict[str, str], rewordable: set[str] = frozen
                 TextAreaField(f"Where and how this evidence meets AC {c.id}",
                               validators=[Length(max=5000)],
                               render_kw=why))
+        # Longer than QUOTE_MAX on purpose: the service says how long it is, keeping the text.
+        setattr(ClaimsForm, f"quote_{key}",
+                TextAreaField(f"Quote from the evidence for AC {c.id} (optional)",
+                              validators=[Length(max=4 * QUOTE_MAX)],
+                              description=QUOTE_HINT.format(c.id, QUOTE_MAX),
+                              render_kw={**why, "rows": 2, "data-quote-box": c.id}))
+        setattr(ClaimsForm, f"keep_{key}",
+                BooleanField(f"The passage as it now reads still shows AC {c.id}: keep it",
+                             render_kw=why))
     return ClaimsForm(formdata=formdata, data=data)
 
 

@@ -1,4 +1,4 @@
-"""Evidence and claims: the learner's side of the portfolio.
+"""Evidence: the learner's side of the portfolio (their claims on it: claims.py).
 
 Services take the acting user as an argument, flush, and leave the commit to the caller.
 Every change writes an audit event in the same transaction.
@@ -20,14 +20,19 @@ from ..ai_use import AiUse
 from ..audit import AuditAction
 from ..errors import DomainError, InvalidUpload, Locked
 from ..extensions import db
-from ..models import Claim, Evidence, EvidenceFile, Portfolio, User, utcnow
-from ..notify import link_to, notify
+from ..models import Evidence, EvidenceFile, Portfolio, User
 from ..spec import Unit
 from ..storage import EvidenceStore, StagedFile, TooLarge
 from ..uploads import display_name, inspect
 from ..validators import FUTURE_DATE
-from .ai_answer import ensure_ai_answered
-from .versions import record_version, refresh_claims
+from .claims import (  # noqa: F401  (claims.py is their home; imported from here too)
+    check_criteria,
+    fixed_claims,
+    may_tag,
+    rewordable,
+    set_claims,
+)
+from .versions import new_version, record_version
 
 
 class StaleEdit(DomainError):
@@ -167,18 +172,6 @@ def ensure_editable(evidence: Evidence, actor: User, *, claim: bool = True) -> N
                      "evidence.")
 
 
-def _resubmitted(evidence: Evidence, *, actor: User, note: str) -> None:
-    """A judged item changed: its claims go back for assessment; tell the assessor."""
-    portfolio = evidence.portfolio
-    audit.record(AuditAction.EVIDENCE_RESUBMITTED, actor=actor, portfolio=portfolio,
-                 summary=f"Resubmitted “{evidence.title}” as version {evidence.version}",
-                 evidence_id=evidence.id, version=evidence.version, note=note)
-    notify(portfolio.assessor,
-           f"{portfolio.learner.name} revised and resubmitted “{evidence.title}” "
-           f"(version {evidence.version}).",
-           link=link_to("evidence.detail", evidence_id=evidence.id), portfolio=portfolio)
-
-
 def is_version(evidence: Evidence, expected: int) -> bool:
     """Is the item still at the version the form was opened on, in the database itself?
 
@@ -191,15 +184,6 @@ def is_version(evidence: Evidence, expected: int) -> bool:
         update(Evidence).where(Evidence.id == evidence.id, Evidence.version == expected)
         .values(version=expected).execution_options(synchronize_session=False)).rowcount
     return held == 1
-
-
-def _new_version(evidence: Evidence, *, actor: User, note: str = "") -> None:
-    evidence.version += 1
-    evidence.updated_at = utcnow()
-    db.session.flush()
-    record_version(evidence, actor=actor, note=note)
-    if evidence.judged:
-        _resubmitted(evidence, actor=actor, note=note)
 
 
 def update_evidence(evidence: Evidence, unit: Unit, fields: EvidenceFields,
@@ -247,7 +231,7 @@ def update_evidence(evidence: Evidence, unit: Unit, fields: EvidenceFields,
                      changed=changed, files_added=_file_summary(files),
                      files_removed=[{"name": f.filename, "sha256": f.sha256} for f in removed],
                      version=evidence.version + 1)
-        _new_version(evidence, actor=actor, note=note.strip())
+        new_version(evidence, actor=actor, note=note.strip())
         return True
 
 
@@ -263,7 +247,7 @@ def remove_file(evidence_file: EvidenceFile, *, actor: User) -> None:
                  summary=f"Removed “{evidence_file.filename}” from “{evidence.title}”",
                  evidence_id=evidence.id, sha256=evidence_file.sha256,
                  version=evidence.version + 1)
-    _new_version(evidence, actor=actor, note=f"Removed the file “{evidence_file.filename}”.")
+    new_version(evidence, actor=actor, note=f"Removed the file “{evidence_file.filename}”.")
 
 
 def delete_evidence(evidence: Evidence, *, actor: User) -> None:
@@ -280,116 +264,3 @@ def delete_evidence(evidence: Evidence, *, actor: User) -> None:
                  files=[{"name": f.filename, "sha256": f.sha256} for f in evidence.files])
     db.session.delete(evidence)
     db.session.flush()
-
-
-def check_criteria(unit: Unit, notes: dict[str, str], missing: str) -> None:
-    """Every criterion id is the unit's, and each has its note (`missing` names the gap)."""
-    unknown = set(notes) - {c.id for c in unit.criteria}
-    if unknown:
-        raise DomainError(f"Unknown criteria: {', '.join(sorted(unknown))}.")
-    for criterion_id, note in notes.items():
-        if not note.strip():
-            raise DomainError(missing.format(criterion_id))
-
-
-def may_tag(evidence: Evidence, unit: Unit, user: User) -> bool:
-    """The learner tags their own evidence and witnesses' testimonies, not assessors' records."""
-    method = unit.methods.get(evidence.method)
-    return evidence.author_id == user.id or (method is not None and method.author == "witness")
-
-
-def fixed_claims(evidence: Evidence, user: User) -> dict[str, str]:
-    """Claims `user` cannot remove: judged ones, and those someone else added."""
-    return {c.criterion_id: c.rationale for c in evidence.claims
-            if c.decisions or c.created_by_id != user.id}
-
-
-def rewordable(evidence: Evidence, user: User) -> set[str]:
-    """Judged claims whose wording the learner may still change: those on open evidence."""
-    if evidence.locked_for_learner or evidence.author_id != user.id:
-        return set()
-    return {c.criterion_id for c in evidence.claims if c.decisions and c.created_by_id == user.id}
-
-
-def _range_items(unit: Unit, ranges: dict[str, list[str]], criterion_id: str) -> list[str]:
-    """The range items claimed for a criterion, checked against its range."""
-    rng = unit.range_of(unit.criterion(criterion_id))
-    items = sorted(set(ranges.get(criterion_id, [])))
-    unknown = set(items) - (set(rng.items) if rng else set())
-    if unknown:
-        raise DomainError(f"AC {criterion_id} has no range item {', '.join(sorted(unknown))}.")
-    return items
-
-
-def set_claims(evidence: Evidence, unit: Unit, wanted: dict[str, str], *, actor: User,
-               note: str = "", ranges: dict[str, list[str]] | None = None) -> dict:
-    """Make the evidence's claims match `wanted` (criterion id -> rationale), and `ranges`
-    (criterion id -> the range items this evidence covers, where the criterion has a range).
-
-    Judged claims are never removed. Their wording can change only while the evidence is open
-    to the learner (a referral), and that is a resubmission: a new version of the item.
-    Claims the assessor added stay as they are. Returns what changed.
-    """
-    ensure_unlocked(evidence.portfolio)
-    if not may_tag(evidence, unit, actor):
-        raise Locked(f"This is {evidence.author_name}’s record: only they choose its criteria.")
-    check_criteria(unit, wanted, "Say where and how this evidence meets AC {}.")
-    ranges = ranges or {}
-    items = {cid: _range_items(unit, ranges, cid) for cid in wanted}
-    fixed = fixed_claims(evidence, actor)
-    open_wording = rewordable(evidence, actor)
-    existing = {c.criterion_id: c for c in evidence.claims}
-    added, changed, removed, reworded = [], [], [], []
-    for criterion_id, claim in existing.items():
-        if criterion_id in fixed:
-            if criterion_id not in wanted:
-                raise Locked(f"The claim for AC {criterion_id} has been assessed or was added by "
-                             "your assessor, so it cannot be removed.")
-            if wanted[criterion_id] != claim.rationale:
-                if criterion_id not in open_wording:
-                    raise Locked(f"The claim for AC {criterion_id} has been assessed and cannot "
-                                 "be reworded.")
-                claim.rationale = wanted[criterion_id]
-                reworded.append(criterion_id)
-            if criterion_id in open_wording and items[criterion_id] != claim.range_items:
-                claim.range_items = items[criterion_id]
-                if criterion_id not in reworded:
-                    reworded.append(criterion_id)
-            continue  # a fixed claim's range items are not on the form: they stay
-        if criterion_id not in wanted:
-            evidence.claims.remove(claim)
-            removed.append(criterion_id)
-        elif (wanted[criterion_id], items[criterion_id]) != (claim.rationale,
-                                                            claim.range_items):
-            claim.rationale = wanted[criterion_id]
-            claim.range_items = items[criterion_id]
-            changed.append(criterion_id)
-    for criterion_id, rationale in wanted.items():
-        if criterion_id not in existing:
-            claim = Claim(criterion_id=criterion_id, rationale=rationale, created_by_id=actor.id)
-            claim.range_items = items[criterion_id]
-            evidence.claims.append(claim)
-            added.append(criterion_id)
-    if added or changed or reworded:  # removing a claim puts nothing forward
-        ensure_ai_answered(evidence, unit)
-    result = {"added": sorted(added), "changed": sorted(changed + reworded),
-              "removed": sorted(removed)}
-    if any(result.values()):
-        db.session.flush()
-        audit.record(AuditAction.CLAIMS_CHANGED, actor=actor, portfolio=evidence.portfolio,
-                     summary=f"Claims on “{evidence.title}”: "
-                             + "; ".join(f"{k} {', '.join(v)}" for k, v in result.items() if v),
-                     evidence_id=evidence.id, **result)
-    if reworded:
-        # The assessor judged the old wording: the item is resubmitted as a new version.
-        _new_version(evidence, actor=actor, note=note.strip() or
-                     "Reworded the claim for AC " + ", ".join(sorted(reworded)) + ".")
-    elif any(result.values()):
-        refresh_claims(evidence)
-    if added and not reworded and actor.id == evidence.portfolio.learner_id:
-        portfolio = evidence.portfolio
-        notify(portfolio.assessor,
-               f"{portfolio.learner.name} claimed AC {', '.join(sorted(added))} with "
-               f"“{evidence.title}”.",
-               link=link_to("evidence.detail", evidence_id=evidence.id), portfolio=portfolio)
-    return result

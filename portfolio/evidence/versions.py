@@ -3,33 +3,85 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
+from .. import audit
+from ..audit import AuditAction
 from ..changes import Changes, compare
 from ..extensions import db
 from ..facts import evidence_fields
-from ..models import Evidence, EvidenceVersion, User
+from ..models import Evidence, EvidenceVersion, User, utcnow
+from ..notify import link_to, notify
+from .passages import reanchor
+
+
+def _claims_content(evidence: Evidence) -> dict:
+    """The claims' rationales, and their quotes where any claim has one (so a version from
+    before quotes reads as it always has)."""
+    out: dict = {"rationales": {c.criterion_id: c.rationale for c in evidence.claims}}
+    quotes = {c.criterion_id: c.quote for c in evidence.claims if c.quote}
+    if quotes:
+        out["quotes"] = quotes
+    return out
 
 
 def snapshot(evidence: Evidence) -> dict:
-    """The content a decision judges: fields, file hashes and the claims' rationales."""
+    """The content a decision judges: fields, file hashes, the claims' rationales and
+    quotes."""
     return {
         **evidence_fields(evidence),
         "files": [{"sha256": f.sha256, "name": f.filename, "type": f.mime_type, "size": f.size}
                   for f in evidence.files],
-        "rationales": {c.criterion_id: c.rationale for c in evidence.claims},
+        **_claims_content(evidence),
     }
 
 
 def record_version(evidence: Evidence, *, actor: User | None, note: str = "") -> EvidenceVersion:
     """Keep the item's content as version `evidence.version` (call after bumping it).
 
-    `actor` is None for a witness, who has no account."""
+    Every quoted passage is then looked for in the new version (passages.reanchor), and what
+    became of each goes in the audit trail. `actor` is None for a witness, who has no
+    account."""
     version = EvidenceVersion(number=evidence.version, saved_by_id=actor.id if actor else None,
                               note=note,
                               content_json=json.dumps(snapshot(evidence), sort_keys=True))
     evidence.versions.append(version)
     db.session.flush()
+    moved = reanchor(evidence, version.number)
+    if moved:
+        version.content_json = json.dumps(snapshot(evidence), sort_keys=True)
+        words = {"found": "found", "changed": "passage changed",
+                 "lost": "passage no longer in the evidence"}
+        audit.record(AuditAction.QUOTES_REANCHORED, actor=actor, portfolio=evidence.portfolio,
+                     summary=f"Quoted passages in “{evidence.title}” version {version.number}: "
+                             + "; ".join(f"AC {m.criterion_id} {words[m.outcome]}"
+                                         for m in moved),
+                     evidence_id=evidence.id, version=version.number,
+                     quotes=[asdict(m) for m in moved])
+        db.session.flush()
     return version
+
+
+def new_version(evidence: Evidence, *, actor: User, note: str = "") -> None:
+    """A saved change makes the next version; a change to judged evidence is a resubmission:
+    its claims go back for assessment, and the assessor is told."""
+    evidence.version += 1
+    evidence.updated_at = utcnow()
+    db.session.flush()
+    record_version(evidence, actor=actor, note=note)
+    if evidence.judged:
+        _resubmitted(evidence, actor=actor, note=note)
+
+
+def _resubmitted(evidence: Evidence, *, actor: User, note: str) -> None:
+    portfolio = evidence.portfolio
+    audit.record(AuditAction.EVIDENCE_RESUBMITTED, actor=actor, portfolio=portfolio,
+                 summary=f"Resubmitted “{evidence.title}” as version {evidence.version}",
+                 evidence_id=evidence.id, version=evidence.version, note=note)
+    notify(portfolio.assessor,
+           f"{portfolio.learner.name} revised and resubmitted “{evidence.title}” "
+           f"(version {evidence.version}).",
+           link=link_to("evidence.detail", evidence_id=evidence.id), portfolio=portfolio)
 
 
 def refresh_claims(evidence: Evidence) -> None:
@@ -42,7 +94,8 @@ def refresh_claims(evidence: Evidence) -> None:
     if current is None:
         return
     content = current.content
-    content["rationales"] = {c.criterion_id: c.rationale for c in evidence.claims}
+    content.pop("quotes", None)
+    content.update(_claims_content(evidence))
     current.content_json = json.dumps(content, sort_keys=True)
 
 

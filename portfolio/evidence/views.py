@@ -18,6 +18,7 @@ from ..units import unit_for
 from ..uploads import KINDS
 from . import bp
 from .ai_answer import needs_ai_answer
+from .claims import fixed_claims, may_tag, rewordable, set_claims
 from .forms import (
     AddClaimForm,
     ConfirmForm,
@@ -29,6 +30,7 @@ from .forms import (
     claims_form,
     field_key,
 )
+from .passages import passage_view, quote_problems, shown_quotes
 from .services import (
     EvidenceFields,
     StaleEdit,
@@ -38,10 +40,6 @@ from .services import (
     delete_evidence,
     ensure_editable,
     find_submission,
-    fixed_claims,
-    may_tag,
-    rewordable,
-    set_claims,
     update_evidence,
 )
 from .versions import changes_since_decision, find_version
@@ -171,6 +169,7 @@ def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form
     if is_record and can_edit and response_form is None:
         response_form = ResponseForm(formdata=None)
     mine = can_edit and evidence.author_id == current_user.id
+    readable, passages = _readable_for_page(evidence)
     return render_template(
         "evidence/detail.html", evidence=evidence, unit=unit, method=method,
         is_record=is_record, can_edit=can_edit, can_judge=can_judge,
@@ -182,6 +181,8 @@ def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form
         add_claim_form=add_claim_form if can_judge else None,
         response_form=response_form if is_record and can_edit else None,
         since=changes_since_decision(evidence), kinds=KINDS, confirm=ConfirmForm(),
+        readable=readable, passages=passages,
+        quoted=bool(shown_quotes(evidence, readable.version)),
         **_witness_context(evidence, flags))
 
 
@@ -302,16 +303,20 @@ def claims(evidence_id: int):
     for c in evidence.claims:
         existing[f"claim_{field_key(c.criterion_id)}"] = True
         existing[f"rationale_{field_key(c.criterion_id)}"] = c.rationale
+        existing[f"quote_{field_key(c.criterion_id)}"] = c.quote
     form = claims_form(unit, fixed, reword,
                        formdata=request.form if request.method == "POST" else None,
                        data=existing)
     status = 200
     if request.method == "POST":
-        if form.validate():
+        if form.validate() and not _quote_errors(evidence, form):
             with saving() as saved:
                 result = set_claims(evidence, unit, form.wanted(), actor=current_user,
-                                    ranges=_claimed_ranges(unit))
+                                    ranges=_claimed_ranges(unit), quotes=form.quotes(),
+                                    keep_changed=form.keep_changed())
             if not saved.ok:  # shown again with what was typed, nothing lost
+                if saved.field and f"quote_{field_key(saved.field)}" in form:
+                    form[f"quote_{field_key(saved.field)}"].errors = [saved.error]
                 flash(saved.error, "danger")
                 return _claims_page(evidence, unit, form, fixed, reword), 422
             total = len(evidence.claims)
@@ -322,8 +327,26 @@ def claims(evidence_id: int):
                 flash("No change to the claims.", "info")
             return redirect(url_for("portfolios.detail", portfolio_id=evidence.portfolio_id))
         status = 422
-        flash("Some claims need a sentence on where and how the evidence meets them.", "danger")
+        flash("Some claims need a sentence on where and how the evidence meets them, or a "
+              "quote that is in the evidence.", "danger")
     return _claims_page(evidence, unit, form, fixed, reword), status
+
+
+def _quote_errors(evidence, form) -> bool:
+    """Put every quote that is not in the evidence beside its box; were there any?"""
+    problems = quote_problems(evidence, form.quotes())
+    for p in problems:
+        box = form[f"quote_{field_key(p.field)}"]
+        box.errors = list(box.errors) + [p.message]
+    return bool(problems)
+
+
+def _readable_for_page(evidence):
+    """The current text and its highlighted parts; read now, it is kept (committed)."""
+    found, parts = passage_view(evidence)
+    if found.fresh:
+        db.session.commit()
+    return found, parts
 
 
 def _claims_page(evidence, unit, form, fixed, reword) -> str:
@@ -331,11 +354,12 @@ def _claims_page(evidence, unit, form, fixed, reword) -> str:
     ranges = (_claimed_ranges(unit) if request.method == "POST" else
               {c.criterion_id: c.range_items for c in evidence.claims})
     coverage = coverage_for(evidence.portfolio, unit, uk_today())
+    readable, _ = _readable_for_page(evidence)
     return render_template("evidence/claims.html", evidence=evidence, unit=unit, form=form,
                            field_key=field_key, fixed=fixed, rewordable=reword,
                            claims=claims_by_criterion, ranges=ranges,
                            now={c.criterion.id: c for c in coverage.criteria},
-                           ai_missing=needs_ai_answer(evidence, unit))
+                           ai_missing=needs_ai_answer(evidence, unit), readable=readable)
 
 
 def _claimed_ranges(unit) -> dict[str, list[str]]:

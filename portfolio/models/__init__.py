@@ -10,7 +10,7 @@ grants), `two_step` (TOTP secrets and recovery codes), `jobs` (exports), `record
 """
 
 from .accounts import LoginSession, PasswordReset, Role, UnknownSignIn, User
-from .assessment import Claim, ClaimOutcome, Decision
+from .assessment import Claim, ClaimOutcome, Decision, QuoteFlag
 from .base import UTCDateTime, utcnow
 from .imports import StagedImport
 from .jobs import ExportJob
@@ -56,6 +56,7 @@ __all__ = [
     "ExportJob",
     "Notification",
     "PortfolioSummary",
+    "QuoteFlag",
     "Portfolio",
     "RecordResponse",
     "RecoveryCode",

@@ -23,12 +23,24 @@ class ClaimOutcome(StrEnum):
     REFERRED = "referred"
 
 
+class QuoteFlag(StrEnum):
+    """A quoted passage after a revision of its evidence (see evidence.passages.reanchor)."""
+
+    CHANGED = "changed"  # found approximately: re-anchored to the new wording
+    LOST = "lost"  # no longer in the evidence
+
+
 class Claim(db.Model):
     """One evidence item tagged to one criterion, with the learner's rationale."""
 
     __tablename__ = "claim"
-    __table_args__ = (UniqueConstraint("evidence_id", "criterion_id",
-                                       name="uq_claim_evidence_criterion"),)
+    __table_args__ = (
+        UniqueConstraint("evidence_id", "criterion_id", name="uq_claim_evidence_criterion"),
+        CheckConstraint(f"quote_flag IN ('', {', '.join(repr(f.value) for f in QuoteFlag)})",
+                        name="quote_flag_known"),
+        CheckConstraint("quote_start IS NULL OR (quote_start >= 0 AND quote_end > quote_start)",
+                        name="quote_span"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
@@ -42,6 +54,17 @@ class Claim(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The passage of the evidence that meets the criterion, quoted by the learner: its words
+    # as they stand in version `quote_version`'s readable text (evidence.passages), at
+    # [quote_start, quote_end). Empty: no quote. After a revision the quote is found again:
+    # `quote_flag` says when it changed (then `quote_was` keeps the words the learner quoted)
+    # or is no longer there (then it has no offsets and keeps the words last found).
+    quote: Mapped[str] = mapped_column(Text, default="", server_default="")
+    quote_start: Mapped[int | None]
+    quote_end: Mapped[int | None]
+    quote_version: Mapped[int | None]
+    quote_flag: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    quote_was: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     evidence: Mapped[Evidence] = relationship(back_populates="claims")
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])

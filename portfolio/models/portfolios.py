@@ -223,6 +223,9 @@ class EvidenceVersion(db.Model):
     # The learner's note on a resubmission ("what I changed"), or the assessor's on an amendment.
     note: Mapped[str] = mapped_column(Text, default="")
     saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # none: a witness
+    # The version's readable text (evidence.passages), kept the first time it is read, so a
+    # quote's offsets index the same string for good: {"text": ..., "parts": [...]}.
+    readable_json: Mapped[str | None] = mapped_column(Text)
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     evidence: Mapped[Evidence] = relationship(back_populates="versions")
