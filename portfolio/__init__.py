@@ -86,6 +86,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .portfolios import bp as portfolios_bp
     from .retention import bp as retention_bp
     from .signoff import bp as signoff_bp
+    from .suggestions import bp as suggestions_bp
     from .witness import bp as witness_bp
 
     auth.init_login(login_manager)
@@ -103,6 +104,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(iqa_bp)
     app.register_blueprint(eqa_bp)
     app.register_blueprint(retention_bp)
+    app.register_blueprint(suggestions_bp)
     account.init_app(app)  # staff who must use two-step sign-in set it up first
     init_eqa(app)
     cli.init_app(app)

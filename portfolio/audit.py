@@ -63,6 +63,7 @@ class AuditAction(StrEnum):
     SIGNATURE_COUNTERSIGN = "signature.countersign"
     SIGNATURE_DECLARATION = "signature.declaration"
     SIGNATURE_SIGN_OFF = "signature.sign_off"
+    SUGGESTION_DISMISSED = "suggestion.dismissed"
     USER_CREATED = "user.created"
     USER_ERASED = "user.erased"  # a learner's account, with their last portfolio
     USER_PASSWORD_SET = "user.password_set"  # noqa: S105 (an event name, not a password)
@@ -113,7 +114,8 @@ LABELS = {
     "sample_pack.made": "Included in an EQA sample pack",
     "signature.countersign": "Countersigned by the IQA",
     "signature.declaration": "Declaration signed by the learner",
-    "signature.sign_off": "Signed off by the assessor", "user.created": "Account created",
+    "signature.sign_off": "Signed off by the assessor",
+    "suggestion.dismissed": "Suggested criterion set aside", "user.created": "Account created",
     "user.password_set": "Password set", "user.sso_linked": "College account linked",
     "user.sso_unlinked": "College account unlinked",
     "user.erased": "Learner's account erased", "witness.requested": "Witness asked",

@@ -142,6 +142,9 @@ def make_centre(app, db, people, make_evidence, browser):
     earlier = utcnow() - timedelta(seconds=60)
     two_step.confirm_enrolment(learner, totp.code_at(secret, earlier), now=earlier,
                                keep_session=None)
+    # A suggested criterion the learner set aside, with their reason.
+    from portfolio.suggestions.services import dismiss
+    dismiss(letter, unit, "1.1", f"Not in {NAME}'s letter", actor=learner)
     # An administrator's CSV import still waiting, which names the learner.
     stage(f"name,email\n{NAME},{EMAIL}\n".encode(), "leavers.csv", admin=admin,
           max_bytes=10_000, max_rows=10)

@@ -166,6 +166,10 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
         learner=(404, 404), assessor=(404, 404), iqa=(404, 404), admin=404, eqa=(404, 404))),
     "evidence.version": Entry("/evidence/{e}/versions/1", get=view()),
     "evidence.version_file": Entry("/evidence/{e}/versions/1/files/{sha}", get=view()),
+    # Suggested criteria: everyone who sees the item but an EQA; the learner sets one aside
+    "suggestions.page": Entry("/evidence/{e}/suggestions", get=by_role(
+        learner=(200, 404), assessor=(200, 404), iqa=(200, 404), admin=200, eqa=403)),
+    "suggestions.set_aside": Entry("/evidence/{e}/suggestions/1.1/dismiss", post=edit(302)),
     "evidence.new": Entry("/portfolios/{p}/evidence/new", get=edit(200), post=edit(422)),
     # (A form with nothing in it keeps the item's values: nothing changed, back to the item.)
     "evidence.edit": Entry("/evidence/{e}/edit", get=edit(200), post=edit(302)),

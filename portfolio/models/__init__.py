@@ -10,7 +10,7 @@ grants), `two_step` (TOTP secrets and recovery codes), `jobs` (exports), `record
 """
 
 from .accounts import LoginSession, PasswordReset, Role, UnknownSignIn, User
-from .assessment import Claim, ClaimOutcome, Decision, QuoteFlag
+from .assessment import Claim, ClaimOutcome, Decision, QuoteFlag, SuggestionDismissal
 from .base import UTCDateTime, utcnow
 from .imports import StagedImport
 from .jobs import ExportJob
@@ -70,6 +70,7 @@ __all__ = [
     "Signature",
     "SignatureKind",
     "StagedImport",
+    "SuggestionDismissal",
     "UTCDateTime",
     "UnitVersion",
     "User",

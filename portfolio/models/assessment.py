@@ -133,3 +133,22 @@ class Decision(db.Model):
     @property
     def range_items(self) -> list[str]:
         return json.loads(self.range_json or "[]")
+
+
+class SuggestionDismissal(db.Model):
+    """The learner set aside a suggested criterion for an evidence item ("Suggest criteria"):
+    kept, with when and why, so the assessor sees what was suggested and not claimed."""
+
+    __tablename__ = "suggestion_dismissal"
+    __table_args__ = (UniqueConstraint("evidence_id", "criterion_id",
+                                       name="uq_suggestion_dismissal_evidence_criterion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(16))
+    evidence_version: Mapped[int] = mapped_column(default=1)  # the version it was made on
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    dismissed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    dismissed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    dismissed_by: Mapped[User] = relationship()

@@ -1,0 +1,88 @@
+"""What the suggestions page shows, and the learner's dismissals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from .. import audit, suggest
+from ..audit import AuditAction
+from ..coverage_words import in_sentence, rule_of
+from ..errors import DomainError
+from ..evidence.passages import readable_text
+from ..extensions import db
+from ..models import Evidence, SuggestionDismissal, User
+from ..spec import Unit
+from ..spec.model import NOT_EVIDENCE, SUPPORTS
+
+CONFIDENCE_WORDS = {suggest.STRONG: "Strong match", suggest.SOME: "Some match",
+                    suggest.WEAK: "Weak match"}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One suggestion as the page shows it."""
+
+    suggestion: suggest.Suggestion
+    confidence: str  # "Strong match", ...
+    rule: str  # when this kind of evidence cannot meet the criterion, why, in words; else ""
+    claimed: bool
+    dismissed: SuggestionDismissal | None
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    ranking: suggest.Ranking | None  # None: the item has no text to read
+    shown: tuple[Shown, ...]
+
+
+def _rule(unit: Unit, evidence: Evidence, s: suggest.Suggestion) -> str:
+    criterion = next(c for c in unit.criteria if c.id == s.criterion_id)
+    name = in_sentence(unit.method_name(evidence.method))
+    if s.role == SUPPORTS:
+        return f"Supports only: {name} can support this, but {rule_of(unit, criterion)}."
+    if s.role == NOT_EVIDENCE:
+        return (f"Does not count: {name} is not evidence for AC {criterion.id} in this unit; "
+                f"{rule_of(unit, criterion)}.")
+    return ""
+
+
+def dismissals(evidence: Evidence) -> dict[str, SuggestionDismissal]:
+    return {d.criterion_id: d for d in db.session.scalars(
+        select(SuggestionDismissal).where(SuggestionDismissal.evidence_id == evidence.id))}
+
+
+def suggestions_for(evidence: Evidence, unit: Unit) -> Suggestions:
+    """The unit's criteria ranked for this item's current text, best first."""
+    text = readable_text(evidence)
+    if not text.strip():
+        return Suggestions(None, ())
+    ranking = suggest.rank(unit, text, method_id=evidence.method)
+    claimed = {c.criterion_id for c in evidence.claims if not c.withdrawn}
+    set_aside = dismissals(evidence)
+    return Suggestions(ranking, tuple(
+        Shown(s, CONFIDENCE_WORDS[s.confidence], _rule(unit, evidence, s),
+              s.criterion_id in claimed, set_aside.get(s.criterion_id))
+        for s in ranking.suggestions))
+
+
+def dismiss(evidence: Evidence, unit: Unit, criterion_id: str, reason: str, *,
+            actor: User) -> SuggestionDismissal:
+    """The learner sets a suggestion aside (with a reason, if they give one); the assessor
+    sees it. Dismissing it again updates the reason."""
+    if criterion_id not in {c.id for c in unit.criteria}:
+        raise DomainError(f"AC {criterion_id} is not a criterion of {unit.name}.")
+    reason = (reason or "").strip()[:500]
+    row = dismissals(evidence).get(criterion_id)
+    if row is None:
+        row = SuggestionDismissal(evidence_id=evidence.id, criterion_id=criterion_id,
+                                  dismissed_by_id=actor.id)
+        db.session.add(row)
+    row.reason, row.evidence_version = reason, evidence.version
+    db.session.flush()
+    audit.record(AuditAction.SUGGESTION_DISMISSED, actor=actor, portfolio=evidence.portfolio,
+                 summary=f"Set aside the suggestion of AC {criterion_id} for “{evidence.title}”"
+                         + (f": {reason}" if reason else ""),
+                 evidence_id=evidence.id, criterion_id=criterion_id)
+    return row

@@ -1,0 +1,119 @@
+"""Suggest criteria on an evidence item (issue 19, part 2): the ranking with the sentences that
+support each criterion, the rule when the method only supports it, accepting into a claim the
+learner still words, and setting one aside, which the assessor sees."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import select
+
+from portfolio.models import AuditEvent, Claim, SuggestionDismissal
+
+ESCALATION = (
+    "Mr Hughes rang about a late refund and was very angry. I listened without interrupting "
+    "and repeated back what he had told me so he knew I understood. I apologised for the "
+    "delay and explained what our complaints procedure allows. The refund was above my limit, "
+    "so I escalated it to my team leader the same morning, as our policy says, and told Mr "
+    "Hughes when he would hear from us. I rang him back the next day to confirm the refund "
+    "had been paid and he thanked me.")
+
+
+def _item(make_evidence, portfolios, method="reflective_account", account=ESCALATION):
+    return make_evidence(portfolios["own"], title="The refund call", method=method,
+                         account=account)
+
+
+def _ids(page: str) -> list[str]:
+    return re.findall(r'id="s-(\d+-\d+)"', page)
+
+
+def test_the_learner_sees_criteria_with_the_sentences_that_support_them(
+        browser, people, portfolios, make_evidence):
+    item = _item(make_evidence, portfolios)
+    browser.login(people["learner"])
+    page = browser.client.get(f"/evidence/{item.id}/suggestions")
+    assert page.status_code == 200
+    text = page.text
+    assert "suggestions only" in text.lower() and "Ranked by" in text
+    assert "2-5" in _ids(text)[:5] or "1-6" in _ids(text)[:5]  # escalation is near the top
+    assert "I escalated it to my team leader the same morning" in text
+    assert re.search(r"AC \d\.\d · (Strong|Some|Weak) match", text)
+    # A reflective account only supports a performance criterion, and the page says why.
+    assert "Supports only: reflective account can support this, but AC 2." in text
+
+
+def test_using_a_suggestion_opens_the_claim_with_the_criterion_and_its_quote(
+        db, browser, people, portfolios, make_evidence):
+    item = _item(make_evidence, portfolios, method="product_evidence")
+    browser.login(people["learner"])
+    page = browser.client.get(f"/evidence/{item.id}/suggestions").text
+    first = _ids(page)[0].replace("-", ".")
+    link = re.search(r'href="(/evidence/\d+/claims\?[^"]+)"', page).group(1).replace("&amp;",
+                                                                                    "&")
+    query = parse_qs(urlsplit(link).query)
+    assert query["accept"] == [first]
+    assert query["quote"][0] in ESCALATION  # the best sentence, word for word
+    claims = browser.client.get(link)
+    assert claims.status_code == 200 and "From a suggestion: AC" in claims.text
+    key = first.replace(".", "_")
+    assert re.search(rf'id="claim_{key}"[^>]*checked|checked[^>]*id="claim_{key}"', claims.text)
+    box = re.search(rf'<textarea[^>]*name="quote_{key}"[^>]*>([^<]*)</textarea>', claims.text)
+    assert box and box.group(1).strip() and box.group(1).strip() in ESCALATION
+    assert "Suggest criteria" in browser.client.get(f"/evidence/{item.id}").text
+    # Nothing is claimed by following it: the learner still words the claim and saves it.
+    assert db.session.scalar(select(Claim)) is None
+
+
+def test_setting_a_suggestion_aside_is_kept_and_shown_to_the_assessor(
+        app, db, browser, people, portfolios, make_evidence):
+    item = _item(make_evidence, portfolios)
+    browser.login(people["learner"])
+    url = f"/evidence/{item.id}/suggestions"
+    first = _ids(browser.client.get(url).text)[0].replace("-", ".")
+    key = "d" + first.replace(".", "_")
+    done = browser.submit(f"{url}/{first}/dismiss", {f"{key}-reason": "Not this call"},
+                          form_url=url)
+    assert done.status_code == 302
+    row = db.session.scalar(select(SuggestionDismissal))
+    assert (row.criterion_id, row.reason, row.evidence_version) == (first, "Not this call", 1)
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "suggestion.dismissed")).actor_id == people["learner"].id
+    learner_page = browser.client.get(url).text
+    assert "Set aside</span>" in learner_page and "Not this call" in learner_page
+    from conftest import Browser
+    assessor = Browser(app.test_client())
+    assessor.login(people["assessor"])
+    seen = assessor.client.get(url).text
+    assert "Suggested, and set aside by the learner (1)" in seen
+    assert f"AC {first}" in seen and "Not this call" in seen
+    assert "Use this in a claim" not in seen and "Set aside<span" not in seen
+
+
+def test_only_the_learner_sets_suggestions_aside(app, db, browser, people, portfolios,
+                                                make_evidence):
+    item = _item(make_evidence, portfolios)
+    browser.login(people["assessor"])
+    url = f"/evidence/{item.id}/suggestions"
+    refused = browser.client.post(f"{url}/1.1/dismiss",
+                                  data={"csrf_token": browser.token(url)})
+    assert refused.status_code == 403
+    assert db.session.scalar(select(SuggestionDismissal)) is None
+
+
+def test_an_unknown_criterion_cannot_be_set_aside(db, browser, people, portfolios,
+                                                 make_evidence):
+    item = _item(make_evidence, portfolios)
+    browser.login(people["learner"])
+    url = f"/evidence/{item.id}/suggestions"
+    done = browser.submit(f"{url}/9.9/dismiss", {}, form_url=url)
+    assert "AC 9.9 is not a criterion" in browser.client.get(done.headers["Location"]).text
+    assert db.session.scalar(select(SuggestionDismissal)) is None
+
+
+def test_evidence_with_no_words_says_so(browser, people, portfolios, make_evidence):
+    item = _item(make_evidence, portfolios, account="")  # a photo's item has no text either
+    browser.login(people["learner"])
+    page = browser.client.get(f"/evidence/{item.id}/suggestions")
+    assert page.status_code == 200 and "no text to read" in page.text
