@@ -36,7 +36,7 @@ def test_the_learner_sees_criteria_with_the_sentences_that_support_them(
     page = browser.client.get(f"/evidence/{item.id}/suggestions")
     assert page.status_code == 200
     text = page.text
-    assert "suggestions only" in text.lower() and "Ranked by" in text
+    assert "suggestions only" in text.lower() and "How these were ranked" in text
     assert "2-5" in _ids(text)[:5] or "1-6" in _ids(text)[:5]  # escalation is near the top
     assert "I escalated it to my team leader the same morning" in text
     assert re.search(r"AC \d\.\d · (Strong|Some|Weak) match", text)
