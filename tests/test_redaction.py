@@ -76,7 +76,7 @@ def test_redacting_the_account_makes_a_new_version_with_placeholders(
     assert current.note == ("Redacted personal data: 1 name and 1 phone number. The original "
                             "was not kept.")
     assert current.content["redaction"] == {"summary": "1 name and 1 phone number",
-                                            "kept": False, "files": []}
+                                            "kept": False, "files": [], "left": []}
     # Not kept: the earlier version reads the same, so "what changed" is the note alone.
     assert "Hughes" not in first.content_json and "07700" not in first.content_json
     assert not compare(first.content, current.content).fields
@@ -188,6 +188,15 @@ def test_the_learner_sees_each_finding_in_its_words_escaped_and_redacts_what_is_
     db.session.expire_all()
     evidence = db.session.get(Evidence, evidence.id)
     assert evidence.version == 2 and "Mr Hughes rang from [phone number] &" in evidence.account_md
+    # What was left is not asked about again, and can still be redacted later.
+    page = client.get(url).text
+    assert "Personal data found" not in page
+    assert "1 left as it is: not personal data, the learner said." in page
+    evidence.account_md += "\n\nHis wife, Mrs Hughes, rang too."
+    db.session.commit()
+    page = client.get(url).text
+    assert "This evidence holds 1 name." in page and "Left as they are in an earlier" in page
+    assert page.count(" checked>") == 1
 
 
 def test_a_refused_redaction_says_why_keeps_the_ticks_and_changes_nothing(

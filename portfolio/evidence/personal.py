@@ -68,6 +68,12 @@ def group_key(source: str, kind: str, text: str) -> str:
     return hashlib.sha256(f"{source}\0{kind}\0{text}".encode()).hexdigest()[:16]
 
 
+def left_key(group: Group) -> str:
+    """What a redaction records of a finding the learner left as it is (not personal data,
+    they said): the same thing anywhere in the item, as a hash, never the text."""
+    return group_key("", group.kind, group.text.casefold())
+
+
 def _groups(source: str, where: str, text: str, known: set[str]) -> list[Group]:
     found: dict[tuple[str, str], list[Finding]] = {}
     for f in find(text, known):

@@ -11,9 +11,10 @@ from wtforms import HiddenField, SubmitField
 
 from ..access import Action
 from ..errors import DomainError, NotAllowed
+from ..personal_data import summary
 from ..saving import saving
 from . import bp
-from .personal import known_ok, scan
+from .personal import known_ok, left_key, scan
 from .redaction import redact_evidence, remove_originals
 from .views import load_evidence, render_detail
 
@@ -58,15 +59,23 @@ def personal_context(evidence, *, can_change: bool, form: RedactForm | None = No
     if evidence.author_id != portfolio.learner_id:
         return {"personal": None, "redactions": done}
     found = scan(evidence, _store(), known_ok(portfolio))
+    # What the learner left as it is in an earlier redaction is not counted again: it is
+    # listed apart (folded), and can still be ticked.
+    was_left = {k for r in done for k in r.get("left", [])}
+    shown = [g for g in found.groups if left_key(g) not in was_left]
+    left = [g for g in found.groups if left_key(g) in was_left]
+    words = summary({(g.kind, g.text.casefold()): g.findings[0] for g in shown}.values())
     if form is None:
         form = RedactForm(formdata=None, prefix="rd")
         form.version.data = evidence.version
     learner = current_user.id == portfolio.learner_id
-    return {"personal": found, "redactions": done, "personal_learner": learner,
+    return {"personal": found if shown else None, "redactions": done,
+            "personal_learner": learner, "personal_shown": shown, "personal_left": left,
+            "personal_summary": words,
             "personal_files": sorted({g.where for g in found.groups
                                       if g.source.startswith("file:")}),
             "personal_cut": ", ".join(f"“{name}”" for name in found.cut),
-            "redact_form": form if learner and can_change and found else None,
+            "redact_form": form if learner and can_change and shown else None,
             "redact_chosen": chosen,
             "keeps_original": current_app.config["REDACTION_KEEPS_ORIGINAL"]}
 

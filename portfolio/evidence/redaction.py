@@ -36,7 +36,7 @@ from ..models import AuditEvent, Evidence, EvidenceFile, EvidenceVersion, Notifi
 from ..personal_data import Finding, redact, summary
 from ..retention.plan import used_elsewhere
 from ..uploads import CSV, TEXT
-from .personal import FIELDS, scan
+from .personal import FIELDS, left_key, scan
 from .services import StaleEdit, _new_version, ensure_editable, is_version
 from .versions import find_version
 
@@ -181,7 +181,9 @@ def redact_evidence(evidence: Evidence, chosen: set[str], *, expected_version: i
     _new_version(evidence, actor=actor, note=f"Redacted personal data: {words}. {kept_words}")
     current = find_version(evidence, evidence.version)
     content = current.content
-    content["redaction"] = {"summary": words, "kept": keep_original, "files": replaced}
+    left = sorted({left_key(g) for g in groups.values() if g.key not in chosen})
+    content["redaction"] = {"summary": words, "kept": keep_original, "files": replaced,
+                            "left": left}
     current.content_json = json.dumps(content, sort_keys=True)
     gone = [] if keep_original else sorted(originals)
     return Redacted(evidence.version, words, keep_original, replaced, gone)
