@@ -28,6 +28,10 @@ class AuditAction(StrEnum):
     EVIDENCE_DELETED = "evidence.deleted"
     EVIDENCE_FILE_DOWNLOADED = "evidence.file_downloaded"
     EVIDENCE_FILE_REMOVED = "evidence.file_removed"
+    # Personal data replaced by placeholders, as a new version: what kinds, how many, which
+    # files were replaced by redacted copies and whether the original was kept (never the
+    # data itself).
+    EVIDENCE_REDACTED = "evidence.redacted"
     EVIDENCE_RESUBMITTED = "evidence.resubmitted"
     IQA_RISK_RATED = "iqa.risk_rated"
     LEARNERS_IMPORTED = "learners.imported"
@@ -95,6 +99,7 @@ LABELS = {
     "mfa.recovery_codes_made": "New recovery codes made", "evidence.added": "Evidence added",
     "evidence.changed": "Evidence changed", "evidence.deleted": "Evidence deleted",
     "evidence.file_downloaded": "File opened", "evidence.file_removed": "File removed",
+    "evidence.redacted": "Personal data redacted",
     "evidence.resubmitted": "Evidence resubmitted", "iqa.risk_rated": "Assessor risk rated",
     "learners.imported": "Learners imported from a CSV file",
     "plan.downloaded": "Sampling plan downloaded", "portfolio.enrolled": "Learner enrolled",

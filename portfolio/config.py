@@ -154,6 +154,9 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         "DB_MAX_OVERFLOW": _int("DB_MAX_OVERFLOW", 5),
         "PARSE_SECONDS": _int("PARSE_SECONDS", 20),
         "PARSE_MEMORY_MB": _int("PARSE_MEMORY_MB", 768),
+        # A learner's redaction of personal data: true keeps the original (the file, and the
+        # earlier versions' text) for staff only; false (the default) removes it.
+        "REDACTION_KEEPS_ORIGINAL": _bool(os.environ.get("REDACTION_KEEPS_ORIGINAL"), False),
         # Exports and sample packs one person may have running at once.
         "EXPORTS_PER_PERSON": _int("EXPORTS_PER_PERSON", 2),
         # A CSV import of learners: the largest file, and the most learners in one file.

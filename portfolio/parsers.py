@@ -9,11 +9,13 @@ line of JSON: {"ok": true, ...} or {"ok": false, "reason": "..."}.
 The export imports `append_pages` from here too, so the check made at upload is the code path
 the signed export takes: a PDF that passes was appended once already.
 
-Tasks:
-  pdf IN OUT      repair and normalise IN with qpdf (pikepdf) into OUT, then append OUT to a
-                  blank document with pyHanko exactly as the export does
-  docx IN         convert with mammoth to HTML (images left out), capped
-  eml IN          headers, the body (text or HTML, capped) and the attachments' names
+Tasks (TEXT: where to write the file's plain text as JSON, {"text": ..., "cut": bool}, for
+finding personal data in it; the text is read in the same child that checks the file):
+  pdf IN OUT [TEXT]  repair and normalise IN with qpdf (pikepdf) into OUT, then append OUT to
+                  a blank document with pyHanko exactly as the export does; its text (pdfium)
+  docx IN [TEXT]  convert with mammoth to HTML (images left out), capped
+  eml IN [TEXT]   headers, the body (text or HTML, capped) and the attachments' names
+  pdftext IN TEXT  only the text of a PDF uploaded before text was kept
   text IN         the text of a PDF's pages (pdfium), for quoting passages, capped
   page IN OUT N   draw page N (from 1) of a PDF as a PNG at most PREVIEW_WIDTH wide (pdfium)
   image IN OUT N  a print copy of a PNG or JPEG: upright (EXIF orientation), at most N pixels
@@ -28,7 +30,8 @@ import json
 import sys
 
 HTML_LIMIT = 150_000  # characters of converted HTML kept for the PDF (the original is attached)
-TEXT_LIMIT = 200_000
+READ_LIMIT = 200_000  # characters of a file's text kept for finding personal data in it
+TEXT_PAGES = 500  # pages of a PDF read for it (as many as can be previewed)
 MAX_PARTS = 200  # parts of an email walked, however deeply nested
 A4 = [0, 0, 595.28, 841.89]
 
@@ -73,7 +76,7 @@ def append_pages(writer, source, pages: range | None = None):
     return first
 
 
-def _normalise_pdf(source: str, target: str) -> dict:
+def _normalise_pdf(source: str, target: str, text_out: str | None = None) -> dict:
     import pikepdf
 
     try:
@@ -113,6 +116,8 @@ def _normalise_pdf(source: str, target: str) -> dict:
         tree.Count = len(flat)
         pdf.save(target, fix_metadata_version=True, compress_streams=True)
     _check_append(target, pages)
+    if text_out:
+        _write_text(text_out, lambda: _pdf_text(target))
     return {"ok": True, "pages": pages}
 
 
@@ -168,17 +173,19 @@ def _check_append(path: str, pages: int) -> None:
         gc.collect()  # the reader's and writer's objects refer to each other in cycles
 
 
-def _docx(source: str) -> dict:
+def _docx(source: str, text_out: str | None = None) -> dict:
     import mammoth
 
     with open(source, "rb") as fh:
         result = mammoth.convert_to_html(fh, convert_image=mammoth.images.img_element(
             lambda image: {"alt": image.alt_text or "image", "src": ""}))
     html = result.value
+    if text_out:
+        _write_text(text_out, lambda: _html_text(html))
     return {"ok": True, "html": html[:HTML_LIMIT], "cut": len(html) > HTML_LIMIT}
 
 
-def _eml(source: str) -> dict:
+def _eml(source: str, text_out: str | None = None) -> dict:
     import re
     from email import policy
     from email.parser import BytesParser
@@ -199,15 +206,121 @@ def _eml(source: str) -> dict:
         if body.get_content_type() == "text/html":
             html = content[:HTML_LIMIT]
         else:
-            text = content[:TEXT_LIMIT]
+            text = content[:READ_LIMIT]
     attachments = []
     for attachment in message.iter_attachments():
         # The name is for display only (it can be a path such as ../../x): the parent cleans it.
         name = re.split(r"[\\/]", attachment.get_filename() or "unnamed")[-1]
         payload = attachment.get_payload(decode=True) or b""
         attachments.append((name, f"{attachment.get_content_type()}, {len(payload):,} bytes"))
+    if text_out:
+        _write_text(text_out, lambda: _email_text(headers, body, attachments))
     return {"ok": True, "headers": headers, "text": text, "html": html,
             "attachments": attachments}
+
+
+def _email_text(headers, body, attachments) -> str:
+    """The email as one text: its headers, its body (HTML made plain), its attachments' names
+    (the redacted copy of an email is this text)."""
+    content = body.get_content() if body is not None else ""
+    if body is not None and body.get_content_type() == "text/html":
+        content = _html_text(content)
+    lines = [f"{k}: {v}" for k, v in headers] + ["", content.strip()]
+    if attachments:
+        lines += ["", "Attachments (not in this copy):"] + [f"- {n} ({a})" for n, a in attachments]
+    return "\n".join(lines) + "\n"
+
+
+# Tags that start a new line in the plain text of a page (a DOCX made HTML, an email's body).
+_BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+           "pre", "table", "ul", "ol", "hr", "dt", "dd", "section", "article", "header",
+           "footer"}
+_UNSEEN = {"script", "style", "head", "title"}
+
+
+def _html_text(html: str) -> str:
+    """HTML as the words a reader sees, a line per block."""
+    import re
+    from html.parser import HTMLParser
+
+    parts: list[str] = []
+    hidden = [0]
+
+    class Text(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag in _UNSEEN:
+                hidden[0] += 1
+            elif tag in _BLOCKS:
+                parts.append("\n")
+            elif tag in ("td", "th"):
+                parts.append("\t")
+
+        def handle_endtag(self, tag):
+            if tag in _UNSEEN:
+                hidden[0] = max(0, hidden[0] - 1)
+            elif tag in _BLOCKS:
+                parts.append("\n")
+
+        def handle_data(self, data):
+            if not hidden[0]:
+                parts.append(re.sub(r"[ \t\r\n]+", " ", data))
+
+    reader = Text(convert_charrefs=True)
+    reader.feed(html)
+    reader.close()
+    lines = (line.strip() for line in "".join(parts).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _pdf_text(source: str) -> tuple[str, bool]:
+    """The text layer of the pages (none in a scan), a blank line between pages with text,
+    stopping past READ_LIMIT characters or TEXT_PAGES pages; and whether it stopped early.
+    One reading for both uses: quoting passages and finding personal data."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(source)
+    parts, size, pages = [], 0, 0
+    try:
+        pages = len(pdf)
+        for index in range(min(pages, TEXT_PAGES)):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            # pdfium ends lines with CR LF and marks a soft line break with \x02 (or \ufffe).
+            text = textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
+            textpage.close()
+            page.close()
+            text = "".join(ch for ch in text.translate({0xFFFE: None})
+                           if ch in "\n\t" or ch >= " ").strip()
+            if text:
+                parts.append(text)
+                size += len(text) + 2
+            if size > READ_LIMIT:
+                break
+    finally:
+        pdf.close()
+    joined = "\n\n".join(parts)
+    return joined[:READ_LIMIT], len(joined) > READ_LIMIT or pages > TEXT_PAGES
+
+
+def _write_text(target: str, make) -> None:
+    """The text, as JSON, to `target`. One that cannot be made says why (the upload is still
+    accepted: only the check of the file itself decides that)."""
+    try:
+        made = make()
+    except Exception as exc:  # noqa: BLE001
+        made, problem = "", _short(exc)
+    else:
+        problem = ""
+    text, cut = made if isinstance(made, tuple) else (made, False)
+    with open(target, "w", encoding="utf-8") as fh:
+        json.dump({"text": text[:READ_LIMIT], "cut": cut or len(text) > READ_LIMIT,
+                   "problem": problem}, fh)
+
+
+def _pdftext(source: str, target: str) -> dict:
+    """Only the text of a PDF uploaded before text was kept."""
+    _write_text(target, lambda: _pdf_text(source))
+    return {"ok": True}
 
 
 def _short(exc: BaseException) -> str:
@@ -243,26 +356,10 @@ def _page(source: str, target: str, number: str) -> dict:
         pdf.close()
 
 
-def _pdf_text(source: str) -> dict:
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(source)
-    try:
-        pages, size = [], 0
-        for index in range(len(pdf)):
-            page = pdf[index]
-            text = page.get_textpage().get_text_range()
-            # pdfium ends lines with CR LF and marks a soft line break with \x02 (or \ufffe).
-            text = text.replace("\r\n", "\n").replace("\r", "\n").translate(
-                {0x02: None, 0xFFFE: None, 0x00: None})
-            pages.append(text.strip())
-            size += len(text)
-            if size > TEXT_LIMIT:
-                break
-        joined = "\n\n".join(p for p in pages if p)
-        return {"ok": True, "text": joined[:TEXT_LIMIT], "cut": len(joined) > TEXT_LIMIT}
-    finally:
-        pdf.close()
+def _text(source: str) -> dict:
+    """The text of a PDF's pages, for quoting passages."""
+    text, cut = _pdf_text(source)
+    return {"ok": True, "text": text, "cut": cut}
 
 
 PRINT_QUALITY = 85
@@ -300,7 +397,7 @@ def _print_image(source: str, target: str, size: str) -> dict:
 
 
 TASKS = {"pdf": _normalise_pdf, "docx": _docx, "eml": _eml, "page": _page,
-         "image": _print_image, "text": _pdf_text}
+         "image": _print_image, "text": _text, "pdftext": _pdftext}
 
 
 def main(argv: list[str]) -> int:

@@ -5,10 +5,11 @@ upload is first staged on this machine's disk while it is hashed and parsed; com
 writes it once under its hash, so the same bytes uploaded twice are stored once and a crash
 never leaves half a file under a real hash. A PDF's repaired copy (what the export appends)
 lives at normalised/ab/<sha256>.pdf, keyed by the original's hash; a photo's print copy (what the
-export shows in the body: export/images.py) at print/ab/<sha256>-<size>px.jpg. Both can be made
-again from the original, and both are shared by every server. Previews of pages are this
-server's own cache (they can always be drawn again). Staged files that outlive their request
-(a crash between staging and commit) are swept away after an hour.
+export shows in the body: export/images.py) at print/ab/<sha256>-<size>px.jpg; the text of an
+email, Word document or PDF (read for personal data: file_text.py) at text/ab/<sha256>.json.
+Each can be made again from the original, and each is shared by every server. Previews of
+pages are this server's own cache (they can always be drawn again). Staged files that outlive
+their request (a crash between staging and commit) are swept away after an hour.
 
 Reading checks the hash: a fetched copy from S3 before it is used, a local file once per
 process (then again whenever its size or time changes). `flask store verify` re-hashes all.
@@ -49,9 +50,13 @@ class StagedFile:
     sha256: str
     size: int
     normalised: Path | None = None  # a PDF's repaired copy, staged beside it
+    text: Path | None = None  # its text as JSON (an email, Word document or PDF), beside it
 
     def with_normalised(self, path: Path | None) -> StagedFile:
         return replace(self, normalised=path if path is not None and path.exists() else None)
+
+    def with_text(self, path: Path | None) -> StagedFile:
+        return replace(self, text=path if path is not None and path.exists() else None)
 
 
 def _key(sha256: str) -> str:
@@ -63,6 +68,11 @@ def _key(sha256: str) -> str:
 def _normalised_key(sha256: str) -> str:
     _key(sha256)  # the same check of the name
     return f"normalised/{sha256[:2]}/{sha256}.pdf"
+
+
+def _text_key(sha256: str) -> str:
+    _key(sha256)
+    return f"text/{sha256[:2]}/{sha256}.json"
 
 
 def _print_key(sha256: str, size: int) -> str:
@@ -111,6 +121,16 @@ class EvidenceStore:
 
     def put_normalised(self, sha256: str, copy: Path) -> None:
         self.blobs.put(_normalised_key(sha256), copy, move=True)
+
+    def text_copy(self, sha256: str) -> Path | None:
+        """The text read from the file with this hash (JSON), when it was kept."""
+        try:
+            return self.blobs.local(_text_key(sha256))
+        except Missing:
+            return None
+
+    def put_text(self, sha256: str, copy: Path) -> None:
+        self.blobs.put(_text_key(sha256), copy, move=True)
 
     def print_copy(self, sha256: str, size: int) -> Path | None:
         """The print copy (at most `size` pixels on its long side) of the image with this hash,
@@ -162,9 +182,12 @@ class EvidenceStore:
         return StagedFile(path=Path(name), sha256=digest.hexdigest(), size=size)
 
     def commit(self, staged: StagedFile) -> None:
-        """Store a staged file under its hash (once), with its repaired copy if it has one."""
+        """Store a staged file under its hash (once), with its repaired copy and its text if
+        it has them."""
         if staged.normalised is not None:
             self.put_normalised(staged.sha256, staged.normalised)
+        if staged.text is not None:
+            self.put_text(staged.sha256, staged.text)
         self.blobs.put(_key(staged.sha256), staged.path, move=True)
 
     def put_file(self, path: Path) -> str:
@@ -188,11 +211,12 @@ class EvidenceStore:
         return remove_older(folder.glob("*.part") if folder.is_dir() else [], older_than, now)
 
     def erase(self, sha256: str) -> int:
-        """Remove a file and every copy made from it (its repaired PDF, its print copies,
-        this server's pictures of its pages), when its records are erased after their
-        retention period and no record names the hash any more. How many objects went."""
+        """Remove a file and every copy made from it (its repaired PDF, its text, its print
+        copies, this server's pictures of its pages), when no record names the hash any more:
+        its records erased after their retention period, or its personal data redacted. How
+        many objects went."""
         prints = f"print/{sha256[:2]}/"
-        keys = [_key(sha256), _normalised_key(sha256)] + [
+        keys = [_key(sha256), _normalised_key(sha256), _text_key(sha256)] + [
             k for k in self.blobs.keys(prints) if k.startswith(f"{prints}{sha256}-")]
         gone = 0
         for key in keys:
@@ -205,5 +229,6 @@ class EvidenceStore:
 
     def discard(self, staged: StagedFile) -> None:
         staged.path.unlink(missing_ok=True)
-        if staged.normalised is not None:
-            staged.normalised.unlink(missing_ok=True)
+        for copy in (staged.normalised, staged.text):
+            if copy is not None:
+                copy.unlink(missing_ok=True)

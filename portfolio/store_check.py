@@ -28,8 +28,8 @@ class StoreReport:
 
 
 def _referenced() -> dict[str, str]:
-    """Every hash a record names (current files and those of earlier versions), each with
-    words saying where it is used."""
+    """Every hash a record names (current files and those of earlier versions, except the
+    originals a redaction removed), each with words saying where it is used."""
     named: dict[str, str] = {}
     rows = db.session.execute(
         select(EvidenceFile.sha256, EvidenceFile.filename, Evidence.id, Evidence.portfolio_id)
@@ -40,6 +40,8 @@ def _referenced() -> dict[str, str]:
     for evidence_id, content in db.session.execute(
             select(EvidenceVersion.evidence_id, EvidenceVersion.content_json)):
         for f in json.loads(content).get("files", []):
+            if f.get("redacted_in") and not f.get("kept"):
+                continue  # removed at redaction, on purpose (evidence/redaction.py)
             named.setdefault(f["sha256"], f"“{f['name']}” of an earlier version of evidence "
                                           f"{evidence_id}")
     return named

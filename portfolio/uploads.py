@@ -54,10 +54,13 @@ def display_name(raw: str | None) -> str:
     return name[:200] or "unnamed file"
 
 
-def inspect(path: Path, filename: str, normalised: Path | None = None) -> str:
+def inspect(path: Path, filename: str, normalised: Path | None = None,
+            text: Path | None = None) -> str:
     """Return the file's accepted MIME type, or raise InvalidUpload saying why not.
 
-    For a PDF, the repaired and normalised copy is written to `normalised` (if given)."""
+    For a PDF, the repaired and normalised copy is written to `normalised` (if given); for an
+    email, a Word document or a PDF, its text (JSON) to `text` (if given), by the same child
+    that checks it."""
     if path.stat().st_size == 0:
         raise InvalidUpload(f"“{filename}” is empty (0 bytes). Choose the file again; it may "
                             "not have finished saving or downloading.")
@@ -71,10 +74,14 @@ def inspect(path: Path, filename: str, normalised: Path | None = None) -> str:
             f"“{filename}” is not a file type we accept: its content looks like "
             f"{_describe(sniffed)}. Accepted: {ACCEPTED_DESCRIPTION}. Renaming a file does not "
             "change its type; save or export it in one of these formats instead.")
+    extra = (text,) if text is not None else ()
     if sniffed == PDF:
-        _check_pdf(path, filename, normalised or path.with_name(path.name + ".normalised"))
+        _check_pdf(path, filename, normalised or path.with_name(path.name + ".normalised"),
+                   extra)
         if normalised is None:
             path.with_name(path.name + ".normalised").unlink(missing_ok=True)
+    elif sniffed in (DOCX, EML):
+        _CHECKERS[sniffed](path, filename, extra)
     else:
         _CHECKERS[sniffed](path, filename)
     return sniffed
@@ -93,9 +100,9 @@ def _refused(filename: str, what: str, exc: ParseFailed) -> InvalidUpload:
                          "it keeps failing) and attach the new copy.")
 
 
-def _check_pdf(path: Path, filename: str, normalised: Path) -> None:
+def _check_pdf(path: Path, filename: str, normalised: Path, extra: tuple[Path, ...] = ()) -> None:
     try:
-        run("pdf", path, normalised)
+        run("pdf", path, normalised, *extra)
     except ParseFailed as exc:
         normalised.unlink(missing_ok=True)
         if str(exc) == "password-protected":
@@ -114,7 +121,7 @@ def _is_docx(path: Path) -> bool:
         return False
 
 
-def _check_docx(path: Path, filename: str) -> None:
+def _check_docx(path: Path, filename: str, extra: tuple[Path, ...] = ()) -> None:
     if not _is_docx(path):
         raise InvalidUpload(f"“{filename}” looks like a Word document but cannot be opened. "
                             "It may be damaged; save it again from Word.")
@@ -126,7 +133,7 @@ def _check_docx(path: Path, filename: str) -> None:
                             f"{packed >> 10} KB, far more than a real document does. Save it "
                             "as PDF and attach that instead.")
     try:
-        run("docx", path)
+        run("docx", path, *extra)
     except ParseFailed as exc:
         raise _refused(filename, "a Word document", exc) from None
 
@@ -155,12 +162,12 @@ def _is_email(path: Path) -> bool:
         return False
 
 
-def _check_email(path: Path, filename: str) -> None:
+def _check_email(path: Path, filename: str, extra: tuple[Path, ...] = ()) -> None:
     if not _is_email(path):
         raise InvalidUpload(f"“{filename}” has no From, To or Subject: save the email again "
                             "from your mail program (File, Save as, .eml).")
     try:
-        run("eml", path)
+        run("eml", path, *extra)
     except ParseFailed as exc:
         raise _refused(filename, "an email", exc) from None
 

@@ -176,6 +176,8 @@ ROUTES: dict[str, Entry | tuple[Entry, ...]] = {
     "evidence.claims": Entry("/evidence/{e}/claims", get=edit(200), post=edit(302)),
     "evidence.delete": Entry("/evidence/{d}/delete", get=edit(200), post=edit(302)),
     "evidence.remove": Entry("/evidence/{e}/files/{f2}/remove", post=edit(302)),
+    # (Nothing ticked: the page again, saying so.)
+    "evidence.redact": Entry("/evidence/{e}/redact", post=edit(422)),
     # Assessment: the portfolio's assessor judges; the learner answers their records
     "assessment.decide": Entry("/claims/{k}/decision", post=judge(422)),
     "assessment.withdraw": Entry("/claims/{k}/withdraw", post=judge(422)),

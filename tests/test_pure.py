@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 PURE = ["coverage", "coverage_words", "coverage_report", "spec", "sampling", "changes",
-        "signing", "clock", "tokens", "learner_csv", "totp", "keeping", "suggest"]
+        "signing", "clock", "tokens", "learner_csv", "totp", "keeping", "suggest",
+        "personal_data", "personal_patterns", "personal_words"]
 ROOT = Path(__file__).resolve().parent.parent
 
 # Run in a fresh interpreter: block Flask, SQLAlchemy and their kin, make `portfolio` a bare

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("evidence", __name__)
 
-from . import files, views  # noqa: E402,F401
+from . import files, redact_views, views  # noqa: E402,F401

@@ -16,6 +16,7 @@ from ..saving import saving
 from ..storage import Changed, Missing
 from . import bp
 from .forms import ConfirmForm
+from .redact_views import earlier_file_rule
 from .services import remove_file
 from .versions import find_version
 from .views import load_evidence, load_file
@@ -92,6 +93,7 @@ def version_file(evidence_id: int, number: int, sha256: str):
                  None)
     if entry is None:
         abort(404)
+    earlier_file_rule(evidence, entry)  # replaced by a redacted copy since
     return _send(evidence, sha256, entry["name"], entry["type"])
 
 

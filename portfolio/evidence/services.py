@@ -77,12 +77,14 @@ def check_uploads(store: EvidenceStore, uploads: list[Upload], max_bytes: int) -
                     "file. Reduce it (for example save a PDF at a smaller size, or split it) "
                     "and attach it again.") from None
             normalised = staged.path.with_name(staged.path.name + ".normalised.pdf")
+            text = staged.path.with_name(staged.path.name + ".text.json")
             try:
-                mime = inspect(staged.path, name, normalised)
+                mime = inspect(staged.path, name, normalised, text)
             except BaseException:  # refused, or a checker that crashed: nothing stays behind
-                store.discard(staged.with_normalised(normalised))
+                store.discard(staged.with_normalised(normalised).with_text(text))
                 raise
-            checked.append(CheckedFile(staged.with_normalised(normalised), name, mime))
+            checked.append(CheckedFile(staged.with_normalised(normalised).with_text(text),
+                                       name, mime))
     except BaseException:
         for item in checked:
             store.discard(item.staged)

@@ -119,10 +119,19 @@ def new(portfolio_id: int):
                     raise
                 evidence = earlier
             flash("Evidence saved. Now say which criteria it meets.", "success")
+            _personal_data_note(evidence)
             return redirect(url_for(".claims", evidence_id=evidence.id))
     status = 200 if request.method == "GET" else 422
     return render_template("evidence/form.html", form=form, portfolio=portfolio, unit=unit,
                            evidence=None), status
+
+
+def _personal_data_note(evidence: Evidence) -> None:
+    from .redact_views import found_words
+
+    if words := found_words(evidence):
+        flash(f"Personal data found in it: {words}. You can redact it on the evidence page "
+              "before your assessor judges it.", "warning")
 
 
 @bp.route("/evidence/<int:evidence_id>")
@@ -137,13 +146,18 @@ def detail(evidence_id: int):
 
 
 def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form=None,
-                  response_form=None, withdraw_failed: dict | None = None) -> str:
+                  response_form=None, withdraw_failed: dict | None = None,
+                  redact_form=None, redact_chosen: set[str] | None = None) -> str:
     """The evidence page, with what the viewer can do on it.
 
     For the portfolio's assessor: a decision form on each claim and a form to add a claim the
-    learner missed. For the learner, on an assessor's record: confirm or dispute it. `failed`
-    maps a claim id to a submitted decision form that did not validate, shown with its errors.
+    learner missed. For the learner, on an assessor's record: confirm or dispute it; on their
+    own, redact the personal data found in it. `failed` maps a claim id to a submitted
+    decision form that did not validate, shown with its errors; `redact_form` and
+    `redact_chosen`, a refused redaction and the boxes that were ticked.
     """
+    from .redact_views import personal_context
+
     portfolio = evidence.portfolio
     unit = unit_for(portfolio)
     flags = page_flags(current_user, portfolio)
@@ -171,10 +185,11 @@ def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form
         response_form = ResponseForm(formdata=None)
     mine = can_edit and evidence.author_id == current_user.id
     readable, passages = _readable_for_page(evidence)
+    can_change = mine and not evidence.locked_for_learner
     return render_template(
         "evidence/detail.html", evidence=evidence, unit=unit, method=method,
         is_record=is_record, can_edit=can_edit, can_judge=can_judge,
-        can_change=mine and not evidence.locked_for_learner,
+        can_change=can_change,
         can_delete=mine and not evidence.judged,
         can_tag=can_edit and may_tag(evidence, unit, current_user),
         can_amend=can_judge and is_record and evidence.author_id == current_user.id,
@@ -184,7 +199,9 @@ def render_detail(evidence: Evidence, failed: dict | None = None, add_claim_form
         since=changes_since_decision(evidence), kinds=KINDS, confirm=ConfirmForm(),
         readable=readable, passages=passages,
         quoted=bool(shown_quotes(evidence, readable.version)),
-        **_witness_context(evidence, flags))
+        **_witness_context(evidence, flags),
+        **personal_context(evidence, can_change=can_change, form=redact_form,
+                           chosen=redact_chosen))
 
 
 def _witness_context(evidence, flags) -> dict:
@@ -218,10 +235,15 @@ def version(evidence_id: int, number: int):
     changes = compare(previous.content, kept.content) if previous else None
     decided = [(c, d) for c in evidence.claims for d in c.decisions
                if d.evidence_version == number]
+    # Redacted later with the original kept for staff only: the learner sees that, not it.
+    staff_only = next((v.number for v in evidence.versions if v.number > number
+                       and v.content.get("redaction", {}).get("kept")), None)
+    if current_user.id != evidence.portfolio.learner_id:
+        staff_only = None
     return render_template("evidence/version.html", evidence=evidence, kept=kept,
                            content=kept.content, previous=previous, changes=changes,
                            decided=decided, unit=unit_for(evidence.portfolio),
-                           kinds=KINDS)
+                           kinds=KINDS, staff_only=staff_only)
 
 
 @bp.route("/evidence/<int:evidence_id>/edit", methods=["GET", "POST"])
@@ -259,6 +281,8 @@ def edit(evidence_id: int):
                       "been told and will judge it again.", "success")
             else:
                 flash("Changes saved.", "success")
+            if changed:
+                _personal_data_note(evidence)
             return redirect(url_for(".detail", evidence_id=evidence.id))
     elif request.method == "POST":
         status = 422

@@ -1,0 +1,106 @@
+"""The personal data in one evidence item: its learner-written text (title, workplace
+context, account) and the text of its files (file_text.py), read by personal_data.find.
+
+Findings of the same thing in the same place are one group ("Mr Hughes", three times in the
+account): one box to tick on the page, one choice in the redaction. A group's key is a hash
+of where it is, what kind and its text, so the form names a group without echoing the data,
+and a key that no longer matches anything (the item changed) is refused, not guessed at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..file_text import FileText, text_of
+from ..models import Evidence, Portfolio, Role, User
+from ..personal_data import Finding, context, find, summary
+
+FIELDS = {"title": "the title", "context": "the workplace context", "account_md": "the account"}
+
+
+@dataclass(frozen=True)
+class Place:
+    """One occurrence, in the words around it."""
+
+    before: str
+    found: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    source: str  # a key of FIELDS, or "file:<EvidenceFile id>"
+    where: str  # "the account", "“thread.eml”"
+    kind: str
+    label: str  # "a customer’s email address"
+    text: str
+    placeholder: str
+    findings: tuple[Finding, ...]
+    places: tuple[Place, ...]
+
+
+@dataclass(frozen=True)
+class Scan:
+    groups: tuple[Group, ...] = ()
+    summary: str = ""  # "2 email addresses, 1 phone number and 1 name (a customer’s)"
+    unread: tuple[str, ...] = ()  # files whose text could not be read, and why
+    cut: tuple[str, ...] = ()  # files only partly read (too long to redact here)
+    texts: dict[str, FileText] | None = None  # each file source's text, as scanned
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+
+def known_ok(portfolio: Portfolio) -> set[str]:
+    """Names and emails never flagged: the learner's own and every member of the centre's
+    staff (their assessor and IQA among them)."""
+    staff = db.session.execute(select(User.name, User.email).where(User.role != Role.LEARNER))
+    learner = portfolio.learner
+    return {learner.name, learner.email, *(v for row in staff for v in row)}
+
+
+def group_key(source: str, kind: str, text: str) -> str:
+    return hashlib.sha256(f"{source}\0{kind}\0{text}".encode()).hexdigest()[:16]
+
+
+def left_key(group: Group) -> str:
+    """What a redaction records of a finding the learner left as it is (not personal data,
+    they said): the same thing anywhere in the item, as a hash, never the text."""
+    return group_key("", group.kind, group.text.casefold())
+
+
+def _groups(source: str, where: str, text: str, known: set[str]) -> list[Group]:
+    found: dict[tuple[str, str], list[Finding]] = {}
+    for f in find(text, known):
+        found.setdefault((f.kind, f.text), []).append(f)
+    return [Group(group_key(source, kind, value), source, where, kind, items[0].label, value,
+                  items[0].placeholder, tuple(items),
+                  tuple(Place(*context(text, f)) for f in items[:3]))
+            for (kind, value), items in found.items()]
+
+
+def scan(evidence: Evidence, store, known: set[str]) -> Scan:
+    """Everything personal found in the item as it stands now."""
+    groups: list[Group] = []
+    for field, where in FIELDS.items():
+        groups += _groups(field, where, getattr(evidence, field) or "", known)
+    unread, cut, texts = [], [], {}
+    for f in evidence.files:
+        read = text_of(store, f.sha256, f.mime_type)
+        if read is None:
+            continue
+        if read.problem:
+            unread.append(f"“{f.filename}”: {read.problem}")
+            continue
+        if read.cut:
+            cut.append(f.filename)
+        texts[f"file:{f.id}"] = read
+        groups += _groups(f"file:{f.id}", f"“{f.filename}”", read.text, known)
+    # The summary counts each different thing once, wherever and however often it appears.
+    distinct = {(g.kind, g.text.casefold()): g.findings[0] for g in groups}
+    return Scan(tuple(groups), summary(distinct.values()), tuple(unread), tuple(cut), texts)
