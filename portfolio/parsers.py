@@ -220,8 +220,7 @@ def _eml(source: str, text_out: str | None = None) -> dict:
 
 
 def _email_text(headers, body, attachments) -> str:
-    """The email as one text: its headers, its body (HTML made plain), its attachments' names
-    (the redacted copy of an email is this text)."""
+    """The email as one text (its redacted copy is this): headers, body, attachments' names."""
     content = body.get_content() if body is not None else ""
     if body is not None and body.get_content_type() == "text/html":
         content = _html_text(content)
@@ -232,9 +231,8 @@ def _email_text(headers, body, attachments) -> str:
 
 
 # Tags that start a new line in the plain text of a page (a DOCX made HTML, an email's body).
-_BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
-           "pre", "table", "ul", "ol", "hr", "dt", "dd", "section", "article", "header",
-           "footer"}
+_BLOCKS = set("p div br li tr h1 h2 h3 h4 h5 h6 blockquote pre table ul ol hr dt dd section "
+               "article header footer".split())
 _UNSEEN = {"script", "style", "head", "title"}
 
 
@@ -247,19 +245,14 @@ def _html_text(html: str) -> str:
     hidden = [0]
 
     class Text(HTMLParser):
-        def handle_starttag(self, tag, attrs):
+        def handle_starttag(self, tag, attrs, end=False):
             if tag in _UNSEEN:
-                hidden[0] += 1
-            elif tag in _BLOCKS:
-                parts.append("\n")
-            elif tag in ("td", "th"):
-                parts.append("\t")
+                hidden[0] = max(0, hidden[0] + (-1 if end else 1))
+            elif tag in _BLOCKS or (tag in ("td", "th") and not end):
+                parts.append("\n" if tag in _BLOCKS else "\t")
 
         def handle_endtag(self, tag):
-            if tag in _UNSEEN:
-                hidden[0] = max(0, hidden[0] - 1)
-            elif tag in _BLOCKS:
-                parts.append("\n")
+            self.handle_starttag(tag, (), end=True)
 
         def handle_data(self, data):
             if not hidden[0]:
@@ -303,8 +296,7 @@ def _pdf_text(source: str) -> tuple[str, bool]:
 
 
 def _write_text(target: str, make) -> None:
-    """The text, as JSON, to `target`. One that cannot be made says why (the upload is still
-    accepted: only the check of the file itself decides that)."""
+    """The text, as JSON, to `target`; or why it could not be made (the upload stands)."""
     try:
         made = make()
     except Exception as exc:  # noqa: BLE001

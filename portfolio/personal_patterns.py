@@ -207,7 +207,7 @@ def _cards(text: str) -> list[Hit]:
 def _real_date(day: int, month: int, year: int) -> bool:
     try:
         date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):  # "40-47-8412345678" is no date either
         return False
     return 1900 <= year <= 2100
 

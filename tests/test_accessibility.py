@@ -7,7 +7,8 @@ a role. Added to that, the pages no link leads to: the sign-in page, a wrong pas
 a 403, a witness link and a dead one, an EQA invitation, the page a new IQA sample opens, the
 page a new grant shows, a CSV import's preview and result, an export's page waiting, in
 progress, ready and failed, two-step sign-in set up (its recovery codes, the code step of
-signing in), the records past retention and an erasure's confirmation, and forms sent empty
+signing in), the records past retention and an erasure's confirmation, a redaction with
+nothing ticked, and forms sent empty
 so that their errors show (each must have an
 error summary that takes focus, a title starting "Error: " and messages naming the field).
 
@@ -524,6 +525,11 @@ def test_every_page_of_every_role_meets_wcag_22_aa(site, site_dir, browser_conte
                 page.goto(base + path)
                 send_empty(page, who, report, button, base + path)
             visit(page, who, report, f"{base}/admin/", f"{base}/admin/ (403)", 403)
+            # The personal data found in evidence 1, nothing ticked: the refusal and its summary.
+            page.goto(f"{base}/evidence/1")
+            for box in page.locator("input[name=redact]").all():
+                box.uncheck()
+            send_empty(page, who, report, "Redact these", f"{base}/evidence/1 redaction")
         if who == "assessor@demo.test":
             path = "/portfolios/1/records/new/direct_observation"
             page.goto(base + path)

@@ -30,6 +30,7 @@ def found(text, **kw):
     ("Quote account no. 123456789 on calls.", "account_number", "123456789"),
     ("Customer reference number: ABC-12345 was given.", "account_number", "ABC-12345"),
     ("Complaint ref NHA-20418 closed.", "account_number", "NHA-20418"),
+    ("Customer 40-47-8412345678 rang.", "account_number", "40-47-8412345678"),
     ("Card 4111 1111 1111 1111 was declined.", "card_number", "4111 1111 1111 1111"),
     ("Card 4111111111111111 was declined.", "card_number", "4111111111111111"),
     ("NI number AB 12 34 56 C on file.", "national_insurance", "AB 12 34 56 C"),
