@@ -81,7 +81,7 @@ def test_learner_adds_evidence_with_a_file_tags_two_criteria_and_the_grid_change
         "Paragraph 3 explains what each option costs the company.")
     page.get_by_role("button", name="Save claims").click()
 
-    expect(page.get_by_role("status")).to_contain_text("tagged to 2 criteria")
+    expect(notice(page)).to_contain_text("tagged to 2 criteria")
     assert page.locator("th.ev-col").count() == columns_before + 1
     expect(gap_24).to_contain_text("Awaiting assessment: “Options email to Mrs Patel”.")
     expect(page.locator("#gap-2\\.5")).to_contain_text("Awaiting assessment")
@@ -94,6 +94,11 @@ def test_learner_adds_evidence_with_a_file_tags_two_criteria_and_the_grid_change
     with page.expect_download() as download:
         page.get_by_role("link", name="options-email.txt").click()
     assert Path(download.value.path()).read_text().startswith("Dear Mrs Patel")
+
+
+def notice(page):
+    """The message the app flashes after an action (a page may have other live regions)."""
+    return page.locator("div.alert[role=status]").first
 
 
 def sign_out(page):
@@ -150,7 +155,7 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
 
     open_evidence(page, base, "Email exchange with Mr Hughes (complaint ref NHA-20418)")
     decide(page, "2.7", "accepted")
-    expect(page.get_by_role("status")).to_contain_text("Decision recorded for AC 2.7: accepted")
+    expect(notice(page)).to_contain_text("Decision recorded for AC 2.7: accepted")
     open_evidence(page, base, REFLECTIVE)
     decide(page, "2.2", "referred", "Say how you kept ownership of the case until it closed.")
     expect(page.locator(".card").filter(has_text="Say how you kept ownership").first
@@ -168,7 +173,7 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
             "2.5": "Explained to her team leader why a replacement cost less.",
             "2.9": "Followed the data protection check and the complaints procedure."},
            channels=[("2.3", "telephone")])
-    expect(page.get_by_role("status")).to_contain_text("asked to confirm it is accurate")
+    expect(notice(page)).to_contain_text("asked to confirm it is accurate")
     record(page, base, "professional discussion",
            {"Duration in minutes": "30",
             "Questions asked": "1. How do you monitor complaints?\n2. What prompts a review?\n"
@@ -185,7 +190,7 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     page.get_by_label("Why you are withdrawing this claim").fill(
         "Older than the 24-month window; the professional discussion covers AC 1.1.")
     page.get_by_role("button", name="Withdraw the claim").click()
-    expect(page.get_by_role("status")).to_contain_text("counts for nothing")
+    expect(notice(page)).to_contain_text("counts for nothing")
     sign_out(page)
 
     # The learner hears of it all, confirms both records and answers the referrals.
@@ -198,7 +203,7 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
         open_evidence(page, base, re.compile(f"^{title}"))
         page.get_by_label("Yes: I confirm this is an accurate record").check()
         page.get_by_role("button", name="Send my answer").click()
-        expect(page.get_by_role("status")).to_contain_text("you confirmed the record")
+        expect(notice(page)).to_contain_text("you confirmed the record")
     open_evidence(page, base, REFLECTIVE)
     page.get_by_role("link", name="Revise and resubmit", exact=True).click()
     expect(page.locator(".alert-warning")).to_contain_text("AC 2.2: Say how you kept ownership")
@@ -208,7 +213,7 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     page.get_by_label("What you changed, for your assessor").fill(
         "Added the last paragraph on when I escalate.")
     page.get_by_role("button", name="Save and resubmit").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved as version 2 and resubmitted")
+    expect(notice(page)).to_contain_text("Saved as version 2 and resubmitted")
     sign_out(page)
 
     # The assessor sees what changed, judges the resubmission, and the portfolio is ready.
@@ -221,7 +226,7 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     expect(changes.locator(".diff-added")).to_contain_text("I escalate to my team leader")
     for criterion in ("1.3", "1.4", "1.5", "1.6", "1.8", "2.2"):
         decide(page, criterion, "accepted")
-        expect(page.get_by_role("status")).to_contain_text(f"AC {criterion}: accepted")
+        expect(notice(page)).to_contain_text(f"AC {criterion}: accepted")
     page.screenshot(path=str(ARTIFACTS / "evidence-after-resubmission.png"), full_page=True)
     page.goto(f"{base}/portfolios/1")
     expect(page.get_by_role("heading", name="Progress: 17 of 17 criteria met")).to_be_visible()
@@ -252,9 +257,9 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     page.get_by_label("I confirm the statement above").check()
     page.get_by_label("Type your full name to sign").fill("Priya Shah")
     page.get_by_role("button", name="Sign the declaration").click()
-    expect(page.get_by_role("status")).to_contain_text("Signed:")
+    expect(notice(page)).to_contain_text("Signed:")
     sign_as("assessor@demo.test", "Dawn Matthews", "Sign the sign-off")
-    expect(page.get_by_role("status")).to_contain_text("Signed:")
+    expect(notice(page)).to_contain_text("Signed:")
 
     # The IQA cannot countersign before sampling; the plan proposes the newly signed-off one.
     sign_out(page)
@@ -269,7 +274,7 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     expect(page.get_by_role("button", name="Add Priya Shah to the plan")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "sampling-plan.png"), full_page=True)
     page.get_by_role("button", name="Add Priya Shah to the plan").click()
-    expect(page.get_by_role("status")).to_contain_text("Added 1 portfolio to the plan")
+    expect(notice(page)).to_contain_text("Added 1 portfolio to the plan")
     page.get_by_role("link", name="Sample Priya Shah").click()
     for choice in page.get_by_label("I agree").all():
         choice.check()
@@ -277,7 +282,7 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     page.get_by_label("Feedback to the assessor").fill(
         "Clear, specific feedback; the observation records are detailed.")
     page.get_by_role("button", name="Record the sample").click()
-    expect(page.get_by_role("status")).to_contain_text("Sample recorded")
+    expect(notice(page)).to_contain_text("Sample recorded")
     expect(page.get_by_role("heading", name="Decisions upheld")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "sample-record.png"), full_page=True)
     page.goto(f"{base}/portfolios/1")
@@ -285,7 +290,7 @@ def test_assessor_takes_the_demo_learner_from_halfway_to_ready_for_sign_off(live
     page.get_by_label("I confirm the statement above").check()
     page.get_by_label("Type your full name to sign").fill("Graham Okoye")
     page.get_by_role("button", name="Sign the countersignature").click()
-    expect(page.get_by_role("status")).to_contain_text("Signed:")
+    expect(notice(page)).to_contain_text("Signed:")
     expect(page.locator(".state-accepted", has_text="Current")).to_have_count(3)
     expect(page.get_by_text("Signed off and locked")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "signatures.png"), full_page=True)
@@ -308,7 +313,7 @@ def test_an_expert_witness_signs_through_a_link_the_assessor_passes_on(live_serv
     page.get_by_label("What they saw, and which criteria").fill(
         "How I handled Mrs Okafor's complaint (AC 1.3).")
     page.get_by_role("button", name="Ask the witness").click()
-    expect(page.get_by_role("status")).to_contain_text("will pass the link on to Sam Carter")
+    expect(notice(page)).to_contain_text("will pass the link on to Sam Carter")
     expect(page.locator("#witness-link")).to_have_count(0)
     sign_out(page)
 
@@ -346,7 +351,7 @@ def test_an_expert_witness_signs_through_a_link_the_assessor_passes_on(live_serv
     page.get_by_label("Phoned the witness").check()
     page.get_by_label("Note (optional)").fill("Spoke to Sam on 0113 496 0000.")
     page.get_by_role("button", name="Record the verification").click()
-    expect(page.get_by_role("status").first).to_contain_text("you verified Sam Carter")
+    expect(notice(page)).to_contain_text("you verified Sam Carter")
     expect(page.locator("#verification")).to_contain_text("Phoned the witness")
     page.screenshot(path=str(ARTIFACTS / "witness-verified.png"), full_page=True)
 
@@ -368,7 +373,7 @@ def test_a_learner_resets_a_forgotten_password_and_an_admin_sets_a_temporary_one
         page.get_by_role("link", name="Forgotten your password?").click()
         page.get_by_label("Email address").fill("learner@demo.test")
         page.get_by_role("button", name="Email me a link").click()
-        expect(page.get_by_role("status")).to_contain_text("we have emailed it a link")
+        expect(page.locator("main [role=status]").first).to_contain_text("we have emailed it a link")
         (mail,) = [m for m in FakeSMTP.sent if "new password" in m["Subject"]]
         link = re.search(r"https://portfolio\.example(/password/reset/\S+)",
                          mail.get_content()).group(1)
