@@ -22,6 +22,17 @@
   }
 
   source.querySelectorAll("textarea[data-quote-part]").forEach(function (box) {
+    // Chromium lets no keyboard select inside a read-only box (Shift and the arrow keys do
+    // nothing): the box stays unchangeable by cancelling every edit instead, and says so.
+    var text = box.value;
+    box.readOnly = false;
+    box.setAttribute("aria-readonly", "true");
+    box.addEventListener("beforeinput", function (event) { event.preventDefault(); });
+    box.addEventListener("input", function () { // an edit that could not be cancelled
+      var at = box.selectionStart;
+      box.value = text;
+      box.setSelectionRange(at, at);
+    });
     ["focus", "select", "mouseup", "keyup"].forEach(function (name) {
       box.addEventListener(name, function () { lastBox = box; });
     });

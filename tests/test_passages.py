@@ -302,6 +302,9 @@ def test_the_approximate_match_has_a_threshold():
     assert nearest(text, "The courier came on Friday and he signed for the parcel.").ratio \
         >= CLOSE_ENOUGH
     assert nearest(text, "I wrote to the manager about the refund policy last year.") is None
+    # A sentence cut short keeps the passage (4 of 9 words, in order: 0.62).
+    assert nearest("He chose the replacement.", "He chose the replacement and I logged the "
+                                                "case.").anchor.text == "He chose the replacement."
     assert find(text, "the customer  signed") is not None
 
 
@@ -400,15 +403,19 @@ def test_overlapping_quotes_share_a_mark_with_both_labels(db, client, browser, p
     assert "(end of the quote for AC 1.4)" in page and "(end of the quote for AC 1.3)" in page
 
 
-def test_the_pdf_prints_the_quote_under_its_claim(app, db, people, account, tmp_path):
+def test_the_pdf_prints_the_quote_under_its_claim_and_its_flag(app, db, people, account,
+                                                               tmp_path):
     app.config["EXPORT_DIR"] = str(tmp_path / "exports")
-    quoted(db, people, account, {"1.4": LISTENED})
+    quoted(db, people, account, {"1.4": LISTENED, "1.3": OFFERED})
+    revise(account, people["learner"], ACCOUNT.replace("or a refund", "or a full refund"))
     made = export_portfolio(account.portfolio, actor=people["assessor"], today=TODAY)
     db.session.commit()
     text = " ".join("\n".join(p.extract_text() for p in PdfReader(made.path).pages).split())
-    criteria = text[text.index("Criteria, claims and decisions", 600):]
-    assert "Where and how: See the quote. Quoted from the evidence: “I let him explain " \
-           "everything without interrupting" in criteria
+    criteria = text[text.index("Where and how"):]  # the claims, after the contents
+    assert "Quoted from the evidence: “I let him explain everything without interrupting" \
+           in criteria
+    assert "Passage changed in version 2: the passage quoted read “I offered a replacement " \
+           "kettle delivered the next day, or a refund within" in criteria
 
 
 # ------------------------------------------------------------------ the digest and access

@@ -133,9 +133,8 @@ def field_key(criterion_id: str) -> str:
     return criterion_id.replace(".", "_")
 
 
-QUOTE_HINT = ("Optional. Copy the sentence or passage of the evidence that meets AC {}, from "
-              "the text of the evidence on this page, exactly as it is written (line breaks "
-              "and quote marks do not matter). Up to {:,} characters.")
+QUOTE_HINT = ("The sentence or passage that meets AC {}, copied from the text of the evidence "
+              "(line breaks and quote marks do not matter). Up to {:,} characters.")
 
 
 def claims_form(unit: Unit, fixed: dict[str, str], rewordable: set[str] = frozenset(),
