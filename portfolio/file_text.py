@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import sandbox
-from .parsers import READ_LIMIT
+from .parser_text import READ_LIMIT
 from .storage import Changed, Missing
 from .uploads import CSV, DOCX, EML, PDF, TEXT
 

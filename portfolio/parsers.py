@@ -30,9 +30,26 @@ import json
 import sys
 
 HTML_LIMIT = 150_000  # characters of converted HTML kept for the PDF (the original is attached)
-READ_LIMIT = 200_000  # characters of a file's text kept for finding personal data in it
-TEXT_PAGES = 500  # pages of a PDF read for it (as many as can be previewed)
 MAX_PARTS = 200  # parts of an email walked, however deeply nested
+
+
+def _sibling(name: str):
+    """A module beside this file, loaded by its path: the child runs in isolated mode, where
+    this folder is not on sys.path (nor may it be: its modules would shadow the stdlib's)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(f"_sandbox_{name}",
+                                                  Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_reading = _sibling("parser_text")  # plain text of files: for quoting and personal data
+READ_LIMIT, _short, _email_text, _html_text, _pdf_text, _write_text = (
+    _reading.READ_LIMIT, _reading.short, _reading.email_text, _reading.html_text,
+    _reading.pdf_text, _reading.write_text)
 A4 = [0, 0, 595.28, 841.89]
 
 
@@ -219,104 +236,10 @@ def _eml(source: str, text_out: str | None = None) -> dict:
             "attachments": attachments}
 
 
-def _email_text(headers, body, attachments) -> str:
-    """The email as one text (its redacted copy is this): headers, body, attachments' names."""
-    content = body.get_content() if body is not None else ""
-    if body is not None and body.get_content_type() == "text/html":
-        content = _html_text(content)
-    lines = [f"{k}: {v}" for k, v in headers] + ["", content.strip()]
-    if attachments:
-        lines += ["", "Attachments (not in this copy):"] + [f"- {n} ({a})" for n, a in attachments]
-    return "\n".join(lines) + "\n"
-
-
-# Tags that start a new line in the plain text of a page (a DOCX made HTML, an email's body).
-_BLOCKS = set("p div br li tr h1 h2 h3 h4 h5 h6 blockquote pre table ul ol hr dt dd section "
-               "article header footer".split())
-_UNSEEN = {"script", "style", "head", "title"}
-
-
-def _html_text(html: str) -> str:
-    """HTML as the words a reader sees, a line per block."""
-    import re
-    from html.parser import HTMLParser
-
-    parts: list[str] = []
-    hidden = [0]
-
-    class Text(HTMLParser):
-        def handle_starttag(self, tag, attrs, end=False):
-            if tag in _UNSEEN:
-                hidden[0] = max(0, hidden[0] + (-1 if end else 1))
-            elif tag in _BLOCKS or (tag in ("td", "th") and not end):
-                parts.append("\n" if tag in _BLOCKS else "\t")
-
-        def handle_endtag(self, tag):
-            self.handle_starttag(tag, (), end=True)
-
-        def handle_data(self, data):
-            if not hidden[0]:
-                parts.append(re.sub(r"[ \t\r\n]+", " ", data))
-
-    reader = Text(convert_charrefs=True)
-    reader.feed(html)
-    reader.close()
-    lines = (line.strip() for line in "".join(parts).split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def _pdf_text(source: str) -> tuple[str, bool]:
-    """The text layer of the pages (none in a scan), a blank line between pages with text,
-    stopping past READ_LIMIT characters or TEXT_PAGES pages; and whether it stopped early.
-    One reading for both uses: quoting passages and finding personal data."""
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(source)
-    parts, size, pages = [], 0, 0
-    try:
-        pages = len(pdf)
-        for index in range(min(pages, TEXT_PAGES)):
-            page = pdf[index]
-            textpage = page.get_textpage()
-            # pdfium ends lines with CR LF and marks a soft line break with \x02 (or \ufffe).
-            text = textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
-            textpage.close()
-            page.close()
-            text = "".join(ch for ch in text.translate({0xFFFE: None})
-                           if ch in "\n\t" or ch >= " ").strip()
-            if text:
-                parts.append(text)
-                size += len(text) + 2
-            if size > READ_LIMIT:
-                break
-    finally:
-        pdf.close()
-    joined = "\n\n".join(parts)
-    return joined[:READ_LIMIT], len(joined) > READ_LIMIT or pages > TEXT_PAGES
-
-
-def _write_text(target: str, make) -> None:
-    """The text, as JSON, to `target`; or why it could not be made (the upload stands)."""
-    try:
-        made = make()
-    except Exception as exc:  # noqa: BLE001
-        made, problem = "", _short(exc)
-    else:
-        problem = ""
-    text, cut = made if isinstance(made, tuple) else (made, False)
-    with open(target, "w", encoding="utf-8") as fh:
-        json.dump({"text": text[:READ_LIMIT], "cut": cut or len(text) > READ_LIMIT,
-                   "problem": problem}, fh)
-
-
 def _pdftext(source: str, target: str) -> dict:
     """Only the text of a PDF uploaded before text was kept."""
     _write_text(target, lambda: _pdf_text(source))
     return {"ok": True}
-
-
-def _short(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def _limit(memory_mb: int, seconds: int, file_mb: int) -> None:

@@ -267,3 +267,14 @@ class WithdrawForm(FlaskForm):
         description="For example “the email is a colleague’s reply, not yours”. The claim stays "
                     "on the record, marked withdrawn, and counts for nothing.")
     submit = SubmitField("Withdraw the claim")
+
+
+def accepted_suggestion(unit: Unit, fixed: dict[str, str], criterion_id: str,
+                        quote: str) -> dict:
+    """The claims form's starting values for "Use this in a claim" (?accept=2.3&quote=...):
+    that criterion ticked and its quote box filled, the rationale left for the learner.
+    Nothing for a criterion not in the unit, or one the learner cannot change."""
+    if criterion_id not in {c.id for c in unit.criteria} or criterion_id in fixed:
+        return {}
+    key = field_key(criterion_id)
+    return {f"claim_{key}": True, f"quote_{key}": (quote or "")[:QUOTE_MAX]}

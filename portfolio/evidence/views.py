@@ -13,7 +13,6 @@ from ..extensions import db
 from ..facts import coverage_for
 from ..models import Claim, Decision, Evidence, EvidenceFile, EvidenceVersion
 from ..notify import settle
-from ..quoting import QUOTE_MAX
 from ..saving import saving
 from ..units import unit_for
 from ..uploads import KINDS
@@ -27,6 +26,7 @@ from .forms import (
     EvidenceForm,
     ResponseForm,
     WithdrawForm,
+    accepted_suggestion,
     ai_initial,
     claims_form,
     field_key,
@@ -329,7 +329,12 @@ def claims(evidence_id: int):
         existing[f"claim_{field_key(c.criterion_id)}"] = True
         existing[f"rationale_{field_key(c.criterion_id)}"] = c.rationale
         existing[f"quote_{field_key(c.criterion_id)}"] = c.quote
-    existing |= _accepted_suggestion(unit, fixed)
+    if request.method == "GET" and (accepted := accepted_suggestion(
+            unit, fixed, request.args.get("accept", ""), request.args.get("quote", ""))):
+        existing |= accepted
+        flash(f"From a suggestion: AC {request.args['accept']} is ticked and the sentence "
+              "that fits it is in its quote box. Say where and how this evidence meets it, "
+              "in your own words, then save.", "info")
     form = claims_form(unit, fixed, reword,
                        formdata=request.form if request.method == "POST" else None,
                        data=existing)
@@ -373,20 +378,6 @@ def _readable_for_page(evidence):
     if found.fresh:
         db.session.commit()
     return found, parts
-
-
-def _accepted_suggestion(unit, fixed) -> dict:
-    """From "Use this in a claim" on the suggestions page (?accept=2.3&quote=...): that
-    criterion ticked and its quote box filled; the learner still says where and how."""
-    cid = request.args.get("accept", "") if request.method == "GET" else ""
-    if cid not in {c.id for c in unit.criteria} or cid in fixed:
-        return {}
-    flash(f"From a suggestion: AC {cid} is ticked and the sentence that fits it is in its "
-          "quote box. Say where and how this evidence meets it, in your own words, then save.",
-          "info")
-    key = field_key(cid)
-    return {f"claim_{key}": True,
-            f"quote_{key}": (request.args.get("quote") or "")[:QUOTE_MAX]}
 
 
 def _claims_page(evidence, unit, form, fixed, reword) -> str:

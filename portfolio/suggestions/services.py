@@ -86,3 +86,4 @@ def dismiss(evidence: Evidence, unit: Unit, criterion_id: str, reason: str, *,
                          + (f": {reason}" if reason else ""),
                  evidence_id=evidence.id, criterion_id=criterion_id)
     return row
+
