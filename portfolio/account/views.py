@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from .. import home_for, totp
 from ..auth import SESSION_KEY, two_step
-from ..auth.services import Locked
+from ..auth.services import AccountLocked
 from ..auth.views import locked_message
 from ..errors import DomainError
 from ..extensions import db
@@ -26,7 +26,7 @@ def _attempt(change):
 
 
 def _reason(refused: DomainError) -> str:
-    return locked_message(refused) if isinstance(refused, Locked) else str(refused)
+    return locked_message(refused) if isinstance(refused, AccountLocked) else str(refused)
 
 
 def _account_page(codes_form=None, off_form=None):

@@ -11,7 +11,7 @@ from ..models import utcnow
 from . import bp, two_step
 from .forms import CodeForm, LoginForm
 from .pending import drop_pending, pending, pending_account_key
-from .services import Locked
+from .services import AccountLocked
 from .views import complete_sign_in, locked_message
 
 
@@ -35,7 +35,7 @@ def login_code():
     if form.validate_on_submit():
         try:
             how = two_step.check_code(user, form.code.data, now=utcnow())
-        except Locked as locked:
+        except AccountLocked as locked:
             drop_pending()
             db.session.rollback()
             flash(locked_message(locked), "danger")

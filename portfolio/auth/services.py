@@ -79,7 +79,7 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-class Locked(DomainError):
+class AccountLocked(DomainError):
     """Too many wrong passwords in a row: sign-in is refused until `until`."""
 
     def __init__(self, until: datetime):
@@ -108,9 +108,9 @@ def lock_minutes(failures: int) -> int:
 
 
 def ensure_not_locked(user: User) -> None:
-    """Raise Locked while the account is locked by wrong passwords or codes in a row."""
+    """Raise AccountLocked while the account is locked by wrong passwords or codes in a row."""
     if user.locked_until is not None and user.locked_until > utcnow():
-        raise Locked(user.locked_until)
+        raise AccountLocked(user.locked_until)
 
 
 def count_failure(user: User) -> None:
@@ -148,12 +148,12 @@ def end_reset_links(user: User, now: datetime | None = None) -> None:
 
 def _count_unknown(email: str) -> None:
     """A wrong sign-in at an address with no account: counted and locked as an account would
-    be (Locked while locked), so nobody learns from the answers which addresses have one."""
+    be (AccountLocked while locked), so nobody learns from the answers which addresses have one."""
     key = hashlib.sha256(b"sign-in:" + email.strip().lower().encode()).hexdigest()
     now = utcnow()
     row = db.session.get(UnknownSignIn, key)
     if row is not None and row.locked_until is not None and row.locked_until > now:
-        raise Locked(row.locked_until)
+        raise AccountLocked(row.locked_until)
     if row is None:
         db.session.execute(delete(UnknownSignIn).where(  # forget what is a day old
             UnknownSignIn.updated_at < now - timedelta(days=1)))
@@ -178,7 +178,7 @@ def authenticate(email: str, password: str) -> User | None:
     Closed when they match a closed one (only the person who knows the password learns it).
 
     Wrong passwords in a row lock the account for a growing time (lock_minutes); while it is
-    locked every attempt, right or wrong, raises Locked and is not counted, so guessing
+    locked every attempt, right or wrong, raises AccountLocked and is not counted, so guessing
     gains nothing and the real user is told why. The count starts again only when the whole
     sign-in is done (auth.views.complete_sign_in): with two-step sign-in on, the right
     password alone does not reset it, so wrong codes between right passwords still lock."""

@@ -142,7 +142,7 @@ def _replace_codes(user: User) -> list[str]:
 def check_code(user: User, typed: str, *, now: datetime) -> str:
     """The second step: an authenticator code ("totp") or a recovery code ("recovery code"),
     used up by this call. A wrong one counts towards the account's lock like a wrong
-    password; while the account is locked nothing is tried (auth.services.Locked)."""
+    password; while the account is locked nothing is tried (auth.services.AccountLocked)."""
     ensure_not_locked(user)
     row = record_of(user)
     if row is None or row.enabled_at is None:

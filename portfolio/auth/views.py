@@ -24,7 +24,7 @@ from . import SIGNED_IN_WITH, begin_session, bp, end_session, must_choose, two_s
 from .forms import LoginForm
 from .oidc_accounts import password_allowed
 from .pending import begin_second_step
-from .services import NO_PASSWORD, Closed, Locked, authenticate
+from .services import NO_PASSWORD, AccountLocked, Closed, authenticate
 
 GENERIC_FAILURE = ("That email address and password do not match an account. "
                    "Check both and try again.")
@@ -60,7 +60,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = authenticate(form.email.data, form.password.data)
-        except Locked as locked:
+        except AccountLocked as locked:
             flash(locked_message(locked), "danger")
             return render_template("auth/login.html", form=form, has_errors=True), 429
         except Closed:
@@ -84,7 +84,7 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
-def locked_message(locked: Locked) -> str:
+def locked_message(locked: AccountLocked) -> str:
     """Why signing in is refused while the account is locked, and what to do."""
     return ("Too many wrong passwords or codes in a row for this account, so signing in is "
             f"paused until {locked.until.astimezone(UK).strftime('%H:%M')} (UK time). If "

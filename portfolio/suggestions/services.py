@@ -10,7 +10,7 @@ from .. import audit, suggest
 from ..audit import AuditAction
 from ..coverage_words import in_sentence, rule_of
 from ..errors import DomainError
-from ..evidence.passages import readable_text
+from ..evidence.passages import readable
 from ..extensions import db
 from ..models import Evidence, SuggestionDismissal, User
 from ..spec import Unit
@@ -55,7 +55,10 @@ def dismissals(evidence: Evidence) -> dict[str, SuggestionDismissal]:
 
 def suggestions_for(evidence: Evidence, unit: Unit) -> Suggestions:
     """The unit's criteria ranked for this item's current text, best first."""
-    text = readable_text(evidence)
+    found = readable(evidence)
+    if found.fresh:  # read now for the first time: kept, as the evidence page keeps it
+        db.session.commit()
+    text = found.text
     if not text.strip():
         return Suggestions(None, ())
     ranking = suggest.rank(unit, text, method_id=evidence.method)
