@@ -1,8 +1,9 @@
-"""The plain text of an uploaded file, for finding personal data in it and for its redacted
-copy: plain text and CSV as they are; an email, a Word document or a PDF as the sandboxed
-child that checked it at upload read it (parsers.py), kept in the store beside the file
-(storage.py: text/ab/<sha256>.json). A file uploaded before text was kept is read now, in
-the same sandbox, once, and its text kept the same way.
+"""The plain text of an uploaded file, the one reading of it that everything uses: quoting
+passages (evidence/passages.py), criteria suggestions (which rank that readable text), finding
+personal data and the redacted copy. Plain text and CSV as they are; an email, a Word document
+or a PDF as the sandboxed child that checked it at upload read it (parsers.py, parser_text.py),
+kept in the store beside the file (storage.py: text/ab/<sha256>.json). A file uploaded before
+text was kept is read now, in the same sandbox, once, and its text kept the same way.
 
 Only the first READ_LIMIT characters are read; `cut` says when there was more (such a file
 cannot be redacted here: its redacted copy would lose the rest).
@@ -29,6 +30,7 @@ class FileText:
     text: str
     cut: bool = False  # longer than READ_LIMIT (or a PDF of more pages than are read)
     problem: str = ""  # why no text could be read, in words for the page
+    unavailable: bool = False  # the file itself is missing or changed in the store
 
 
 def _plain(path: Path) -> FileText:
@@ -72,9 +74,11 @@ def text_of(store, sha256: str, mime_type: str) -> FileText | None:
     try:
         original = store.path(sha256)
     except Missing:
-        return FileText("", problem="the file is missing from the evidence store")
+        return FileText("", problem="the file is missing from the evidence store",
+                        unavailable=True)
     except Changed:
-        return FileText("", problem="the file has changed in the store since it was uploaded")
+        return FileText("", problem="the file has changed in the store since it was uploaded",
+                        unavailable=True)
     if mime_type in PLAIN:
         return _plain(original)
     kept = store.text_copy(sha256)

@@ -5,11 +5,12 @@ saved it (the current one by default), in this order, a blank line between parts
 - the questions asked (a professional discussion's record), then the account: the learner's
   own account, the assessor's record of what the learner did or said, or a witness's
   statement, its Markdown read as plain text (what the page shows, without the markup);
-- each attached file, in the order attached: a Word document (converted by mammoth), an email
-  (.eml: From, To, Cc, Date and Subject, then its body), the text layer of a PDF (pdfium, from
-  the repaired copy), a plain-text file, and a CSV table (each row as "column: value" lines,
-  a blank line between rows).
-  Documents, emails and PDFs are read in the sandbox, under its time and memory budget.
+- each attached file, in the order attached, as file_text.py reads it (the one reading of a
+  file that quotes, suggestions and the personal-data check all use, made in the sandbox at
+  upload and kept beside the file): a Word document (mammoth's HTML as text), an email
+  (its From, To, Cc, Date and Subject, then its body, then its attachments' names), the text
+  layer of a PDF (pdfium), a plain-text file, and a CSV table (each row as "column: value"
+  lines, a blank line between rows).
 Photos (PNG, JPEG) have no text, nor has a scanned PDF without a text layer or a file that
 could not be read: their parts are listed with a note and no text, and a claim on such
 evidence works as before, without a quote.
@@ -36,13 +37,12 @@ from dataclasses import asdict, dataclass, field
 from flask import current_app
 from markupsafe import Markup
 
-from .. import sandbox
 from ..errors import FieldProblem, Problem
+from ..file_text import text_of
 from ..models import Claim, Evidence, QuoteFlag
 from ..quoting import Anchor, Mark, find, folded, marked, nearest, problem, widen
-from ..storage import Changed, Missing
-from ..text import one_line, plain_text, render_markdown
-from ..uploads import CSV, DOCX, EML, JPEG, PDF, PNG, TEXT
+from ..text import plain_text, render_markdown
+from ..uploads import CSV, JPEG, PDF, PNG, TEXT
 
 TEXT_LIMIT = 200_000  # characters of one part (a file's text is capped in the sandbox too)
 NO_TEXT = ("This evidence has no text to quote (a photo has none, nor has a scanned PDF): "
@@ -88,38 +88,27 @@ def _csv_text(raw: str) -> str:
     return "\n\n".join(out)
 
 
-def _email_text(answer: dict) -> str:
-    headers = "\n".join(f"{name}: {one_line(value)}" for name, value in answer["headers"])
-    body = plain_text(answer["html"]) if answer["html"] else answer["text"]
-    return "\n\n".join(p for p in (headers, body.replace("\r\n", "\n").strip()) if p)
-
-
-def _file_text(entry: dict, store) -> tuple[str, str]:
-    """A file's text and, when it has none, why (a note). Missing or Changed propagate."""
+def _file_text(entry: dict, store) -> tuple[str, str, bool]:
+    """A file's text, why it has none (a note), and whether the store could give the file.
+    The text is file_text's: the one reading made in the sandbox at upload and kept beside
+    the file, so quotes, suggestions and the personal-data check read the same words."""
     kind, sha256 = entry.get("type", ""), entry["sha256"]
     if kind in (PNG, JPEG):
-        return "", "a picture: it has no text to quote"
-    if kind not in (PDF, DOCX, EML, TEXT, CSV):
-        return "", "no text to quote"
-    path = store.path(sha256)
-    try:
-        if kind == PDF:
-            text = sandbox.run("text", store.normalised(sha256) or path)["text"]
-            if not text.strip():
-                return "", "no text layer (a scan?): nothing to quote"
-        elif kind == DOCX:
-            text = plain_text(sandbox.run("docx", path)["html"])
-        elif kind == EML:
-            text = _email_text(sandbox.run("eml", path))
-        else:
-            raw = path.read_text(encoding="utf-8", errors="replace")[:TEXT_LIMIT]
-            raw = raw.replace("\r\n", "\n").replace("\r", "\n")
-            # libmagic often calls a CSV plain text: its name says it is a table.
-            table = kind == CSV or entry.get("name", "").lower().endswith(".csv")
-            text = _csv_text(raw) if table else raw
-    except sandbox.ParseFailed as exc:
-        return "", f"its text could not be read: {exc}"
-    return text.strip()[:TEXT_LIMIT], ""
+        return "", "a picture: it has no text to quote", True
+    read = text_of(store, sha256, kind)
+    if read is None:
+        return "", "no text to quote", True
+    if read.unavailable:
+        return "", "the file could not be read from the evidence store", False
+    if read.problem:
+        return "", read.problem, True
+    text = read.text.replace("\r\n", "\n").replace("\r", "\n")[:TEXT_LIMIT]
+    # libmagic often calls a CSV plain text: its name says it is a table.
+    if kind == CSV or (kind == TEXT and entry.get("name", "").lower().endswith(".csv")):
+        text = _csv_text(text)
+    if kind == PDF and not text.strip():
+        return "", "no text layer (a scan?): nothing to quote", True
+    return text.strip()[:TEXT_LIMIT], "", True
 
 
 def read_content(content: dict, store) -> tuple[list[tuple[str, str, str, str]], bool]:
@@ -131,11 +120,8 @@ def read_content(content: dict, store) -> tuple[list[tuple[str, str, str, str]],
     if (content.get("account_md") or "").strip():
         pieces.append(("account", "", _markdown_text(content["account_md"]), ""))
     for entry in content.get("files", []):
-        try:
-            text, note = _file_text(entry, store)
-        except (Missing, Changed):
-            text, note, complete = "", "the file could not be read from the evidence store", \
-                False
+        text, note, stored = _file_text(entry, store)
+        complete = complete and stored
         pieces.append(("file", entry.get("name", ""), text, note))
     return pieces, complete
 

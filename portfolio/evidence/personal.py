@@ -5,13 +5,22 @@ Findings of the same thing in the same place are one group ("Mr Hughes", three t
 account): one box to tick on the page, one choice in the redaction. A group's key is a hash
 of where it is, what kind and its text, so the form names a group without echoing the data,
 and a key that no longer matches anything (the item changed) is refused, not guessed at.
+
+The evidence page shows what is found on every view, so a scan is kept (by the app, in this process,
+the SCANS_KEPT most recent) under a fingerprint of everything it depends on: the item's id,
+version, title, context and account, each file's id, hash and type, and the names never
+flagged. Any change to one of them is a new fingerprint, so a kept scan is never stale; a scan
+that could not read a file from the store is not kept (the store may be back next time).
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
@@ -84,9 +93,59 @@ def _groups(source: str, where: str, text: str, known: set[str]) -> list[Group]:
             for (kind, value), items in found.items()]
 
 
+SCANS_KEPT = 256
+
+
+class _Kept:
+    """The app's most recent scans, by fingerprint (one per app: tests' apps never share)."""
+
+    def __init__(self) -> None:
+        self.scans: OrderedDict[str, Scan] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> Scan | None:
+        with self.lock:
+            found = self.scans.get(key)
+            if found is not None:
+                self.scans.move_to_end(key)
+            return found
+
+    def put(self, key: str, found: Scan) -> None:
+        with self.lock:
+            self.scans[key] = found
+            while len(self.scans) > SCANS_KEPT:
+                self.scans.popitem(last=False)
+
+
+def _kept() -> _Kept:
+    return current_app.extensions.setdefault("personal_scans", _Kept())
+
+
+def fingerprint(evidence: Evidence, known: set[str]) -> str:
+    """What a scan of this item depends on, hashed (nothing of it is read from the store)."""
+    h = hashlib.sha256()
+    for part in (evidence.id, evidence.version, *(getattr(evidence, f) or "" for f in FIELDS),
+                 *(f"{f.id}:{f.sha256}:{f.mime_type}" for f in evidence.files),
+                 "\0known", *sorted(known)):
+        h.update(f"{part}".encode() + b"\0")
+    return h.hexdigest()
+
+
 def scan(evidence: Evidence, store, known: set[str]) -> Scan:
-    """Everything personal found in the item as it stands now."""
+    """Everything personal found in the item as it stands now (kept: see above)."""
+    key, kept = fingerprint(evidence, known), _kept()
+    found = kept.get(key)
+    if found is None:
+        found, complete = _scan(evidence, store, known)
+        if complete:
+            kept.put(key, found)
+    return found
+
+
+def _scan(evidence: Evidence, store, known: set[str]) -> tuple[Scan, bool]:
+    """The scan itself, and whether every file could be had from the store."""
     groups: list[Group] = []
+    complete = True
     for field, where in FIELDS.items():
         groups += _groups(field, where, getattr(evidence, field) or "", known)
     unread, cut, texts = [], [], {}
@@ -96,6 +155,7 @@ def scan(evidence: Evidence, store, known: set[str]) -> Scan:
             continue
         if read.problem:
             unread.append(f"“{f.filename}”: {read.problem}")
+            complete = complete and not read.unavailable
             continue
         if read.cut:
             cut.append(f.filename)
@@ -103,4 +163,5 @@ def scan(evidence: Evidence, store, known: set[str]) -> Scan:
         groups += _groups(f"file:{f.id}", f"“{f.filename}”", read.text, known)
     # The summary counts each different thing once, wherever and however often it appears.
     distinct = {(g.kind, g.text.casefold()): g.findings[0] for g in groups}
-    return Scan(tuple(groups), summary(distinct.values()), tuple(unread), tuple(cut), texts)
+    return Scan(tuple(groups), summary(distinct.values()), tuple(unread), tuple(cut),
+                texts), complete
