@@ -282,6 +282,12 @@ def _held_back(unit: Unit, ev: EvidenceFact) -> EvidenceFact:
     return ev
 
 
+def held_back(unit: Unit, ev: EvidenceFact) -> str:
+    """Why the unit's rules let this item only support, whatever its method could do ("" when
+    nothing holds it back): what the criteria suggestions say beside each criterion."""
+    return _held_back(unit, ev).support_only
+
+
 def _role(criterion: Criterion, ev: EvidenceFact) -> str:
     """What the item can do for the criterion: its method's role, held to support when
     something about the item itself (its `support_only` reason) keeps it from meeting."""

@@ -35,6 +35,18 @@ from .signing import SignatureStatus, digest_of, statuses
 from .spec import Unit
 
 
+def _ai_drafted(ai_used, purposes_json: str | None) -> bool:
+    return bool(ai_used) and DRAFTING in json.loads(purposes_json or "[]")
+
+
+def fact_of(evidence: Evidence) -> EvidenceFact:
+    """One item as coverage reads it (what load_facts makes for a whole portfolio)."""
+    return EvidenceFact(id=evidence.id, title=evidence.title, method=evidence.method,
+                        dated=evidence.dated,
+                        witness_verified=bool(evidence.witness and evidence.witness.verified_how),
+                        ai_drafted=_ai_drafted(evidence.ai_used, evidence.ai_purposes_json))
+
+
 def load_facts(portfolio_ids: list[int]) -> dict[int, tuple[list[EvidenceFact], list[ClaimFact]]]:
     """Evidence and claims per portfolio, each claim with its state: four queries.
 
@@ -59,8 +71,7 @@ def load_facts(portfolio_ids: list[int]) -> dict[int, tuple[list[EvidenceFact], 
         facts[row.portfolio_id][0].append(
             EvidenceFact(id=row.id, title=row.title, method=row.method, dated=row.dated,
                          witness_verified=bool(row.verified_how),
-                         ai_drafted=bool(row.ai_used) and DRAFTING in json.loads(
-                             row.ai_purposes_json or "[]")))
+                         ai_drafted=_ai_drafted(row.ai_used, row.ai_purposes_json)))
     latest: dict[int, tuple] = {}
     decision_rows = db.session.execute(
         select(Decision.claim_id, Decision.outcome, Decision.feedback, Decision.evidence_version,

@@ -117,3 +117,53 @@ def test_evidence_with_no_words_says_so(browser, people, portfolios, make_eviden
     browser.login(people["learner"])
     page = browser.client.get(f"/evidence/{item.id}/suggestions")
     assert page.status_code == 200 and "no text to read" in page.text
+
+
+def _page_of(browser, item) -> str:
+    page = browser.client.get(f"/evidence/{item.id}/suggestions")
+    assert page.status_code == 200
+    return page.text
+
+
+def test_a_declared_ai_draft_is_suggested_as_support_only(browser, people, portfolios,
+                                                          make_evidence):
+    from portfolio.ai_use import AiUse
+
+    drafted = make_evidence(portfolios["own"], title="Drafted", method="reflective_account",
+                            account=ESCALATION,
+                            ai_use=AiUse(used=True, tools="ChatGPT", purposes=("drafting",)))
+    plain = _item(make_evidence, portfolios)
+    browser.login(people["learner"])
+    text = _page_of(browser, drafted)
+    assert 'id="held-back"' in text and "its author declared AI drafting" in text
+    # A knowledge criterion a reflective account could meet is held to support, and says why.
+    assert re.search(r"AC 1\.\d · \w+ match</h3>\s*<p[^>]*>[^<]*</p>\s*<p[^>]*>"
+                     r"<span[^>]*>! </span>Supports only, for now: its author declared AI", text)
+    assert "Supports only, for now" not in _page_of(browser, plain)
+
+
+def test_an_unverified_witness_is_suggested_as_support_only_until_verified(
+        db, browser, people, portfolios, make_evidence):
+    from datetime import UTC, date, datetime, timedelta
+
+    from portfolio.models import WitnessRequest
+
+    account = ("I saw Jo take a call from an angry customer about a late refund. She listened "
+               "without interrupting, apologised and escalated the refund to her team leader "
+               "the same morning, as our policy says, then rang the customer back.")
+    item = make_evidence(portfolios["own"], title="Testimony", method="witness_testimony",
+                         account=account)
+    request = WitnessRequest(portfolio_id=portfolios["own"].id,
+                             requested_by_id=people["learner"].id, witness_name="Sam Carter",
+                             witness_email="sam@northgate.example", job_title="Team leader",
+                             relationship_to_learner="line manager", activity="The refund call",
+                             expires_at=datetime.now(UTC) + timedelta(days=7), evidence_id=item.id)
+    db.session.add(request)
+    db.session.commit()
+    browser.login(people["learner"])
+    text = _page_of(browser, item)
+    assert 'id="held-back"' in text and "has not yet verified with the witness" in text
+    request.verified_how, request.verified_on = "phoned", date.today()
+    request.verified_by_id = people["assessor"].id
+    db.session.commit()
+    assert 'id="held-back"' not in _page_of(browser, item)

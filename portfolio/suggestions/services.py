@@ -8,13 +8,15 @@ from sqlalchemy import select
 
 from .. import audit, suggest
 from ..audit import AuditAction
+from ..coverage import held_back
 from ..coverage_words import in_sentence, rule_of
 from ..errors import DomainError
 from ..evidence.passages import readable
 from ..extensions import db
+from ..facts import fact_of
 from ..models import Evidence, SuggestionDismissal, User
 from ..spec import Unit
-from ..spec.model import NOT_EVIDENCE, SUPPORTS
+from ..spec.model import MEETS, NOT_EVIDENCE, SUPPORTS
 
 CONFIDENCE_WORDS = {suggest.STRONG: "Strong match", suggest.SOME: "Some match",
                     suggest.WEAK: "Weak match"}
@@ -35,11 +37,16 @@ class Shown:
 class Suggestions:
     ranking: suggest.Ranking | None  # None: the item has no text to read
     shown: tuple[Shown, ...]
+    # Why the unit's rules let this whole item only support for now (an unverified witness,
+    # a declared AI draft), in words; "" when nothing holds it back.
+    held: str = ""
 
 
-def _rule(unit: Unit, evidence: Evidence, s: suggest.Suggestion) -> str:
+def _rule(unit: Unit, evidence: Evidence, s: suggest.Suggestion, held: str) -> str:
     criterion = next(c for c in unit.criteria if c.id == s.criterion_id)
     name = in_sentence(unit.method_name(evidence.method))
+    if s.role == MEETS and held:
+        return f"Supports only, for now: {held}."
     if s.role == SUPPORTS:
         return f"Supports only: {name} can support this, but {rule_of(unit, criterion)}."
     if s.role == NOT_EVIDENCE:
@@ -59,15 +66,16 @@ def suggestions_for(evidence: Evidence, unit: Unit) -> Suggestions:
     if found.fresh:  # read now for the first time: kept, as the evidence page keeps it
         db.session.commit()
     text = found.text
+    held = held_back(unit, fact_of(evidence))
     if not text.strip():
-        return Suggestions(None, ())
+        return Suggestions(None, (), held)
     ranking = suggest.rank(unit, text, method_id=evidence.method)
     claimed = {c.criterion_id for c in evidence.claims if not c.withdrawn}
     set_aside = dismissals(evidence)
     return Suggestions(ranking, tuple(
-        Shown(s, CONFIDENCE_WORDS[s.confidence], _rule(unit, evidence, s),
+        Shown(s, CONFIDENCE_WORDS[s.confidence], _rule(unit, evidence, s, held),
               s.criterion_id in claimed, set_aside.get(s.criterion_id))
-        for s in ranking.suggestions))
+        for s in ranking.suggestions), held)
 
 
 def dismiss(evidence: Evidence, unit: Unit, criterion_id: str, reason: str, *,
