@@ -167,3 +167,21 @@ def test_an_unverified_witness_is_suggested_as_support_only_until_verified(
     request.verified_by_id = people["assessor"].id
     db.session.commit()
     assert 'id="held-back"' not in _page_of(browser, item)
+
+
+def test_a_ranking_is_kept_until_the_words_change(db, browser, people, portfolios,
+                                                 make_evidence, monkeypatch):
+    from portfolio import suggest
+
+    item = _item(make_evidence, portfolios)
+    calls = []
+    real = suggest.rank
+    monkeypatch.setattr(suggest, "rank", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    browser.login(people["learner"])
+    first = _page_of(browser, item)
+    assert _page_of(browser, item) == first and len(calls) == 1  # the second visit ranks nothing
+    item.account_md = ESCALATION + " I logged it on the complaints system."
+    item.version += 1
+    db.session.commit()
+    assert "I logged it on the complaints system" in _page_of(browser, item)
+    assert len(calls) == 2

@@ -1,9 +1,18 @@
-"""What the suggestions page shows, and the learner's dismissals."""
+"""What the suggestions page shows, and the learner's dismissals.
+
+A ranking depends only on the text, the unit's version, the item's method and the ranker in
+use, so the app keeps the RANKINGS_KEPT most recent under those (a second visit, or the
+assessor's after the learner's, ranks nothing). Claims and dismissals are read fresh.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
 from .. import audit, suggest
@@ -55,6 +64,31 @@ def _rule(unit: Unit, evidence: Evidence, s: suggest.Suggestion, held: str) -> s
     return ""
 
 
+RANKINGS_KEPT = 256
+_lock = threading.Lock()
+
+
+def ranking_of(unit: Unit, text: str, method_id: str) -> suggest.Ranking:
+    """suggest.rank for the page, kept by the app (see above)."""
+    chosen = suggest.default_method()
+    ranker = suggest.status()[0] if chosen == suggest.AUTO else chosen
+    key = hashlib.sha256("\0".join((unit.id, unit.version, method_id, ranker, text))
+                         .encode()).hexdigest()
+    kept: OrderedDict = current_app.extensions.setdefault("suggestion_rankings", OrderedDict())
+    with _lock:
+        found = kept.get(key)
+        if found is not None:
+            kept.move_to_end(key)
+            return found
+    found = suggest.rank(unit, text, method_id=method_id)
+    if found.method == ranker:  # not a fallback made mid-way (the model failed to load)
+        with _lock:
+            kept[key] = found
+            while len(kept) > RANKINGS_KEPT:
+                kept.popitem(last=False)
+    return found
+
+
 def dismissals(evidence: Evidence) -> dict[str, SuggestionDismissal]:
     return {d.criterion_id: d for d in db.session.scalars(
         select(SuggestionDismissal).where(SuggestionDismissal.evidence_id == evidence.id))}
@@ -69,7 +103,7 @@ def suggestions_for(evidence: Evidence, unit: Unit) -> Suggestions:
     held = held_back(unit, fact_of(evidence))
     if not text.strip():
         return Suggestions(None, (), held)
-    ranking = suggest.rank(unit, text, method_id=evidence.method)
+    ranking = ranking_of(unit, text, evidence.method)
     claimed = {c.criterion_id for c in evidence.claims if not c.withdrawn}
     set_aside = dismissals(evidence)
     return Suggestions(ranking, tuple(
