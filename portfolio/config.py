@@ -166,6 +166,7 @@ def from_environment(instance_path: Path, root_path: Path) -> dict:
         # lexical, embedding or combined; and where the criteria's vectors are kept, per unit
         # version and model, so that a restarted server does not compute them again.
         "SUGGEST_METHOD": (os.environ.get("SUGGEST_METHOD") or "auto").strip().lower(),
+        "SUGGEST_WARM": _bool(os.environ.get("SUGGEST_WARM"), False),
         "SUGGEST_CACHE_DIR": os.environ.get("SUGGEST_CACHE_DIR")
         or str(instance_path / "suggest-cache"),
         **oidc_settings(),

@@ -81,3 +81,39 @@ def test_the_model_loads_without_torch_or_a_network():
                           text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_suggest_warm_loads_the_model_and_the_vectors_at_start(tmp_path, monkeypatch):
+    """SUGGEST_WARM: the app starts a thread that ranks once per unit, so the first page
+    after a restart does not wait for the model."""
+    import threading
+
+    from portfolio import create_app
+
+    embedding.forget()
+    started = []
+    real = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start",
+                        lambda self: started.append(self) or real(self))
+    create_app({"TESTING": True, "SECRET_KEY": "t", "SUGGEST_WARM": True,
+                "SUGGEST_CACHE_DIR": str(tmp_path / "vectors"),
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"},
+               instance_path=str(tmp_path / "instance"))
+    warmers = [t for t in started if t.name == "suggest-warm"]
+    assert len(warmers) == 1
+    warmers[0].join(timeout=60)
+    assert not warmers[0].is_alive()
+    assert list((tmp_path / "vectors").glob("criteria-*.npz"))  # the unit's vectors, made
+    assert embedding._vectors  # and in memory: the next ranking computes none
+
+
+def test_a_warm_up_that_fails_is_logged_and_never_raised(caplog):
+    from types import SimpleNamespace
+
+    from portfolio import suggest
+    from portfolio.spec import load_unit
+
+    unit = load_unit(ROOT / "criteria" / "unit-40.toml")
+    broken = SimpleNamespace(id="broken", criteria=())  # a unit with nothing to rank
+    assert suggest.warm([broken, unit]) == ["unit-40: combined"]
+    assert "warming broken failed" in caplog.text

@@ -18,6 +18,9 @@ sentences that know emails, transcripts and lists (sentences.py). Pure: no Flask
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from .embedding import ModelUnavailable
 from .ranker import (
     AUTO,
@@ -36,12 +39,33 @@ from .sentences import Segment, split
 
 __all__ = ["AUTO", "COMBINED", "EMBEDDING", "LEXICAL", "MAX_CHARS", "METHODS", "SOME", "STRONG",
            "WEAK", "ModelUnavailable", "Quote", "Ranking", "Segment", "Suggestion", "configure",
-           "default_method", "init_app", "rank", "split", "status", "utf16_offset"]
+           "default_method", "init_app", "rank", "split", "status", "utf16_offset", "warm"]
 
 
 def init_app(app) -> None:
-    """Take SUGGEST_METHOD and SUGGEST_CACHE_DIR from the app's settings."""
+    """Take SUGGEST_METHOD and SUGGEST_CACHE_DIR from the app's settings; with SUGGEST_WARM,
+    load the model and every unit's criterion vectors now, in the background, so the first
+    suggestion after a restart is as quick as the next."""
     configure(method=app.config["SUGGEST_METHOD"], cache_dir=app.config["SUGGEST_CACHE_DIR"])
+    if app.config.get("SUGGEST_WARM"):
+        from ..units import all_units
+
+        with app.app_context():
+            units = list(all_units().values())
+        threading.Thread(target=warm, args=(units,), name="suggest-warm", daemon=True).start()
+
+
+def warm(units) -> list[str]:
+    """Rank one short text for each unit with the configured ranker (loading the model and
+    the unit's criterion vectors, from the disk cache when they are there); the units warmed,
+    as "unit-40: combined". A failure is logged, never raised: the page still works, slower."""
+    done = []
+    for unit in units:
+        try:
+            done.append(f"{unit.id}: {rank(unit, unit.criteria[0].text).method}")
+        except Exception:  # noqa: BLE001 - a warm-up must never stop the app
+            logging.getLogger(__name__).exception("suggestions: warming %s failed", unit.id)
+    return done
 
 
 def utf16_offset(text: str, index: int) -> int:
