@@ -124,7 +124,8 @@ def timings(u, methods: list[str], runs: int) -> None:
             cells.append(f"{statistics.median(v):.1f} ({_percentile(v, .1):.1f}-"
                          f"{_percentile(v, .9):.1f}; {min(v):.1f}-{max(v):.1f})")
         print(f"{m:<10} {cells[0]:>32} {cells[1]:>32}")
-    print("(CPU time counts every thread: numpy's BLAS computes on both cores, so CPU can exceed wall)")
+    print("(CPU time counts every thread: numpy's BLAS computes on both cores, so CPU can "
+          "exceed wall)")
 
 
 def _status() -> dict[str, int]:
