@@ -48,7 +48,7 @@ class ModelUnavailable(RuntimeError):
 def installed() -> str | None:
     """None if the model extra looks installed, else why not. Cheap: imports nothing (a
     module set to None in sys.modules counts as missing, as the import would fail)."""
-    for name in ("tokenizers", "safetensors", MODULE):
+    for name in ("numpy", "tokenizers", "safetensors", MODULE):
         if name in sys.modules:
             if sys.modules[name] is None:
                 return NOT_INSTALLED
