@@ -85,10 +85,10 @@ def test_a_suggestion_becomes_a_claim_the_assessor_sees_highlighted_and_the_pdf_
     cid = criterion.group(1)
     quote = card.locator("blockquote").first.inner_text().strip("“”")
     assert len(quote) > 20
-    page.screenshot(path=str(ARTIFACTS / "suggestions-learner.png"), full_page=True)
     for width in (1280, 320):
         page.set_viewport_size({"width": width, "height": 900})
         assert axe_violations(page) == [], width
+        page.screenshot(path=str(ARTIFACTS / f"suggestions-{width}.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
 
     card.get_by_role("link", name=f"Use this in a claim for AC {cid}").click()

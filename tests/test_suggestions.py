@@ -186,3 +186,38 @@ def test_a_ranking_is_kept_until_the_words_change(db, browser, people, portfolio
     db.session.commit()
     assert "I logged it on the complaints system" in _page_of(browser, item)
     assert len(calls) == 2
+
+
+def test_the_most_likely_say_which_are_not_claimed_yet(db, browser, people, portfolios,
+                                                       make_evidence, monkeypatch):
+    from portfolio.evidence.claims import set_claims
+    from portfolio.suggest import ranker
+    from portfolio.suggestions.services import suggestions_for
+    from portfolio.units import all_units
+
+    unit = all_units()["unit-40"]
+    # BM25, with or without the model extra: it gives this account three likely criteria.
+    monkeypatch.setitem(ranker._settings, "method", "lexical")
+    item = _item(make_evidence, portfolios)
+    browser.login(people["learner"])
+    text = _page_of(browser, item)
+    assert 'id="unclaimed"' not in text  # nothing claimed: every card says it for itself
+    best = _ids(text.split('id="best-heading"')[1].split("</section>")[0])
+    set_claims(item, unit, {best[0].replace("-", "."): "Paragraph two."},
+               actor=people["learner"])
+    db.session.commit()
+    text = _page_of(browser, item)
+    line = re.search(r'<p id="unclaimed">(.*?)</p>', text, re.S).group(1)
+    listed = re.findall(r'<a href="#s-(\d+-\d+)">AC [\d.]+</a> \((strong|some|weak) match',
+                        line)
+    assert len(best) >= 2 and line.startswith("Not claimed yet: ")
+    assert [cid for cid, _ in listed] == best[1:]  # in the ranking's order, each linked
+    # The list's few words for a rule: a reflective account only supports performance.
+    for_list = {s.suggestion.criterion_id: s.limit for s in suggestions_for(item, unit).shown}
+    assert {for_list[c] for c in for_list if c.startswith("2.")} == {"supports only"}
+    assert {for_list[c] for c in for_list if c.startswith("1.")} == {""}
+    set_claims(item, unit, {c.replace("-", "."): "Paragraph two." for c in best},
+               actor=people["learner"])
+    db.session.commit()
+    line = re.search(r'<p id="unclaimed">(.*?)</p>', _page_of(browser, item), re.S).group(1)
+    assert line == "Every one of these is claimed already."

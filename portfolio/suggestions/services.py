@@ -41,6 +41,11 @@ class Shown:
     claimed: bool
     dismissed: SuggestionDismissal | None
 
+    @property
+    def limit(self) -> str:
+        """The rule in two or three words, for a list ("supports only"); "" when none."""
+        return self.rule.split(":", 1)[0].lower() if self.rule else ""
+
 
 @dataclass(frozen=True)
 class Suggestions:
