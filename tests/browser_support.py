@@ -68,3 +68,25 @@ def sign_in(page, base: str, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+@contextlib.contextmanager
+def demo_page(tmp_path: Path, timeout_ms: int = 15_000, **context_options):
+    """A chromium page on a fresh demo server (demo_server), with `page.base` its URL and
+    `page.tmp` the test's folder; on leaving, fails if the app's CSP blocked anything the
+    page tried (a script of ours breaking under the policy)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = require_chromium()
+    with demo_server(tmp_path) as base, sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=chromium, args=ARGS,
+            viewport={"width": 1280, "height": 900}, **context_options)
+        page = context.new_page()
+        page.set_default_timeout(timeout_ms)
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.base, page.tmp = base, tmp_path
+        yield page
+        context.close()
+        assert not [e for e in errors if "Content Security Policy" in e], errors

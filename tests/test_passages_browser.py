@@ -7,7 +7,7 @@ REQUIRE_BROWSER=1."""
 import re
 
 import pytest
-from browser_support import ARGS, ARTIFACTS, BROWSER_MARKS, demo_server, require_chromium, sign_in
+from browser_support import ARTIFACTS, BROWSER_MARKS, demo_page, sign_in
 
 pytestmark = BROWSER_MARKS
 
@@ -19,21 +19,8 @@ SENTENCE = ("You chose the replacement; I have booked it and will email you when
 
 @pytest.fixture
 def page(tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    chromium = require_chromium()
-    with demo_server(tmp_path) as base, sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=chromium, args=ARGS,
-            viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.base = base
+    with demo_page(tmp_path) as page:
         yield page
-        context.close()
-        assert not [e for e in errors if "Content Security Policy" in e], errors
 
 
 def open_evidence(page, title):

@@ -20,12 +20,6 @@ def account(portfolios, make_evidence):
     return make_evidence(portfolios["own"], title="Kettle complaint", account=ACCOUNT)
 
 
-@pytest.fixture
-def learner_in(browser, people):
-    browser.login(people["learner"])
-    return browser
-
-
 def test_a_revision_reanchors_found_moved_changed_and_lost_passages(db, people, account):
     quoted(db, people, account, {"1.4": LISTENED, "1.3": OFFERED, "2.8": LOGGED})
     revised = ("On a Tuesday morning, before anything else:\n\n"  # every offset moves

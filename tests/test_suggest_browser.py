@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import ARGS, ARTIFACTS, BROWSER_MARKS, demo_server, require_chromium, sign_in
+from browser_support import ARTIFACTS, BROWSER_MARKS, demo_page, sign_in
 
 pytestmark = BROWSER_MARKS
 
@@ -22,22 +22,8 @@ AXE_RUN = """async () => (await axe.run(document, {runOnly: {type: 'tag', values
 
 @pytest.fixture
 def page(tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    chromium = require_chromium()
-    with demo_server(tmp_path) as base, sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=chromium, args=ARGS,
-            viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        errors = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.base = base
-        page.tmp = tmp_path
+    with demo_page(tmp_path, timeout_ms=20_000, accept_downloads=True) as page:
         yield page
-        context.close()
-        assert not [e for e in errors if "Content Security Policy" in e], errors
 
 
 def axe_violations(page) -> list[str]:
