@@ -75,12 +75,12 @@ class Params:
 PARAMS = {
     LEXICAL: Params(second_weight=1.0, passage_weight=0.0, doc_lex_half=25.0, usual_boost=0.1,
                     kind_boost=0.15, strong=0.54, some=0.45),
-    EMBEDDING: Params(emb_floor=0.0, emb_top=0.9, second_weight=0.15, passage_weight=0.0,
-                      amplification_weight=1.05, guidance_weight=1.05, kind_boost=0.1,
-                      strong=0.66, some=0.61),
-    COMBINED: Params(lex_half=2.0, emb_weight=0.7, second_weight=0.75, passage_weight=0.0,
-                     amplification_weight=0.8, guidance_weight=1.05, doc_weight=0.1,
-                     doc_lex_half=5.0, kind_boost=0.15, strong=0.67, some=0.58),
+    EMBEDDING: Params(emb_floor=0.0, question_weight=0.5, second_weight=1.0, passage_weight=0.0,
+                      amplification_weight=1.05, guidance_weight=1.05, usual_boost=0.03,
+                      kind_boost=0.06, strong=0.82, some=0.72),
+    COMBINED: Params(lex_half=2.0, emb_floor=0.0, emb_weight=0.7, second_weight=0.0,
+                     passage_weight=0.9, amplification_weight=1.05, doc_weight=0.5,
+                     doc_lex_half=5.0, kind_boost=0.1, strong=0.74, some=0.67),
 }
 
 
