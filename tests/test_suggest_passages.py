@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portfolio import suggest
 from portfolio.spec import load_unit
-from portfolio.suggest import scoring, sentences
+from portfolio.suggest import embedding, ranker, scoring, sentences
 from portfolio.suggest.scoring import LEXICAL, PARAMS, Params
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,3 +120,23 @@ def test_with_passages_scores_only_rise_and_quotes_stay_whole_sentences():
     for s in with_passages.suggestions:
         for q in s.quotes:
             assert (q.start, q.end) in spans and TRANSCRIPT[q.start:q.end] == q.text
+
+
+@pytest.mark.skipif(embedding.installed() is not None, reason="the model extra is not installed")
+def test_a_passage_is_read_by_the_model_as_its_sentences_mean_vector():
+    import numpy as np
+
+    from portfolio.suggest import criteria
+
+    segments = sentences.split(TRANSCRIPT)
+    extra = sentences.passages(segments)
+    rows = np.array(ranker.cosines(UNIT, segments, extra, None))
+    assert rows.shape == (len(segments) + len(extra) + 1, len(criteria.views(UNIT)))
+    texts = [v.text for v in criteria.views(UNIT)]
+    views = embedding.criterion_vectors(UNIT.version, texts, criteria.digest(texts), None)
+    encoded = embedding.encode([s.clean for s in segments])
+    for k, p in enumerate(extra):
+        mean = encoded[p.first:p.last + 1].mean(axis=0)
+        want = views @ (mean / np.linalg.norm(mean))
+        assert np.abs(rows[len(segments) + k] - want).max() < 1e-5
+    assert np.abs(rows[:len(segments)] - encoded @ views.T).max() < 1e-5

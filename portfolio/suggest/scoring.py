@@ -79,8 +79,8 @@ PARAMS = {
                       amplification_weight=1.05, guidance_weight=1.05, usual_boost=0.03,
                       kind_boost=0.06, strong=0.82, some=0.72),
     COMBINED: Params(lex_half=2.0, emb_floor=0.0, emb_weight=0.7, second_weight=0.0,
-                     passage_weight=0.9, amplification_weight=1.05, doc_weight=0.5,
-                     doc_lex_half=5.0, kind_boost=0.1, strong=0.74, some=0.67),
+                     passage_weight=0.9, amplification_weight=0.95, doc_weight=0.5,
+                     doc_lex_half=5.0, kind_boost=0.15, strong=0.75, some=0.66),
 }
 
 
