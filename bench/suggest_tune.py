@@ -1,11 +1,11 @@
 """The search behind scoring.PARAMS, on the TUNING half only (bench/suggest.py --tune).
 
-Each item's raw similarities are computed once (BM25 per sentence and criterion; the cosine of
-each sentence with each criterion view); then the constants are searched one at a time over a
-small grid, a few passes (coordinate ascent), maximising recall@5 + (recall@3 + top right) / 2
-of the method each constant matters to. --calibrate prints, for each method, the lowest score
-at which at least 80% ("strong") and 50% ("some") of the TUNING suggestions scoring that much
-or more were right.
+Each item's raw similarities are computed once (BM25 per sentence, then per passage, and
+criterion; the cosine of each sentence and passage with each criterion view); then the
+constants are searched one at a time over a small grid, a few passes (coordinate ascent),
+maximising recall@5 + (recall@3 + top right) / 2 of the method each constant matters to.
+--calibrate prints, for each method, the lowest score at which at least 80% ("strong") and 50%
+("some") of the TUNING suggestions scoring that much or more were right.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ GRID = {
     "quoted_weight": [0.3, 0.5, 0.7, 0.85, 1.0],
     "question_weight": [0.1, 0.3, 0.5, 0.7, 1.0],
     "second_weight": [0.0, 0.15, 0.3, 0.5, 0.75, 1.0],
+    "passage_weight": [0.0, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0],
     "amplification_weight": [0.8, 0.9, 0.95, 1.0, 1.05],
     "guidance_weight": [0.8, 0.9, 0.95, 1.0, 1.05],
     "lex_half": [2.0, 4.0, 6.0, 9.0, 14.0],
@@ -28,8 +29,8 @@ GRID = {
     "usual_boost": [0.0, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3],
     "kind_boost": [0.0, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3],
 }
-SHARED = {"quoted_weight", "question_weight", "second_weight", "doc_weight", "usual_boost",
-          "kind_boost"}
+SHARED = {"quoted_weight", "question_weight", "second_weight", "passage_weight", "doc_weight",
+          "usual_boost", "kind_boost"}
 MATTERS = {"lexical": SHARED | {"lex_half", "doc_lex_half"},
            "embedding": SHARED | {"amplification_weight", "guidance_weight", "emb_floor",
                                   "emb_top"}}
@@ -40,22 +41,18 @@ class Prepared:
     """One item's raw similarities, computed once."""
 
     def __init__(self, unit, item, with_model: bool):
-        from portfolio.suggest import criteria, embedding, ranker, sentences
+        from portfolio.suggest import criteria, ranker, sentences
 
         self.item = item
         segments = sentences.split(item["text"])
-        self.roles = [s.role for s in segments]
-        self.lexical, self.lexical_doc = ranker.raw_lexical(unit, segments)
+        extra = sentences.passages(segments)
+        self.sentences = len(segments)
+        self.roles = [s.role for s in segments] + [x.role for x in extra]
+        self.lexical, self.lexical_doc = ranker.raw_lexical(unit, segments, extra)
         self.sims = None
         if with_model:
             views = criteria.views(unit)
-            texts = [v.text for v in views]
-            vectors = embedding.criterion_vectors(unit.version, texts, criteria.digest(texts),
-                                                  None)
-            encoded = embedding.encode([s.clean for s in segments])
-            whole = encoded.mean(axis=0)
-            whole = whole / float((whole @ whole) ** 0.5)
-            self.sims = (encoded @ vectors.T).tolist() + [(whole @ vectors.T).tolist()]
+            self.sims = ranker.cosines(unit, segments, extra, None)
             self.view_criteria = [v.criterion for v in views]
             self.view_kinds = [v.kind for v in views]
         self.criteria = len(unit.criteria)
@@ -72,7 +69,9 @@ class Prepared:
         rows = scoring.sentence_scores(method, self.roles, self.lexical, emb, p)
         doc = scoring.doc_scores(method, self.lexical_doc, emb_doc, p)
         prior = scoring.method_prior(self.unit, self.item["method"], p)
-        return scoring.ordered(scoring.criterion_scores(rows, self.criteria, p, doc, prior))
+        n = self.sentences
+        return scoring.ordered(scoring.criterion_scores(rows[:n], self.criteria, p, doc, prior,
+                                                        passages=rows[n:]))
 
 
 def evaluate(prepared, unit, method: str, p) -> dict:

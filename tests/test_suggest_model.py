@@ -52,6 +52,32 @@ def test_a_text_alone_or_in_any_batch_gives_the_same_vector(encoder, monkeypatch
     assert np.abs(encoder.encode(list(reversed(texts)))[::-1] - whole).max() < 1e-5
 
 
+def test_batches_hold_sentences_of_similar_length(encoder, monkeypatch):
+    monkeypatch.setattr(minilm, "LENGTH_RATIO", 1.5)
+    monkeypatch.setattr(minilm, "LENGTH_SLACK", 8)
+    lengths = [3, 5, 11, 12, 20, 29, 31, 100, 150, 151, 256]
+    got = [[lengths[i] for i in r] for r in encoder._batches(lengths, 32)]
+    # 11 is 3.7 x 3 but only 8 tokens longer: together; 12 is 9 longer: a new batch. 150 is
+    # 1.5 x 100: together; 151 is not.
+    assert got == [[3, 5, 11], [12, 20], [29, 31], [100, 150], [151], [256]]
+    assert [len(r) for r in encoder._batches([7] * 70, 32)] == [32, 32, 6]
+
+
+def test_length_batching_gives_what_one_text_at_a_time_gives(encoder):
+    """Texts of very different lengths (a word, sentences, a paragraph, the cut-off text), in
+    length-ratio batches, against each encoded alone: the same to 1e-6."""
+    import numpy as np
+
+    base = REFERENCE["texts"]
+    texts = base + [" ".join(base[:3]), "Sorry.", "I rang her back the same day.",
+                    " ".join(base[:5]), "Refund agreed."] * 2
+    lengths = sorted(len(encoder.tokenizer.encode(t).ids) for t in texts)
+    assert len(encoder._batches(lengths, 32)) > 2  # more than one batch, of several sizes
+    together = encoder.encode(texts)
+    alone = np.vstack([encoder.encode([t]) for t in texts])
+    assert np.abs(together - alone).max() < 1e-6
+
+
 def test_a_long_text_is_cut_at_the_models_length_and_nothing_is_empty(encoder):
     longest = REFERENCE["texts"][-1]
     assert len(encoder.tokenizer.encode(longest).ids) == minilm.MAX_TOKENS

@@ -11,8 +11,11 @@ mean-pooled over the tokens and scaled to unit length, as its `modules.json` say
 agree with sentence-transformers' to 1e-5 (tests/test_suggest_model.py checks them against
 vectors sentence-transformers computed, kept in tests/fixtures/minilm_reference.json).
 
-Sentences are encoded in batches of similar length, so padding costs little, and a batch is
-kept small enough that its attention scores stay under ATTENTION_BUDGET bytes.
+Sentences are encoded in batches of similar length, so padding costs little: sorted by their
+number of tokens, a batch ends before a sentence more than LENGTH_RATIO times as long as its
+shortest (and more than LENGTH_SLACK tokens longer: short sentences batch together, as a batch
+has a fixed cost of its own), and it is kept small enough that its attention scores stay under
+ATTENTION_BUDGET bytes.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import numpy as np
 
 MAX_TOKENS = 256  # sentence_bert_config.json's max_seq_length: longer sentences are cut
 ATTENTION_BUDGET = 64 * 1024 * 1024  # bytes of one batch's attention scores, at most
+LENGTH_RATIO = 1.5  # a batch's longest sentence, in tokens, at most this times its shortest...
+LENGTH_SLACK = 8  # ...unless it is at most this many tokens longer
 
 # erf by Abramowitz and Stegun 7.1.26 (absolute error under 1.5e-7), for the exact GELU that
 # BERT's "gelu" is; numpy has no erf of its own.
@@ -94,13 +99,28 @@ class Encoder:
         ids = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
         out = np.empty((len(ids), self.hidden), dtype=np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for chunk in self._batches([len(ids[i]) for i in order], batch_size):
+            rows = [order[i] for i in chunk]
+            out[rows] = self._batch([ids[i] for i in rows])
+        return out
+
+    def _batches(self, lengths: list[int], batch_size: int) -> list[range]:
+        """Cut ascending token counts into batches: at most `batch_size` sentences, of similar
+        length (LENGTH_RATIO, LENGTH_SLACK), within ATTENTION_BUDGET."""
+        out = []
         start = 0
-        while start < len(order):
-            longest = len(ids[order[min(start + batch_size, len(order)) - 1]])
-            fits = max(1, ATTENTION_BUDGET // (4 * self.heads * longest * longest))
-            chunk = order[start:start + min(batch_size, fits)]
-            out[chunk] = self._batch([ids[i] for i in chunk])
-            start += len(chunk)
+        while start < len(lengths):
+            shortest = lengths[start]
+            end = start + 1
+            while end < len(lengths) and end - start < batch_size:
+                longest = lengths[end]
+                if longest > shortest * LENGTH_RATIO and longest - shortest > LENGTH_SLACK:
+                    break
+                if 4 * self.heads * longest * longest * (end - start + 1) > ATTENTION_BUDGET:
+                    break
+                end += 1
+            out.append(range(start, end))
+            start = end
         return out
 
     def _batch(self, ids: list[list[int]]) -> np.ndarray:

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..spec import MEETS, SUPPORTS, Unit
 from . import criteria, embedding, lexical, scoring
 from .scoring import COMBINED, EMBEDDING, LEXICAL, PARAMS, Params
-from .sentences import Segment, split
+from .sentences import Passage, Segment, passages, split
 
 AUTO = "auto"
 METHODS = (AUTO, LEXICAL, EMBEDDING, COMBINED)
@@ -132,27 +132,43 @@ def lexical_index(unit: Unit) -> lexical.Index:
         return _indexes[key]
 
 
-def raw_lexical(unit: Unit, segments: list[Segment]) -> tuple[list[list[float]], list[float]]:
-    """BM25 per sentence and criterion, and of the whole text per criterion."""
+def raw_lexical(unit: Unit, segments: list[Segment], extra: list[Passage] = ()
+                ) -> tuple[list[list[float]], list[float]]:
+    """BM25 per sentence (then per passage of `extra`) and criterion, and of the whole text
+    per criterion."""
     index = lexical_index(unit)
     words = [lexical.terms(s.clean) for s in segments]
-    return [index.scores(w) for w in words], index.scores([t for w in words for t in w])
+    rows = [index.scores(w) for w in words]
+    rows += [index.scores(lexical.terms(x.clean)) for x in extra]
+    return rows, index.scores([t for w in words for t in w])
 
 
-def raw_embedding(unit: Unit, segments: list[Segment], cache_dir: Path | None,
-                  p: Params) -> tuple[list[list[float]], list[float]]:
-    """Per sentence and criterion, and for the whole text (its sentences' mean vector): the
-    best weighted cosine over the criterion's views."""
+def cosines(unit: Unit, segments: list[Segment], extra: list[Passage], cache_dir: Path | None):
+    """The cosine of every sentence, then every passage of `extra`, then the whole text with
+    every view of the unit's criteria (criteria.views), as rows. A passage's vector, and the
+    whole text's, is the mean of its sentences' (scaled to unit length): encoding each passage
+    again, as one text, ranked no better on TUNING and took about twice the time."""
+    import numpy as np
+
     views = criteria.views(unit)
     texts = [v.text for v in views]
     vectors = embedding.criterion_vectors(unit.version, texts, criteria.digest(texts), cache_dir)
     if not segments:
-        return [], [0.0] * len(unit.criteria)
-    sentences = embedding.encode([s.clean for s in segments])
-    whole = sentences.mean(axis=0)
-    whole = whole / max(float((whole @ whole) ** 0.5), 1e-9)
-    sims = (sentences @ vectors.T).tolist() + [(whole @ vectors.T).tolist()]
-    maxima = scoring.view_maxima(sims, [v.criterion for v in views],
+        return [[0.0] * len(views)]
+    encoded = embedding.encode([s.clean for s in segments])
+    groups = [encoded[x.first:x.last + 1] for x in extra] + [encoded]
+    means = np.vstack([g.mean(axis=0) for g in groups])
+    means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
+    return np.vstack([encoded, means]).dot(vectors.T).tolist()
+
+
+def raw_embedding(unit: Unit, segments: list[Segment], cache_dir: Path | None,
+                  p: Params, extra: list[Passage] = ()) -> tuple[list[list[float]], list[float]]:
+    """Per sentence (then per passage of `extra`) and criterion, and for the whole text: the
+    best weighted cosine over the criterion's views."""
+    views = criteria.views(unit)
+    maxima = scoring.view_maxima(cosines(unit, segments, list(extra), cache_dir),
+                                 [v.criterion for v in views],
                                  scoring.view_weights([v.kind for v in views], p),
                                  len(unit.criteria))
     return maxima[:-1], maxima[-1]
@@ -169,14 +185,19 @@ def rank(unit: Unit, text: str, *, method: str | None = None, method_id: str | N
     params = params or PARAMS[used]
     read = text[:MAX_CHARS]
     segments = split(read)
+    extra = passages(segments) if params.passage_weight > 0 else []
     cache_dir = _settings["cache_dir"]
-    lex, lex_doc = raw_lexical(unit, segments) if used in (LEXICAL, COMBINED) else (None, None)
-    emb, emb_doc = (raw_embedding(unit, segments, cache_dir, params) if used != LEXICAL
+    lex, lex_doc = (raw_lexical(unit, segments, extra) if used in (LEXICAL, COMBINED)
                     else (None, None))
-    rows = scoring.sentence_scores(used, [s.role for s in segments], lex, emb, params)
+    emb, emb_doc = (raw_embedding(unit, segments, cache_dir, params, extra) if used != LEXICAL
+                    else (None, None))
+    rows = scoring.sentence_scores(used, [s.role for s in segments] + [x.role for x in extra],
+                                   lex, emb, params)
+    n = len(segments)
     scored = scoring.ordered(scoring.criterion_scores(
-        rows, len(unit.criteria), params, doc=scoring.doc_scores(used, lex_doc, emb_doc, params),
-        prior=scoring.method_prior(unit, method_id, params)))
+        rows[:n], len(unit.criteria), params,
+        doc=scoring.doc_scores(used, lex_doc, emb_doc, params),
+        prior=scoring.method_prior(unit, method_id, params), passages=rows[n:]))
     if top is not None:
         scored = scored[:max(0, top)]
     crits = unit.criteria

@@ -12,11 +12,11 @@ best score, so a text about nothing scores low everywhere and its confidence say
 A sentence that is not the evidence's own words can count less: an earlier message quoted in
 an email reply (QUOTED_WEIGHT), the assessor's question in a transcript (QUESTION_WEIGHT). A
 criterion's score is its best sentence's, helped by its second best (SECOND_WEIGHT: evidence
-that says it twice is surer), scaled back to 0-1, mixed with the whole text's score
-(DOC_WEIGHT) and then with what the spec says of the evidence's method (method_prior). Its
-quotes are its best sentences: the
-best, and up to two more that score nearly as well (QUOTE_RATIO of the best, at least
-QUOTE_FLOOR).
+that says it twice is surer), scaled back to 0-1, or carried by a passage read as one (a
+paragraph, a question with its answer: PASSAGE_WEIGHT of the passage's score) when that is
+higher; then mixed with the whole text's score (DOC_WEIGHT) and with what the spec says of the
+evidence's method (method_prior). Its quotes are its best sentences, never passages: the best,
+and up to two more that score nearly as well (QUOTE_RATIO of the best, at least QUOTE_FLOOR).
 
 Each method has its own constants (PARAMS), chosen on the TUNING half of bench/suggest_set/
 only (bench/suggest.py --tune prints the search, --calibrate the confidence thresholds); the
@@ -44,6 +44,9 @@ class Params:
     quoted_weight: float = 1.0
     question_weight: float = 0.7
     second_weight: float = 0.5
+    # A passage (sentences.passages: a paragraph, a question with its answer) read as one:
+    # PASSAGE_WEIGHT of its score can carry the criterion when it beats the sentences'.
+    passage_weight: float = 0.9
     # Views of a criterion, weighted before the best is taken (the criterion's own text: 1).
     amplification_weight: float = 1.0
     guidance_weight: float = 1.0
@@ -70,13 +73,14 @@ class Params:
 
 # Each method's constants, from bench/suggest.py --tune and --calibrate on TUNING only.
 PARAMS = {
-    LEXICAL: Params(second_weight=1.0, doc_lex_half=25.0, usual_boost=0.1, kind_boost=0.15,
-                    strong=0.54, some=0.45),
-    EMBEDDING: Params(emb_floor=0.0, emb_top=0.9, second_weight=0.15, amplification_weight=1.05,
-                      guidance_weight=1.05, kind_boost=0.1, strong=0.66, some=0.61),
-    COMBINED: Params(lex_half=2.0, emb_weight=0.7, second_weight=0.75, amplification_weight=0.8,
-                     guidance_weight=1.05, doc_weight=0.1, doc_lex_half=5.0, kind_boost=0.15,
-                     strong=0.67, some=0.58),
+    LEXICAL: Params(second_weight=1.0, passage_weight=0.0, doc_lex_half=25.0, usual_boost=0.1,
+                    kind_boost=0.15, strong=0.54, some=0.45),
+    EMBEDDING: Params(emb_floor=0.0, question_weight=0.5, second_weight=1.0, passage_weight=0.0,
+                      amplification_weight=1.05, guidance_weight=1.05, usual_boost=0.03,
+                      kind_boost=0.06, strong=0.82, some=0.72),
+    COMBINED: Params(lex_half=2.0, emb_floor=0.0, emb_weight=0.7, second_weight=0.0,
+                     passage_weight=0.9, amplification_weight=0.95, doc_weight=0.5,
+                     doc_lex_half=5.0, kind_boost=0.15, strong=0.75, some=0.66),
 }
 
 
@@ -163,15 +167,19 @@ def method_prior(unit, method_id: str | None, p: Params) -> list[float]:
 
 def criterion_scores(rows: list[list[float]], criteria: int, p: Params,
                      doc: list[float] | None = None,
-                     prior: list[float] | None = None) -> list[Scored]:
+                     prior: list[float] | None = None,
+                     passages: list[list[float]] | None = None) -> list[Scored]:
     """Each criterion's score from its sentences (best + SECOND_WEIGHT x second best, over
-    1 + SECOND_WEIGHT), mixed with the whole text's (DOC_WEIGHT), then with the method's prior
+    1 + SECOND_WEIGHT), or PASSAGE_WEIGHT x its best passage's (rows scored as sentences are)
+    if that is higher, mixed with the whole text's (DOC_WEIGHT), then with the method's prior
     (USUAL_BOOST + KIND_BOOST of it, see method_prior). Stays within 0-1."""
     out = []
     for c in range(criteria):
         column = tuple(row[c] for row in rows)
         top = sorted(column, reverse=True)[:2] + [0.0, 0.0]
         score = (top[0] + p.second_weight * top[1]) / (1 + p.second_weight)
+        if passages:
+            score = max(score, p.passage_weight * max(row[c] for row in passages))
         if doc is not None:
             score = (1 - p.doc_weight) * score + p.doc_weight * doc[c]
         if prior is not None:

@@ -9,7 +9,9 @@ Every Segment's `start`/`end` index the exact string given ([start, end), Python
 that is Unicode code points), `text == source[start:end]`, and a span neither starts nor ends
 with whitespace. A sentence that runs over several lines of a quoted reply keeps the "> " markers
 inside its span (the text is quoted exactly); `clean` is the same sentence without them, for the
-rankers. Pure: no imports beyond the standard library.
+rankers. `passages()` groups the sentences into what the rankers also read as one (a paragraph,
+a question with its answer); a quote is always one sentence. Pure: no imports beyond the
+standard library.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 TEXT, QUOTED, QUESTION = "text", "quoted", "question"
+PARAGRAPH, EXCHANGE = "paragraph", "exchange"
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
 _HEADER = re.compile(r"(?i)\s*(from|to|cc|bcc|subject|date|sent|reply-to|received|message-id|"
@@ -59,6 +62,22 @@ class Segment:
     text: str  # source[start:end], exactly
     clean: str  # the words the rankers read: one line, without quote markers
     role: str = TEXT  # text, quoted (an earlier message in a reply) or question (the asker's)
+    paragraph: int = 0  # which paragraph of the text it is in, counted from 0
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Sentences first..last (indexes into split()'s list, inclusive) read as one: a paragraph,
+    or an asker's question with the answer to it. Only the rankers read passages; quotes are
+    always whole sentences."""
+
+    first: int
+    last: int
+    start: int  # the first sentence's start and the last one's end in the text
+    end: int
+    clean: str  # the sentences' clean words, joined
+    role: str  # text or quoted (an exchange is the answer's: text)
+    kind: str  # PARAGRAPH or EXCHANGE
 
 
 @dataclass
@@ -73,9 +92,41 @@ class _Line:
 def split(text: str) -> list[Segment]:
     """The sentences of `text`, in order, with their offsets (see the module's docstring)."""
     segments: list[Segment] = []
-    for paragraph in _paragraphs(text, _lines(text)):
-        segments.extend(_sentences(text, paragraph))
+    for n, paragraph in enumerate(_paragraphs(text, _lines(text))):
+        segments.extend(_sentences(text, paragraph, n))
     return segments
+
+
+def passages(segments: list[Segment]) -> list[Passage]:
+    """The passages of split()'s sentences, in order of their first sentence: each run of two
+    or more sentences of one paragraph and one role, and each asker's question (its run of
+    question sentences) with the answer after it (the text sentences that follow, to the end
+    of the first answering paragraph or the next question). A criterion shown across a few
+    sentences, or only by an answer read with its question ("Why?" "Because ..."), is found
+    there when no single sentence shows it."""
+    spans: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(segments):
+        j = i
+        while (j + 1 < len(segments) and segments[j + 1].paragraph == segments[i].paragraph
+               and segments[j + 1].role == segments[i].role):
+            j += 1
+        if j > i and segments[i].role != QUESTION:
+            spans.append((i, j, PARAGRAPH))
+        if segments[i].role == QUESTION and j + 1 < len(segments) \
+                and segments[j + 1].role == TEXT:
+            k = j + 1
+            while (k + 1 < len(segments) and segments[k + 1].role == TEXT
+                   and segments[k + 1].paragraph == segments[j + 1].paragraph):
+                k += 1
+            spans.append((i, k, EXCHANGE))
+        i = j + 1
+    out = []
+    for first, last, kind in spans:
+        role = QUOTED if segments[first].role == QUOTED else TEXT
+        out.append(Passage(first, last, segments[first].start, segments[last].end,
+                           " ".join(s.clean for s in segments[first:last + 1]), role, kind))
+    return out
 
 
 def _lines(text: str) -> list[_Line | None]:
@@ -188,7 +239,7 @@ def _continues(previous: str, line: str) -> bool:
     return len(tail) >= _SOFT_WRAP or tail.endswith((",", "-", "–", " and", " or", " the"))
 
 
-def _sentences(text: str, paragraph: list[_Line]) -> list[Segment]:
+def _sentences(text: str, paragraph: list[_Line], number: int) -> list[Segment]:
     """Cut a paragraph into sentences. Works on the paragraph's words joined into one line
     (`clean`), with each character's place in `text`, so offsets survive the joins."""
     chars: list[str] = []
@@ -227,7 +278,8 @@ def _sentences(text: str, paragraph: list[_Line]) -> list[Segment]:
         a += len(piece) - len(piece.lstrip())
         b = a + len(stripped)
         start, end = where[a], where[b - 1] + 1
-        out.append(Segment(start, end, text[start:end], " ".join(stripped.split()), role))
+        out.append(Segment(start, end, text[start:end], " ".join(stripped.split()), role,
+                           number))
     return out
 
 
