@@ -180,6 +180,21 @@ def test_text_with_nothing_to_quote_and_text_too_long():
     assert all(s.confidence == "weak" and not s.quotes for s in empty.suggestions)
     long = suggest.rank(UNIT, MONITORING + " x" * suggest.MAX_CHARS, method="lexical", top=1)
     assert long.truncated and long.suggestions[0].criterion_id == "1.1"
+    # Thousands of tiny sentences: only the first MAX_SENTENCES are read, and it says so.
+    many = suggest.rank(UNIT, MONITORING + " Ab. Cd" * 10_000, method="lexical", top=1)
+    assert many.sentences == suggest.ranker.MAX_SENTENCES and many.truncated
+    assert many.suggestions[0].criterion_id == "1.1"
+
+
+def test_a_full_stop_reads_back_only_a_word_not_the_paragraph():
+    """Whether a stop ends a sentence depends on the word before it only (an abbreviation, an
+    initial), so a word longer than the look-back is read as the long word it is; reading the
+    whole paragraph back at every stop made "A. A. A. ..." quadratic (bench/suggest_long.py)."""
+    long_word = "x" * (sentences.LOOK_BACK + 10)
+    assert [s.text for s in sentences.split(f"It said {long_word}. Then it stopped.")] == [
+        f"It said {long_word}.", "Then it stopped."]
+    assert len(sentences.split(f"See {long_word} Mr. Smith. He agreed.")) == 2
+    assert len(sentences.split("A. " * 17_000)) == 1  # initials: one long "sentence"
 
 
 def test_the_json_shape():

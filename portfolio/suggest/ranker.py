@@ -20,6 +20,10 @@ from .sentences import Passage, Segment, passages, split
 AUTO = "auto"
 METHODS = (AUTO, LEXICAL, EMBEDDING, COMBINED)
 MAX_CHARS = 50_000  # about 8,000 words: past this, only the start of the text is read
+# And at most this many sentences, about as many as 50,000 characters of ordinary prose make
+# (an hour's transcript): 50,000 characters of "Ab. Cd." would otherwise be 7,000 sentences
+# for the model, 9 s of a worker's time (bench/suggest_long.py).
+MAX_SENTENCES = 400
 FORMAT = 1  # of Ranking.as_dict(): keys are only ever added
 
 _settings = {"method": AUTO, "cache_dir": None}
@@ -81,7 +85,7 @@ class Ranking:
     evidence_method: str | None
     suggestions: tuple[Suggestion, ...] = field(default=())
     sentences: int = 0  # how many sentences of the text were read
-    truncated: bool = False  # the text was longer than MAX_CHARS: only its start was read
+    truncated: bool = False  # longer than MAX_CHARS or MAX_SENTENCES: only its start was read
 
     def as_dict(self) -> dict:
         """The stable JSON shape (README, "Criteria suggestions"; keys are only added)."""
@@ -185,6 +189,8 @@ def rank(unit: Unit, text: str, *, method: str | None = None, method_id: str | N
     params = params or PARAMS[used]
     read = text[:MAX_CHARS]
     segments = split(read)
+    cut = len(text) > MAX_CHARS or len(segments) > MAX_SENTENCES
+    segments = segments[:MAX_SENTENCES]
     extra = passages(segments) if params.passage_weight > 0 else []
     cache_dir = _settings["cache_dir"]
     lex, lex_doc = (raw_lexical(unit, segments, extra) if used in (LEXICAL, COMBINED)
@@ -214,4 +220,4 @@ def rank(unit: Unit, text: str, *, method: str | None = None, method_id: str | N
                    method=used, reason=reason,
                    model=embedding.model_name() if used != LEXICAL else "",
                    evidence_method=method_id, suggestions=tuple(suggestions),
-                   sentences=len(segments), truncated=len(text) > MAX_CHARS)
+                   sentences=len(segments), truncated=cut)

@@ -47,6 +47,9 @@ _INLINE_TURN = re.compile(r"(?<=[.!?\"”])\s+(?=(?:assessor|learner|interviewer
                           r"\s*:\s)", re.IGNORECASE)
 _ASKERS = {"assessor", "interviewer", "q", "question", "examiner", "iqa", "eqa"}
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*")
+_NOT_SPACE = re.compile(r"\S")
+_WORD_BEFORE = re.compile(r"([\w.]+)$")
+LOOK_BACK = 64  # characters read back from a full stop for the word it ends
 _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "no", "nos", "ref", "approx", "vs", "inc", "ltd",
                   "co", "tel", "ext", "fig", "p", "pp", "e.g", "i.e", "eg", "ie", "cf", "dept",
                   "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
@@ -286,17 +289,19 @@ def _sentences(text: str, paragraph: list[_Line], number: int) -> list[Segment]:
 def _is_sentence_end(clean: str, at: int, after: int) -> bool:
     """Does the punctuation at clean[at:after] end a sentence? Not after an abbreviation or an
     initial, not inside a number (£34.99, 09.30), and only before a new sentence's start."""
-    rest = clean[after:]
-    if not rest or not rest[0].isspace():
+    if after >= len(clean) or not clean[after].isspace():
         return False
-    following = rest.lstrip()
+    following = _NOT_SPACE.search(clean, after)
     if not following:
         return True
-    first = following[0]
+    first = following.group()
     if first.islower():
         return False
     if clean[at] == ".":
-        word = re.search(r"([\w.]+)$", clean[:at])
+        # The word before the stop, read from at most LOOK_BACK characters: no abbreviation
+        # or initial is that long, and reading the whole paragraph again at every full stop
+        # made a long one ("A. A. A. ...") quadratic: 11 s for 50,000 characters.
+        word = _WORD_BEFORE.search(clean, max(0, at - LOOK_BACK), at)
         token = word.group(1).lower() if word else ""
         if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
             return False
