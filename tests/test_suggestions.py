@@ -221,3 +221,58 @@ def test_the_most_likely_say_which_are_not_claimed_yet(db, browser, people, port
     db.session.commit()
     line = re.search(r'<p id="unclaimed">(.*?)</p>', _page_of(browser, item), re.S).group(1)
     assert line == "Every one of these is claimed already."
+
+
+def test_a_ranking_is_not_kept_across_a_change_of_method_or_ranker(
+        db, browser, people, portfolios, make_evidence, monkeypatch):
+    from portfolio import suggest
+    from portfolio.suggest import ranker
+    from portfolio.suggestions.services import suggestions_for
+    from portfolio.units import all_units
+
+    unit = all_units()["unit-40"]
+    monkeypatch.setitem(ranker._settings, "method", "lexical")
+    item = _item(make_evidence, portfolios)
+
+    def shown():
+        return [(s.suggestion.criterion_id, s.suggestion.role)
+                for s in suggestions_for(item, unit).shown]
+
+    def fresh(method):
+        return [(s.criterion_id, s.role) for s in suggest.rank(
+            unit, item.account_md, method=method, method_id=item.method).suggestions]
+
+    assert shown() == fresh("lexical")
+    item.method = "direct_observation"  # the same words, another kind of evidence
+    db.session.commit()
+    assert shown() == fresh("lexical")
+    if suggest.status()[0] == suggest.COMBINED:  # with the model extra: another ranker
+        monkeypatch.setitem(ranker._settings, "method", "combined")
+        assert shown() == fresh("combined")
+
+
+def test_a_model_that_fails_is_named_plainly_and_bm25_is_used(
+        db, browser, people, portfolios, make_evidence, monkeypatch, caplog):
+    from portfolio.suggest import embedding, ranker
+
+    failure = "the model could not be loaded from /srv/secret/site-packages/model: boom"
+
+    def broken():
+        raise embedding.ModelUnavailable(failure)
+    monkeypatch.setattr(embedding, "model", broken)
+    monkeypatch.setattr(embedding, "installed", lambda: failure)
+    monkeypatch.setitem(ranker._settings, "method", "combined")  # asked for by name
+    item = _item(make_evidence, portfolios)
+    browser.login(people["learner"])
+    text = _page_of(browser, item)
+    assert ("How these were ranked: by word matching (BM25) alone: the suggestion model could "
+            "not be loaded, and the server&#39;s log says why.") in text
+    assert "/srv/secret" not in text and "boom" not in text
+    assert "I escalated it to my team leader the same morning" in text  # still suggested
+    assert any("BM25 used instead" in r.getMessage() and "boom" in r.getMessage()
+               for r in caplog.records)
+    monkeypatch.setitem(ranker._settings, "method", "auto")
+    monkeypatch.setattr(embedding, "installed", lambda: embedding.NOT_INSTALLED)
+    item.account_md += " Then I logged it."
+    db.session.commit()
+    assert "the suggestion model is not installed on this server" in _page_of(browser, item)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import current_app
 from sqlalchemy import select
@@ -26,6 +26,7 @@ from ..facts import fact_of
 from ..models import Evidence, SuggestionDismissal, User
 from ..spec import Unit
 from ..spec.model import MEETS, NOT_EVIDENCE, SUPPORTS
+from ..suggest import embedding
 
 CONFIDENCE_WORDS = {suggest.STRONG: "Strong match", suggest.SOME: "Some match",
                     suggest.WEAK: "Weak match"}
@@ -54,6 +55,26 @@ class Suggestions:
     # Why the unit's rules let this whole item only support for now (an unverified witness,
     # a declared AI draft), in words; "" when nothing holds it back.
     held: str = ""
+
+    @property
+    def how(self) -> str:
+        """How these were ranked, in words for the page: never the server's paths or errors,
+        which go to the log (and which `flask suggest` prints)."""
+        ranking = self.ranking
+        if ranking is None:
+            return ""
+        if ranking.method == suggest.COMBINED:
+            return ("by the suggestion model (sentence embeddings) and word matching (BM25) "
+                    "together")
+        if ranking.method == suggest.EMBEDDING:
+            return "by the suggestion model (sentence embeddings) alone"
+        if ranking.requested == suggest.LEXICAL:
+            return "by word matching (BM25) alone, as this server is set to"
+        if embedding.installed() == embedding.NOT_INSTALLED:
+            return ("by word matching (BM25) alone: the suggestion model is not installed on "
+                    "this server")
+        return ("by word matching (BM25) alone: the suggestion model could not be loaded, and "
+                "the server's log says why")
 
 
 def _rule(unit: Unit, evidence: Evidence, s: suggest.Suggestion, held: str) -> str:
@@ -85,7 +106,12 @@ def ranking_of(unit: Unit, text: str, method_id: str) -> suggest.Ranking:
         if found is not None:
             kept.move_to_end(key)
             return found
-    found = suggest.rank(unit, text, method_id=method_id)
+    try:
+        found = suggest.rank(unit, text, method_id=method_id)
+    except suggest.ModelUnavailable as exc:  # the model was asked for by name, and failed
+        current_app.logger.warning("suggestions: %s; BM25 used instead", exc)
+        found = replace(suggest.rank(unit, text, method=suggest.LEXICAL, method_id=method_id),
+                        requested=chosen, reason=f"{exc}; BM25 used instead")
     if found.method == ranker:  # not a fallback made mid-way (the model failed to load)
         with _lock:
             kept[key] = found
