@@ -12,7 +12,7 @@ import pytest
 
 from portfolio import suggest
 from portfolio.spec import load_unit
-from portfolio.suggest import scoring
+from portfolio.suggest import embedding, scoring
 from portfolio.suggest.scoring import COMBINED, EMBEDDING, LEXICAL, PARAMS, SOME, STRONG, WEAK
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,7 @@ def test_a_criterion_standing_out_in_a_low_scoring_item_gets_a_better_word(metho
     assert p.margin_weight > 0  # every method's calibration found the margin worth weighing
     # A score the rule calls weak among criteria scoring nearly as much, and at least "some"
     # when the item's other criteria score nothing.
-    score = p.some / (1 - p.margin_weight / 2)
+    score = max(scoring.SCORE_FLOOR, p.some / (1 - p.margin_weight / 2))
     crowded = words(item(score, *[score - 0.01] * 8), p)[0]
     alone = words(item(score), p)[0]
     assert crowded == WEAK and BETTER[alone] > BETTER[crowded]
@@ -80,6 +80,22 @@ def test_a_criterion_standing_out_in_a_low_scoring_item_gets_a_better_word(metho
 def test_a_flat_item_is_never_strong(method, level):
     got = words(item(*[level] * 17), PARAMS[method])
     assert STRONG not in got and len(set(got)) == 1
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_low_score_is_weak_however_it_stands_out(method):
+    p = PARAMS[method]
+    assert words(item(scoring.SCORE_FLOOR - 0.01), p)[0] == WEAK
+    assert words(item(scoring.SCORE_FLOOR), p)[0] != WEAK
+
+
+@pytest.mark.skipif(embedding.installed() is not None, reason="the model extra is not installed")
+@pytest.mark.parametrize("method", [EMBEDDING, COMBINED])
+def test_a_text_about_something_else_is_weak_everywhere(method):
+    recipe = ("Preheat the oven to 180 degrees. Mix the flour, sugar and butter until smooth. "
+              "Bake for twenty minutes and leave to cool on a rack.")
+    ranking = suggest.rank(UNIT, recipe, method=method)
+    assert {s.confidence for s in ranking.suggestions} == {WEAK}
 
 
 @pytest.mark.parametrize("method", METHODS)

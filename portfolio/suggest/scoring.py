@@ -28,7 +28,10 @@ right criteria are still the ones well above its others. A criterion's standing 
 (the lowest score when the unit has fewer than six criteria): MARGIN_WEIGHT 0 is the score
 alone, 1 the margin alone. "strong" needs a standing of at least STRONG and a score above the
 sixth best (so a text that matches every criterion alike is never strong); "some" a standing
-of at least SOME; else "weak". Within an item the standing follows the score, so the words
+of at least SOME; else "weak". Either also needs a score of at least SCORE_FLOOR, so a text
+about something else (a recipe, "see attached": its best about 0.2 by the model alone) is
+weak everywhere however one criterion stands out; no suggestion of the labelled set called
+strong or some scores below it. Within an item the standing follows the score, so the words
 never contradict the order. Per method, bench/suggest.py --calibrate picks MARGIN_WEIGHT (0 to
 1 in tenths) and the two thresholds on TUNING: for each weight, STRONG is the lowest standing
 above which at least 80% of the TUNING suggestions that could be strong were labelled right,
@@ -49,6 +52,7 @@ from .sentences import QUESTION, QUOTED
 LEXICAL, EMBEDDING, COMBINED = "lexical", "embedding", "combined"
 STRONG, SOME, WEAK = "strong", "some", "weak"
 REFERENCE_RANK = 6  # the standing is measured from the item's sixth-best score
+SCORE_FLOOR = 0.3  # below it a criterion is weak, however it stands out
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,8 @@ def standing(score: float, ref: float, p: Params) -> float:
 def confidence(score: float, ref: float, p: Params) -> str:
     """The word for a criterion scoring `score` in an item whose reference() is `ref`."""
     value = standing(score, ref, p)
+    if score < SCORE_FLOOR:
+        return WEAK
     if value >= p.strong and score > ref:
         return STRONG
     return SOME if value >= p.some else WEAK
