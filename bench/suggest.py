@@ -3,7 +3,7 @@
     .venv/bin/python bench/suggest.py                # figures on TEST, then on TUNING
     .venv/bin/python bench/suggest.py --runs 5       # more timing rounds
     .venv/bin/python bench/suggest.py --tune         # search the constants on TUNING only
-    .venv/bin/python bench/suggest.py --calibrate    # confidence thresholds from TUNING only
+    .venv/bin/python bench/suggest.py --calibrate    # the confidence rule from TUNING only
 
 Per method (lexical, embedding, combined), for each half of the set: recall@3 and recall@5 (per
 item, the share of its labelled criteria found in the top 3 or 5, averaged over items), the
@@ -178,7 +178,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timing rounds")
     parser.add_argument("--tune", action="store_true", help="search constants on TUNING")
     parser.add_argument("--calibrate", action="store_true",
-                        help="confidence thresholds from TUNING")
+                        help="the confidence rule from TUNING")
     parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:

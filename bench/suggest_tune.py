@@ -4,8 +4,10 @@ Each item's raw similarities are computed once (BM25 per sentence, then per pass
 criterion; the cosine of each sentence and passage with each criterion view); then the
 constants are searched one at a time over a small grid, a few passes (coordinate ascent),
 maximising recall@5 + (recall@3 + top right) / 2 of the method each constant matters to.
---calibrate prints, for each method, the lowest score at which at least 80% ("strong") and 50%
-("some") of the TUNING suggestions scoring that much or more were right.
+--calibrate prints, for each method and each MARGIN_WEIGHT, the confidence thresholds (the
+lowest standing at which at least 80% ("strong") and 50% ("some") of the TUNING suggestions
+standing that high or higher were right) and how many labelled criteria they call strong or
+some, and keeps the weight that calls the most (scoring.py's docstring has the rule).
 """
 
 from __future__ import annotations
@@ -113,22 +115,52 @@ def tune(prepared, unit, method: str, starts):
     return best, evaluate(prepared, unit, method, best)
 
 
-def calibrate(prepared, unit, method: str, p) -> tuple[float, float]:
-    ids = [c.id for c in unit.criteria]
-    pairs = []
-    for item in prepared:
-        for s in item.scored(method, p):
-            pairs.append((s.score, ids[s.criterion] in item.item["meets"]))
-    pairs.sort(reverse=True)
+MARGIN_GRID = [n / 10 for n in range(11)]
 
-    def lowest(share: float) -> float:
-        right, found = 0, 1.0
-        for n, (score, ok) in enumerate(pairs, 1):
-            right += ok
-            if right / n >= share:
-                found = score
-        return round(found, 2)
-    return lowest(0.8), lowest(0.5)
+
+def _lowest(pairs: list[tuple[float, bool]], share: float) -> float:
+    """The lowest value above which at least `share` of the pairs were right (1.0: none)."""
+    right, found = 0, 1.0
+    for n, (value, ok) in enumerate(sorted(pairs, reverse=True), 1):
+        right += ok
+        if right / n >= share:
+            found = value
+    return round(found, 3)
+
+
+def calibrate(prepared, unit, method: str, p, out=print):
+    """The confidence rule (scoring.py's docstring) on TUNING: for each MARGIN_WEIGHT of
+    MARGIN_GRID, STRONG and SOME at the 80% and 50% targets, and how many labelled criteria
+    that puts at strong or some; the weight that puts the most (the smaller on a tie), with
+    its thresholds, as a copy of `p`."""
+    from portfolio.suggest import scoring
+
+    ids = [c.id for c in unit.criteria]
+    items = []
+    for item in prepared:
+        scored = item.scored(method, p)
+        items.append((scored, scoring.reference(scored), item.item["meets"]))
+    best = None
+    for weight in MARGIN_GRID:
+        trial = replace(p, margin_weight=weight)
+        rows = [(scoring.standing(s.score, ref, trial), ids[s.criterion] in meets,
+                 s.score > ref) for scored, ref, meets in items for s in scored]
+        trial = replace(trial, strong=_lowest([(v, ok) for v, ok, above in rows if above], 0.8),
+                        some=_lowest([(v, ok) for v, ok, _ in rows], 0.5))
+        words = {scoring.STRONG: [0, 0], scoring.SOME: [0, 0], scoring.WEAK: [0, 0]}
+        for scored, ref, meets in items:
+            for s in scored:
+                word = words[scoring.confidence(s.score, ref, trial)]
+                word[0] += ids[s.criterion] in meets
+                word[1] += 1
+        found = words[scoring.STRONG][0] + words[scoring.SOME][0]
+        out(f"{method:<10} margin_weight {weight:.1f}: strong {trial.strong:.3f}, some "
+            f"{trial.some:.3f}; right/given strong, some, weak: "
+            + ", ".join(f"{a}/{b}" for a, b in words.values())
+            + f"; labelled at strong or some {found}")
+        if best is None or found > best[0]:
+            best = (found, trial)
+    return best[1]
 
 
 def main(unit, items, calibrate_only: bool = False) -> None:
@@ -147,9 +179,9 @@ def main(unit, items, calibrate_only: bool = False) -> None:
                                                             if m != method]
             chosen[method], got = tune(prepared, unit, method, starts)
             print(f"{method:<10} tuned: {got}")
+    print("\nThe confidence rule, per method and MARGIN_WEIGHT (TUNING):")
     for method in methods:
-        strong, some = calibrate(prepared, unit, method, chosen[method])
-        chosen[method] = replace(chosen[method], strong=strong, some=some)
+        chosen[method] = calibrate(prepared, unit, method, chosen[method])
     print("\nPARAMS = {")
     for method in methods:
         p = chosen[method]

@@ -204,6 +204,7 @@ def rank(unit: Unit, text: str, *, method: str | None = None, method_id: str | N
         rows[:n], len(unit.criteria), params,
         doc=scoring.doc_scores(used, lex_doc, emb_doc, params),
         prior=scoring.method_prior(unit, method_id, params), passages=rows[n:]))
+    ref = scoring.reference(scored)  # of every criterion, before `top` cuts the list
     if top is not None:
         scored = scored[:max(0, top)]
     crits = unit.criteria
@@ -214,7 +215,7 @@ def rank(unit: Unit, text: str, *, method: str | None = None, method_id: str | N
                              s.sentences[i]) for i in scoring.quote_indexes(s, params))
         suggestions.append(Suggestion(
             criterion_id=c.id, outcome=c.outcome, criterion_text=c.text, score=s.score,
-            confidence=scoring.confidence(s.score, params), quotes=quotes,
+            confidence=scoring.confidence(s.score, ref, params), quotes=quotes,
             role=c.role_of(method_id) if method_id else None))
     return Ranking(unit_id=unit.id, unit_version=unit.version, requested=requested,
                    method=used, reason=reason,

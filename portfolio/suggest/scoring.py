@@ -18,8 +18,28 @@ higher; then mixed with the whole text's score (DOC_WEIGHT) and with what the sp
 evidence's method (method_prior). Its quotes are its best sentences, never passages: the best,
 and up to two more that score nearly as well (QUOTE_RATIO of the best, at least QUOTE_FLOOR).
 
+The confidence word says how far a criterion stands out in its item, not only how high it
+scores: an email or a short record scores lower everywhere than a reflective account, and its
+right criteria are still the ones well above its others. A criterion's standing is
+
+    standing = score - MARGIN_WEIGHT x the item's sixth-best score
+             = (1 - MARGIN_WEIGHT) x score + MARGIN_WEIGHT x (score - sixth best)
+
+(the lowest score when the unit has fewer than six criteria): MARGIN_WEIGHT 0 is the score
+alone, 1 the margin alone. "strong" needs a standing of at least STRONG and a score above the
+sixth best (so a text that matches every criterion alike is never strong); "some" a standing
+of at least SOME; else "weak". Either also needs a score of at least SCORE_FLOOR, so a text
+about something else (a recipe, "see attached": its best about 0.2 by the model alone) is
+weak everywhere however one criterion stands out; no suggestion of the labelled set called
+strong or some scores below it. Within an item the standing follows the score, so the words
+never contradict the order. Per method, bench/suggest.py --calibrate picks MARGIN_WEIGHT (0 to
+1 in tenths) and the two thresholds on TUNING: for each weight, STRONG is the lowest standing
+above which at least 80% of the TUNING suggestions that could be strong were labelled right,
+SOME the lowest above which at least 50% of all were; the weight kept is the one that puts the
+most labelled criteria at strong or some (the smaller on a tie).
+
 Each method has its own constants (PARAMS), chosen on the TUNING half of bench/suggest_set/
-only (bench/suggest.py --tune prints the search, --calibrate the confidence thresholds); the
+only (bench/suggest.py --tune prints the search, --calibrate the confidence rule); the
 README's figures are on the TEST half. Pure Python.
 """
 
@@ -31,6 +51,8 @@ from .sentences import QUESTION, QUOTED
 
 LEXICAL, EMBEDDING, COMBINED = "lexical", "embedding", "combined"
 STRONG, SOME, WEAK = "strong", "some", "weak"
+REFERENCE_RANK = 6  # the standing is measured from the item's sixth-best score
+SCORE_FLOOR = 0.3  # below it a criterion is weak, however it stands out
 
 
 @dataclass(frozen=True)
@@ -63,10 +85,10 @@ class Params:
     kind_boost: float = 0.0
     quote_ratio: float = 0.8
     quote_floor: float = 0.15
-    # The confidence words: "strong" at or above STRONG, "some" at or above SOME, else
-    # "weak". Calibrated on the TUNING half (bench/suggest.py --calibrate): STRONG is the
-    # lowest score above which at least 80% of the suggestions there were labelled right,
-    # SOME the lowest above which at least 50% were.
+    # The confidence words (see the module docstring): thresholds on the standing, score -
+    # MARGIN_WEIGHT x the item's sixth-best score; all three calibrated on the TUNING half
+    # (bench/suggest.py --calibrate). MARGIN_WEIGHT 0 judges the score alone.
+    margin_weight: float = 0.0
     strong: float = 0.6
     some: float = 0.4
 
@@ -74,13 +96,15 @@ class Params:
 # Each method's constants, from bench/suggest.py --tune and --calibrate on TUNING only.
 PARAMS = {
     LEXICAL: Params(second_weight=1.0, passage_weight=0.0, doc_lex_half=25.0, usual_boost=0.1,
-                    kind_boost=0.15, strong=0.54, some=0.45),
+                    kind_boost=0.15, margin_weight=0.4, strong=0.386, some=0.284),
     EMBEDDING: Params(emb_floor=0.0, question_weight=0.5, second_weight=1.0, passage_weight=0.0,
                       amplification_weight=1.05, guidance_weight=1.05, usual_boost=0.03,
-                      kind_boost=0.06, strong=0.82, some=0.72),
+                      kind_boost=0.06, margin_weight=1.0, strong=0.232,
+                      some=0.048),
     COMBINED: Params(lex_half=2.0, emb_floor=0.0, emb_weight=0.7, second_weight=0.0,
                      passage_weight=0.9, amplification_weight=0.95, doc_weight=0.5,
-                     doc_lex_half=5.0, kind_boost=0.15, strong=0.75, some=0.66),
+                     doc_lex_half=5.0, kind_boost=0.15, margin_weight=0.7, strong=0.293,
+                     some=0.211),
 }
 
 
@@ -193,8 +217,25 @@ def ordered(scored: list[Scored]) -> list[Scored]:
     return sorted(scored, key=lambda s: (-s.score, s.criterion))
 
 
-def confidence(score: float, p: Params) -> str:
-    return STRONG if score >= p.strong else SOME if score >= p.some else WEAK
+def reference(scored: list[Scored]) -> float:
+    """The score a criterion's standing is measured from: the item's REFERENCE_RANK-th best
+    (its lowest when there are fewer criteria; 0 when none)."""
+    scores = sorted((s.score for s in scored), reverse=True)
+    return scores[min(REFERENCE_RANK, len(scores)) - 1] if scores else 0.0
+
+
+def standing(score: float, ref: float, p: Params) -> float:
+    return score - p.margin_weight * ref
+
+
+def confidence(score: float, ref: float, p: Params) -> str:
+    """The word for a criterion scoring `score` in an item whose reference() is `ref`."""
+    value = standing(score, ref, p)
+    if score < SCORE_FLOOR:
+        return WEAK
+    if value >= p.strong and score > ref:
+        return STRONG
+    return SOME if value >= p.some else WEAK
 
 
 def quote_indexes(scored: Scored, p: Params, most: int = 3) -> list[int]:
