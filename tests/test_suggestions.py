@@ -42,6 +42,11 @@ def test_the_learner_sees_criteria_with_the_sentences_that_support_them(
     assert re.search(r"AC \d\.\d · (Strong|Some|Weak) match", text)
     # A reflective account only supports a performance criterion, and the page says why.
     assert "Supports only: reflective account can support this, but AC 2." in text
+    # The most likely: every strong and some match, and never fewer than three.
+    best, rest = text.split('id="best-heading"')[1].split("</section>", 1)
+    words = re.findall(r"AC \d\.\d · (Strong|Some|Weak) match", best)
+    assert len(words) >= 3 and "Strong" not in rest and "· Some match" not in rest
+    assert words[3:] == [w for w in words[3:] if w != "Weak"]
 
 
 def test_using_a_suggestion_opens_the_claim_with_the_criterion_and_its_quote(

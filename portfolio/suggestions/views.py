@@ -17,6 +17,8 @@ from ..units import unit_for
 from . import bp
 from .services import dismiss, suggestions_for
 
+MOST_LIKELY_AT_LEAST = 3
+
 
 class DismissForm(FlaskForm):
     reason = StringField("Why it does not fit (optional)", validators=[Length(max=500)])
@@ -35,11 +37,14 @@ def page(evidence_id: int):
     evidence = load_evidence(evidence_id)
     unit = unit_for(evidence.portfolio)
     found = suggestions_for(evidence, unit)
-    strong = [s for s in found.shown if s.suggestion.confidence != "weak"]
+    # The most likely: every strong or some match (the words follow the order, so they come
+    # first), and never fewer than three, so a short record whose best are weak still shows
+    # its best.
+    likely = sum(1 for s in found.shown if s.suggestion.confidence != "weak")
+    first = max(MOST_LIKELY_AT_LEAST, likely)
     return render_template("suggestions/page.html", evidence=evidence, unit=unit,
-                           found=found, first=strong or list(found.shown[:3]),
-                           rest=[s for s in found.shown if s not in strong] if strong
-                           else list(found.shown[3:]),
+                           found=found, first=list(found.shown[:first]),
+                           rest=list(found.shown[first:]),
                            may_tag=_learner_may_tag(evidence, unit), form=DismissForm)
 
 
