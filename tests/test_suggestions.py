@@ -58,8 +58,12 @@ def test_using_a_suggestion_opens_the_claim_with_the_criterion_and_its_quote(
     link = re.search(r'href="(/evidence/\d+/claims\?[^"]+)"', page).group(1).replace("&amp;",
                                                                                     "&")
     query = parse_qs(urlsplit(link).query)
-    assert query["accept"] == [first]
-    assert query["quote"][0] in ESCALATION  # the best sentence, word for word
+    assert query["accept"] == [first] and query["v"] == [str(item.version)]
+    # Where the best sentence is, not its words: no evidence text in a server's access log.
+    assert "quote" not in query
+    assert not [w for w in re.findall(r"[a-z]{6,}", ESCALATION) if w in link.lower()]
+    start, end = (int(n) for n in query["at"][0].split("-"))
+    assert ESCALATION[start:end] and ESCALATION[start:end] in ESCALATION
     claims = browser.client.get(link)
     assert claims.status_code == 200 and "From a suggestion: AC" in claims.text
     key = first.replace(".", "_")
@@ -67,6 +71,15 @@ def test_using_a_suggestion_opens_the_claim_with_the_criterion_and_its_quote(
     box = re.search(rf'<textarea[^>]*name="quote_{key}"[^>]*>([^<]*)</textarea>', claims.text)
     assert box and box.group(1).strip() and box.group(1).strip() in ESCALATION
     assert "Suggest criteria" in browser.client.get(f"/evidence/{item.id}").text
+    assert box.group(1).strip() == ESCALATION[start:end]
+    # A link from before a new version, or offsets that are not a passage, tick the box and
+    # leave the quote to the learner.
+    key_box = rf'<textarea[^>]*name="quote_{key}"[^>]*>([^<]*)</textarea>'
+    for bad in (link.replace(f"v={item.version}", f"v={item.version + 1}"),
+                link.replace(query["at"][0], "5-99999"), link.replace(query["at"][0], "x-y")):
+        page = browser.client.get(bad)
+        assert page.status_code == 200
+        assert re.search(key_box, page.text).group(1).strip() == ""
     # Nothing is claimed by following it: the learner still words the claim and saves it.
     assert db.session.scalar(select(Claim)) is None
 

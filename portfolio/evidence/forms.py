@@ -269,12 +269,24 @@ class WithdrawForm(FlaskForm):
     submit = SubmitField("Withdraw the claim")
 
 
-def accepted_suggestion(unit: Unit, fixed: dict[str, str], criterion_id: str,
-                        quote: str) -> dict:
-    """The claims form's starting values for "Use this in a claim" (?accept=2.3&quote=...):
-    that criterion ticked and its quote box filled, the rationale left for the learner.
-    Nothing for a criterion not in the unit, or one the learner cannot change."""
+def accepted_suggestion(unit: Unit, fixed: dict[str, str], evidence, args) -> dict:
+    """The claims form's starting values for "Use this in a claim" (?accept=2.3&at=120-188&v=2):
+    that criterion ticked and its quote box filled with the passage at those offsets of
+    version v's text, the rationale left for the learner. The link carries where the sentence
+    is, never its words, so no evidence text reaches a server's access log. Nothing for a
+    criterion not in the unit or one the learner cannot change; the box is left empty when
+    the offsets are not a passage of the current version (the evidence changed since)."""
+    from .passages import QuoteRefused, anchor_span
+
+    criterion_id = args.get("accept", "")
     if criterion_id not in {c.id for c in unit.criteria} or criterion_id in fixed:
         return {}
     key = field_key(criterion_id)
-    return {f"claim_{key}": True, f"quote_{key}": (quote or "")[:QUOTE_MAX]}
+    quote = ""
+    start, _, end = args.get("at", "").partition("-")
+    if start.isdigit() and end.isdigit() and args.get("v") == str(evidence.version):
+        try:
+            quote = anchor_span(evidence, int(start), int(end)).text[:QUOTE_MAX]
+        except QuoteRefused:
+            quote = ""
+    return {f"claim_{key}": True, f"quote_{key}": quote}

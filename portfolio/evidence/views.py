@@ -329,8 +329,8 @@ def claims(evidence_id: int):
         existing[f"claim_{field_key(c.criterion_id)}"] = True
         existing[f"rationale_{field_key(c.criterion_id)}"] = c.rationale
         existing[f"quote_{field_key(c.criterion_id)}"] = c.quote
-    if request.method == "GET" and (accepted := accepted_suggestion(
-            unit, fixed, request.args.get("accept", ""), request.args.get("quote", ""))):
+    if request.method == "GET" and (accepted := accepted_suggestion(unit, fixed, evidence,
+                                                                   request.args)):
         existing |= accepted
         flash(f"From a suggestion: AC {request.args['accept']} is ticked and the sentence "
               "that fits it is in its quote box. Say where and how this evidence meets it, "

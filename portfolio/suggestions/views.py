@@ -68,9 +68,11 @@ def set_aside(evidence_id: int, criterion_id: str):
                     if saved.ok else url_for(".page", evidence_id=evidence.id))
 
 
-def _accept_url(evidence, criterion_id: str, quote: str) -> str:
-    return url_for("evidence.claims", evidence_id=evidence.id, accept=criterion_id,
-                   quote=quote[:1500])
+def _accept_url(evidence, criterion_id: str, quote) -> str:
+    """The claims page with `criterion_id` ticked and `quote` (a ranker's Quote, or None) in
+    its box: the link says where the sentence is in this version, not what it says."""
+    at = {"at": f"{quote.start}-{quote.end}", "v": evidence.version} if quote else {}
+    return url_for("evidence.claims", evidence_id=evidence.id, accept=criterion_id, **at)
 
 
 bp.add_app_template_global(_accept_url, "accept_url")
