@@ -112,9 +112,12 @@ def test_the_model_loads_without_torch_or_a_network():
     assert done.stdout.strip() == "[]"
 
 
-def test_suggest_warm_loads_the_model_and_the_vectors_at_start(tmp_path, monkeypatch):
-    """SUGGEST_WARM: the app starts a thread that ranks once per unit, so the first page
-    after a restart does not wait for the model."""
+def test_suggest_warm_loads_the_model_and_the_vectors_at_the_first_request(tmp_path,
+                                                                          monkeypatch):
+    """SUGGEST_WARM: the process's first request starts a thread that ranks once per unit, so
+    the first suggestion after a restart does not wait for the model; making the app (a
+    command, the job worker) starts nothing, and a forked worker warms its own."""
+    import os
     import threading
 
     from portfolio import create_app
@@ -124,16 +127,27 @@ def test_suggest_warm_loads_the_model_and_the_vectors_at_start(tmp_path, monkeyp
     real = threading.Thread.start
     monkeypatch.setattr(threading.Thread, "start",
                         lambda self: started.append(self) or real(self))
-    create_app({"TESTING": True, "SECRET_KEY": "t", "SUGGEST_WARM": True,
-                "SUGGEST_CACHE_DIR": str(tmp_path / "vectors"),
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"},
-               instance_path=str(tmp_path / "instance"))
-    warmers = [t for t in started if t.name == "suggest-warm"]
-    assert len(warmers) == 1
-    warmers[0].join(timeout=60)
-    assert not warmers[0].is_alive()
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "SUGGEST_WARM": True,
+                      "SUGGEST_CACHE_DIR": str(tmp_path / "vectors"),
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"},
+                     instance_path=str(tmp_path / "instance"))
+
+    def warmers():
+        return [t for t in started if t.name == "suggest-warm"]
+    assert warmers() == []  # not at start
+    client = app.test_client()
+    client.get("/login")
+    client.get("/login")
+    assert len(warmers()) == 1  # once, at the first request
+    warmers()[0].join(timeout=60)
+    assert not warmers()[0].is_alive()
     assert list((tmp_path / "vectors").glob("criteria-*.npz"))  # the unit's vectors, made
     assert embedding._vectors  # and in memory: the next ranking computes none
+    forked = os.getpid() + 1
+    monkeypatch.setattr(os, "getpid", lambda: forked)  # as a worker forked from this one
+    client.get("/login")
+    assert len(warmers()) == 2
+    warmers()[1].join(timeout=60)
 
 
 def test_a_warm_up_that_fails_is_logged_and_never_raised(caplog):

@@ -20,6 +20,7 @@ Pure: no Flask, no database; `init_app` only reads the app's settings.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from .embedding import ModelUnavailable
@@ -45,15 +46,31 @@ __all__ = ["AUTO", "COMBINED", "EMBEDDING", "LEXICAL", "MAX_CHARS", "METHODS", "
 
 def init_app(app) -> None:
     """Take SUGGEST_METHOD and SUGGEST_CACHE_DIR from the app's settings; with SUGGEST_WARM,
-    load the model and every unit's criterion vectors now, in the background, so the first
-    suggestion after a restart is as quick as the next."""
+    load the model and every unit's criterion vectors in the background when the process
+    serves its first request, so the first suggestion after a restart is as quick as the
+    next. On the first request, not at start: a command, a migration or the job worker makes
+    the app too and never needs the model, and a server that forks its workers after making
+    the app (gunicorn --preload) must not fork a thread holding the model's locks."""
     configure(method=app.config["SUGGEST_METHOD"], cache_dir=app.config["SUGGEST_CACHE_DIR"])
-    if app.config.get("SUGGEST_WARM"):
+    if not app.config.get("SUGGEST_WARM"):
+        return
+    warmed_in: set[int] = set()  # the processes that have started it (a fork is another)
+
+    @app.before_request
+    def _warm_once() -> None:
+        if os.getpid() in warmed_in:
+            return
+        with _warm_lock:
+            if os.getpid() in warmed_in:
+                return
+            warmed_in.add(os.getpid())
         from ..units import all_units
 
-        with app.app_context():
-            units = list(all_units().values())
+        units = list(all_units().values())
         threading.Thread(target=warm, args=(units,), name="suggest-warm", daemon=True).start()
+
+
+_warm_lock = threading.Lock()
 
 
 def warm(units) -> list[str]:

@@ -3,7 +3,7 @@
 model is read from disk and nothing that could ask a hub is imported.
 
 The model extra (requirements-model.txt) is optional: without it `installed()` says why and the
-ranker falls back to BM25. Loading the model takes about a second and some 100 MB, so it
+ranker falls back to BM25. Loading the model takes 0.2-0.4 s and about 130 MB, so it
 happens once per process, on first use, under a lock (a threaded web server asks from several
 threads at once).
 
