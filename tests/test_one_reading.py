@@ -88,3 +88,23 @@ def test_a_scan_that_could_not_read_a_file_is_not_kept(app, db, people, portfoli
     store.blobs.put(store.key(f.sha256), saved)  # the store is back
     back = scan(evidence, store, known_ok(evidence.portfolio))
     assert not back.unread and back.groups
+
+
+def test_the_kept_scans_hold_a_bounded_amount_of_text(monkeypatch):
+    from portfolio.evidence import personal
+    from portfolio.file_text import FileText
+
+    monkeypatch.setattr(personal, "SCAN_CHARS_KEPT", 1_000)
+
+    def scan_of(chars: int):
+        return personal.Scan(texts={"file:1": FileText("x" * chars)})
+    kept = personal._Kept()
+    for n in range(4):
+        kept.put(f"s{n}", scan_of(300))
+    assert list(kept.scans) == ["s1", "s2", "s3"] and kept.chars == 900  # the oldest went
+    kept.put("s2", scan_of(100))  # kept again under the same fingerprint: counted once
+    assert kept.chars == 700 and list(kept.scans) == ["s1", "s3", "s2"]
+    kept.put("huge", scan_of(1_001))  # more than the whole budget: not kept, nothing evicted
+    assert kept.get("huge") is None and list(kept.scans) == ["s1", "s3", "s2"]
+    kept.put("plain", personal.Scan())  # a scan with no files costs nothing
+    assert kept.chars == 700 and kept.get("plain") is not None

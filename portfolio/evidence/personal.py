@@ -94,13 +94,22 @@ def _groups(source: str, where: str, text: str, known: set[str]) -> list[Group]:
 
 
 SCANS_KEPT = 256
+# And at most this many characters of file text among them: ten files of 200,000 characters
+# each make one scan 2,000,000, so 256 such scans would hold half a gigabyte in a worker.
+SCAN_CHARS_KEPT = 8_000_000
+
+
+def _size(found: Scan) -> int:
+    return sum(len(t.text) for t in (found.texts or {}).values())
 
 
 class _Kept:
-    """The app's most recent scans, by fingerprint (one per app: tests' apps never share)."""
+    """The app's most recent scans, by fingerprint (one per app: tests' apps never share),
+    at most SCANS_KEPT of them holding at most SCAN_CHARS_KEPT characters of file text."""
 
     def __init__(self) -> None:
         self.scans: OrderedDict[str, Scan] = OrderedDict()
+        self.chars = 0
         self.lock = threading.Lock()
 
     def get(self, key: str) -> Scan | None:
@@ -111,10 +120,15 @@ class _Kept:
             return found
 
     def put(self, key: str, found: Scan) -> None:
+        if _size(found) > SCAN_CHARS_KEPT:
+            return  # read again next time rather than crowd out everything else
         with self.lock:
+            if key in self.scans:
+                self.chars -= _size(self.scans.pop(key))
             self.scans[key] = found
-            while len(self.scans) > SCANS_KEPT:
-                self.scans.popitem(last=False)
+            self.chars += _size(found)
+            while len(self.scans) > SCANS_KEPT or self.chars > SCAN_CHARS_KEPT:
+                self.chars -= _size(self.scans.popitem(last=False)[1])
 
 
 def _kept() -> _Kept:
