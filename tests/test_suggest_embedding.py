@@ -94,12 +94,21 @@ def test_a_corrupt_cache_file_is_ignored_and_rewritten(cache_dir, damage):
 
 
 @needs_model
-def test_rankings_from_several_threads_at_once(cache_dir):
+def test_rankings_from_several_threads_at_once(cache_dir, monkeypatch):
+    """Four threads of a fresh process at once: the model is loaded once, the unit's vectors
+    computed and written once, and every ranking is what one thread alone gives."""
+    from portfolio.suggest import minilm
+
     embedding.forget()
     texts = [MONITORING, TRANSCRIPT, EMAIL, REFLECTIVE_ACCOUNT]
     expected = [[s.criterion_id for s in suggest.rank(UNIT, t, method="combined").suggestions]
                 for t in texts]
     embedding.forget()
+    monkeypatch.setattr(embedding, "_model", None)  # not loaded yet, as after a restart
+    loads = []
+    real = minilm.Encoder.__init__
+    monkeypatch.setattr(minilm.Encoder, "__init__",
+                        lambda self, path: loads.append(path) or real(self, path))
     got: dict[int, list[str]] = {}
 
     def work(i):
@@ -111,6 +120,7 @@ def test_rankings_from_several_threads_at_once(cache_dir):
     for t in threads:
         t.join(timeout=120)
     assert [got[i] for i in range(len(texts))] == expected
+    assert len(loads) == 1
     assert len(list(cache_dir.glob("criteria-*.npz"))) == 1
 
 
