@@ -19,6 +19,19 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 DEMO_PASSWORD = "browser-pass-1"
+# axe-core from npm (package.json) and the rules the accessibility gate runs: WCAG 2.0, 2.1
+# and 2.2, A and AA. AXE_RUN, evaluated with TAGS, gives the page's violations.
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                          resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.map(n => n.target.join(' ')),
+    summary: v.nodes.length ? v.nodes[0].failureSummary : ''}));
+}"""
+
 
 BROWSER_MARKS = [
     pytest.mark.browser,

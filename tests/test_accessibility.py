@@ -35,31 +35,29 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
-from browser_support import ARGS, ARTIFACTS, BROWSER_MARKS, demo_server, require_chromium, sign_in
+from browser_support import (
+    ARGS,
+    ARTIFACTS,
+    AXE,
+    AXE_RUN,
+    BROWSER_MARKS,
+    TAGS,
+    demo_server,
+    require_chromium,
+    sign_in,
+)
 
 pytestmark = BROWSER_MARKS
 
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = (1280, 320)
 MAX_PAGES = 150
 ROLES = ["learner@demo.test", "learner3@demo.test", "assessor@demo.test", "iqa@demo.test",
          "admin@demo.test", "eqa@demo.test"]
 # Not followed: signing out, anything that downloads a file.
 SKIP = re.compile(r"/logout$|/files/|\.csv$|/download|/exports/\d+/(pdf|zip)$|format=(csv|pdf)")
-
-AXE_RUN = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
-                                          resultTypes: ['violations']});
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    targets: v.nodes.map(n => n.target.join(' ')),
-    summary: v.nodes.length ? v.nodes[0].failureSummary : ''}));
-}"""
 
 # At a phone's width: does the page scroll sideways, and what sticks out? Does any element
 # scroll sideways inside itself without being a named, focusable region?

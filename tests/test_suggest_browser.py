@@ -9,15 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import ARTIFACTS, BROWSER_MARKS, demo_page, sign_in
+from browser_support import ARTIFACTS, AXE, AXE_RUN, BROWSER_MARKS, TAGS, demo_page, sign_in
 
 pytestmark = BROWSER_MARKS
 
 ACCOUNT = "Reflective account: refund complaint about a faulty kettle"
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-AXE_RUN = """async () => (await axe.run(document, {runOnly: {type: 'tag', values:
-  ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}, resultTypes: ['violations']})
-  ).violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"""
 
 
 @pytest.fixture
@@ -26,11 +22,11 @@ def page(tmp_path):
         yield page
 
 
-def axe_violations(page) -> list[str]:
+def axe_violations(page) -> list[dict]:
     # Evaluated through the DevTools protocol, which the page's CSP does not govern (a script
     # tag would be refused, as it should be).
     page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
-    return page.evaluate(AXE_RUN)
+    return page.evaluate(AXE_RUN, TAGS)
 
 
 def open_account(page):

@@ -1,3 +1,5 @@
+import contextlib
+
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -285,8 +287,6 @@ def accepted_suggestion(unit: Unit, fixed: dict[str, str], evidence, args) -> di
     quote = ""
     start, _, end = args.get("at", "").partition("-")
     if start.isdigit() and end.isdigit() and args.get("v") == str(evidence.version):
-        try:
+        with contextlib.suppress(QuoteRefused):
             quote = anchor_span(evidence, int(start), int(end)).text[:QUOTE_MAX]
-        except QuoteRefused:
-            quote = ""
     return {f"claim_{key}": True, f"quote_{key}": quote}

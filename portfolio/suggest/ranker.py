@@ -147,14 +147,16 @@ def raw_lexical(unit: Unit, segments: list[Segment], extra: list[Passage] = ()
     return rows, index.scores([t for w in words for t in w])
 
 
-def cosines(unit: Unit, segments: list[Segment], extra: list[Passage], cache_dir: Path | None):
+def cosines(unit: Unit, segments: list[Segment], extra: list[Passage], cache_dir: Path | None,
+            views: list[criteria.View] | None = None):
     """The cosine of every sentence, then every passage of `extra`, then the whole text with
-    every view of the unit's criteria (criteria.views), as rows. A passage's vector, and the
-    whole text's, is the mean of its sentences' (scaled to unit length): encoding each passage
-    again, as one text, ranked no better on TUNING and took about twice the time."""
+    every view of the unit's criteria (`views`, default criteria.views), as rows. A passage's
+    vector, and the whole text's, is the mean of its sentences' (scaled to unit length):
+    encoding each passage again, as one text, ranked no better on TUNING and took about twice
+    the time."""
     import numpy as np
 
-    views = criteria.views(unit)
+    views = views if views is not None else criteria.views(unit)
     texts = [v.text for v in views]
     vectors = embedding.criterion_vectors(unit.version, texts, criteria.digest(texts), cache_dir)
     if not segments:
@@ -171,7 +173,7 @@ def raw_embedding(unit: Unit, segments: list[Segment], cache_dir: Path | None,
     """Per sentence (then per passage of `extra`) and criterion, and for the whole text: the
     best weighted cosine over the criterion's views."""
     views = criteria.views(unit)
-    maxima = scoring.view_maxima(cosines(unit, segments, list(extra), cache_dir),
+    maxima = scoring.view_maxima(cosines(unit, segments, list(extra), cache_dir, views),
                                  [v.criterion for v in views],
                                  scoring.view_weights([v.kind for v in views], p),
                                  len(unit.criteria))

@@ -41,11 +41,7 @@ class Shown:
     rule: str  # when this kind of evidence cannot meet the criterion, why, in words; else ""
     claimed: bool
     dismissed: SuggestionDismissal | None
-
-    @property
-    def limit(self) -> str:
-        """The rule in two or three words, for a list ("supports only"); "" when none."""
-        return self.rule.split(":", 1)[0].lower() if self.rule else ""
+    limit: str = ""  # the rule in two or three words, for a list ("supports only"); or ""
 
 
 @dataclass(frozen=True)
@@ -77,17 +73,22 @@ class Suggestions:
                 "the server's log says why")
 
 
-def _rule(unit: Unit, evidence: Evidence, s: suggest.Suggestion, held: str) -> str:
+def _rule(unit: Unit, evidence: Evidence, s: suggest.Suggestion,
+          held: str) -> tuple[str, str]:
+    """(the rule in a few words, the rule in a sentence) when this kind of evidence, or what
+    holds the item back, keeps the suggestion from meeting its criterion; ("", "") if not."""
     criterion = next(c for c in unit.criteria if c.id == s.criterion_id)
     name = in_sentence(unit.method_name(evidence.method))
     if s.role == MEETS and held:
-        return f"Supports only, for now: {held}."
+        return "supports only, for now", f"Supports only, for now: {held}."
     if s.role == SUPPORTS:
-        return f"Supports only: {name} can support this, but {rule_of(unit, criterion)}."
+        return ("supports only",
+                f"Supports only: {name} can support this, but {rule_of(unit, criterion)}.")
     if s.role == NOT_EVIDENCE:
-        return (f"Does not count: {name} is not evidence for AC {criterion.id} in this unit; "
+        return ("does not count",
+                f"Does not count: {name} is not evidence for AC {criterion.id} in this unit; "
                 f"{rule_of(unit, criterion)}.")
-    return ""
+    return "", ""
 
 
 RANKINGS_KEPT = 256
@@ -137,10 +138,12 @@ def suggestions_for(evidence: Evidence, unit: Unit) -> Suggestions:
     ranking = ranking_of(unit, text, evidence.method)
     claimed = {c.criterion_id for c in evidence.claims if not c.withdrawn}
     set_aside = dismissals(evidence)
-    return Suggestions(ranking, tuple(
-        Shown(s, CONFIDENCE_WORDS[s.confidence], _rule(unit, evidence, s, held),
-              s.criterion_id in claimed, set_aside.get(s.criterion_id))
-        for s in ranking.suggestions), held)
+    shown = []
+    for s in ranking.suggestions:
+        limit, rule = _rule(unit, evidence, s, held)
+        shown.append(Shown(s, CONFIDENCE_WORDS[s.confidence], rule, s.criterion_id in claimed,
+                           set_aside.get(s.criterion_id), limit))
+    return Suggestions(ranking, tuple(shown), held)
 
 
 def dismiss(evidence: Evidence, unit: Unit, criterion_id: str, reason: str, *,
