@@ -216,3 +216,14 @@ def test_a_refused_change_leaves_no_staged_upload_behind(app, db, people, portfo
                         expected_version=evidence.version - 1, actor=people["learner"],
                         store=store, today=date.today())
     assert list(store.staging.iterdir()) == []
+
+
+def test_the_claims_page_and_the_unit_page_say_what_an_assessor_looks_for(
+        signed_in, portfolios, make_evidence, client):
+    evidence = make_evidence(portfolios["own"], title="Case note", method="product_evidence")
+    page = client.get(f"/evidence/{evidence.id}/claims").text
+    # Learning outcome 2 has no amplification: the centre's words say what evidence shows.
+    assert page.count("What an assessor looks for</summary>") == 9
+    assert "Updating the complaint tracker with the resolution status" in page
+    unit_page = client.get(f"/portfolios/{portfolios['own'].id}/unit").text
+    assert "What an assessor looks for in AC 2.8</summary>" in unit_page

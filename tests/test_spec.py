@@ -56,6 +56,15 @@ def test_unit_40_kinds_verbs_and_amplification(unit40):
     assert "Financial Ombudsman Service" in regulatory and "regulator such as" in regulatory
 
 
+def test_unit_40_says_what_an_assessor_looks_for_where_the_seed_gives_no_amplification(
+        unit40):
+    lo2 = [c for c in unit40.criteria if c.outcome == "2"]
+    assert all(c.looks_for and not c.amplification for c in lo2)
+    assert not any(c.looks_for for c in unit40.criteria if c.outcome == "1")
+    assert any("paraphrasing and clarifying" in line for line in unit40.criterion("2.1").looks_for)
+    assert any("Consumer Rights Act 2015" in line for line in unit40.criterion("2.9").looks_for)
+
+
 def test_unit_40_methods_and_rules(unit40):
     assert set(unit40.methods) == {"direct_observation", "professional_discussion",
                                    "witness_testimony", "expert_witness", "product_evidence",
@@ -142,6 +151,9 @@ def broken(tmp_path, transform) -> Path:
                          'usual_methods = ["product_evidence"]\nsupports = ["product_evidence"]'),
      "unit-broken.toml: outcomes[1].criteria[0].supports: 'product_evidence' is already in "
      "meets"),
+    (lambda t: t.replace('usual_methods = ["product_evidence"]',
+                         'usual_methods = ["product_evidence"]\nlooks_for = ["Logs it", " "]'),
+     "unit-broken.toml: outcomes[1].criteria[0].looks_for[1]: must be a non-empty string"),
     (lambda t: t.replace('kind = "performance"',
                          'kind = "performance"\nrequired_methods = ["reflective_account"]'),
      "unit-broken.toml: outcomes[1].required_methods: 'reflective_account' meets none of"),

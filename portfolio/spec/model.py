@@ -58,6 +58,9 @@ class Criterion:
     min_evidence: int = 1  # separate pieces of accepted evidence that meet it
     range: str = ""  # key of the unit's range the evidence must cover, if any
     range_min: int = 0  # how many of the range's items (0: all of them)
+    # What an assessor looks for in evidence of it: the centre's words (where the awarding body
+    # gives no amplification), shown to learners beside the criterion and read by the ranker.
+    looks_for: tuple[str, ...] = ()
 
     def role_of(self, method: str) -> str:
         if method in self.meets:

@@ -28,7 +28,7 @@ METHOD_KEYS = {"name", "author", "description", "record", "competence"}
 RANGE_KEYS = {"name", "items"}
 OUTCOME_KEYS = {"number", "title", "kind", "criteria", "required_methods"}
 CRITERION_KEYS = {"id", "verb", "text", "amplification", "usual_methods", "guidance", "meets",
-                  "supports", "min_evidence", "range", "range_min"}
+                  "supports", "min_evidence", "range", "range_min", "looks_for"}
 # Keys earlier versions of the format had, with what replaced them.
 RETIRED = {"simulation_allowed": "say which methods meet each criterion (`meets`); a method "
                                  "not listed there only supports it"}
@@ -265,6 +265,7 @@ def _parse_criterion(r: _Reader, c: dict, field: str, cid: str, outcome: str, ki
         meets=meets, supports=supports,
         min_evidence=r.count(c, "min_evidence", f"{field}.min_evidence", default=1),
         range=range_key, range_min=range_min,
+        looks_for=r.strings(c, "looks_for", f"{field}.looks_for", required=False),
     )
 
 
