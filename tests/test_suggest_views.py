@@ -1,14 +1,15 @@
 """What the embedding ranker compares evidence with (portfolio/suggest/criteria.views): each
-criterion's text, its amplification bullets and their examples, its guidance and the
-guidance's clauses, all from the unit's spec.
+criterion's text, its amplification bullets and their examples, what an assessor looks for,
+its guidance and the guidance's clauses, all from the unit's spec; and BM25's document.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from portfolio.spec import load_unit
-from portfolio.suggest import criteria
+from portfolio.suggest import criteria, lexical
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = load_unit(ROOT / "criteria" / "unit-40.toml")
@@ -57,3 +58,15 @@ def test_the_digest_changes_with_any_views_text():
     texts = [v.text for v in criteria.views(UNIT)]
     assert criteria.digest(texts) == criteria.digest(list(texts))
     assert criteria.digest(texts) != criteria.digest(texts[:-1] + [texts[-1] + "."])
+
+
+def test_what_an_assessor_looks_for_is_a_view_per_line_and_part_of_the_document():
+    c = UNIT.criterion("2.2")
+    assert _views("2.2", "looks_for") == list(c.looks_for) and len(c.looks_for) >= 3
+    assert _views("1.1", "looks_for") == []  # learning outcome 1 has amplification instead
+    words = criteria.document(c)
+    without = criteria.document(replace(c, looks_for=()))
+    assert len(words) > len(without)
+    chasing = lexical.terms("chasing")[0]
+    assert chasing in lexical.terms(c.looks_for[2]) and chasing in words
+    assert chasing not in without

@@ -1,12 +1,13 @@
 """What the rankers compare evidence with: each criterion's words, from the unit's spec alone.
 
 A criterion is read as its text (the awarding body's words, which weigh most), its
-amplification (the spec's examples of what the criterion covers) and its guidance (the hint the
-gap panel shows the learner). The lexical ranker reads them as one document per criterion; the
-embedding ranker compares each sentence with each of them separately ("views") and keeps the
-best, because a sentence about mystery shopping matches one amplification bullet closely and the
-whole criterion only loosely; for the same reason an amplification bullet's examples and the
-guidance's clauses are views of their own too. Pure.
+amplification (the spec's examples of what the criterion covers), what an assessor looks for in
+its evidence (`looks_for`, the centre's words where the awarding body gives no amplification)
+and its guidance (the hint the gap panel shows the learner). The lexical ranker reads them as
+one document per criterion; the embedding ranker compares each sentence with each of them
+separately ("views") and keeps the best, because a sentence about mystery shopping matches one
+amplification bullet closely and the whole criterion only loosely; for the same reason an
+amplification bullet's examples and the guidance's clauses are views of their own too. Pure.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from .lexical import terms
 
 TEXT_WEIGHT = 2  # the criterion's own words count twice in its lexical document
 CLAUSE_WORDS = 5
-VIEWS_FORMAT = 2  # bump when the views change: cached vectors are then recomputed
+VIEWS_FORMAT = 3  # bump when the views change: cached vectors are then recomputed
 
 
 @dataclass(frozen=True)
 class View:
     criterion: int  # index into unit.criteria
-    kind: str  # "text", "amplification" or "guidance"
+    kind: str  # "text", "amplification", "looks_for" or "guidance"
     text: str
 
 
@@ -35,6 +36,8 @@ def document(criterion: Criterion) -> list[str]:
     times."""
     words = terms(criterion.text) * TEXT_WEIGHT
     for line in criterion.amplification:
+        words += terms(line)
+    for line in criterion.looks_for:
         words += terms(line)
     return words + terms(criterion.guidance)
 
@@ -47,6 +50,7 @@ def views(unit: Unit) -> list[View]:
         for line in c.amplification:
             for part in _parts(line):
                 out.append(View(i, "amplification", part))
+        out.extend(View(i, "looks_for", line) for line in c.looks_for)
         if c.guidance:
             for part in _clauses(c.guidance):
                 out.append(View(i, "guidance", part))

@@ -72,6 +72,7 @@ class Params:
     # Views of a criterion, weighted before the best is taken (the criterion's own text: 1).
     amplification_weight: float = 1.0
     guidance_weight: float = 1.0
+    looks_for_weight: float = 1.0
     # The whole text read as one (its words for BM25, its sentences' mean vector for the
     # model): a share of the criterion's score, for evidence that shows a criterion across
     # sentences rather than in one.
@@ -95,16 +96,16 @@ class Params:
 
 # Each method's constants, from bench/suggest.py --tune and --calibrate on TUNING only.
 PARAMS = {
-    LEXICAL: Params(second_weight=1.0, passage_weight=0.0, doc_lex_half=25.0, usual_boost=0.1,
-                    kind_boost=0.15, margin_weight=0.4, strong=0.386, some=0.284),
-    EMBEDDING: Params(emb_floor=0.0, question_weight=0.5, second_weight=1.0, passage_weight=0.0,
-                      amplification_weight=1.05, guidance_weight=1.05, usual_boost=0.03,
-                      kind_boost=0.06, margin_weight=1.0, strong=0.232,
-                      some=0.048),
-    COMBINED: Params(lex_half=2.0, emb_floor=0.0, emb_weight=0.7, second_weight=0.0,
-                     passage_weight=0.9, amplification_weight=0.95, doc_weight=0.5,
-                     doc_lex_half=5.0, kind_boost=0.15, margin_weight=0.7, strong=0.293,
-                     some=0.211),
+    LEXICAL: Params(lex_half=2.0, emb_floor=0.0, emb_weight=0.7, second_weight=0.0,
+                    amplification_weight=0.95, doc_weight=0.5, doc_lex_half=25.0,
+                    kind_boost=0.15, margin_weight=0.4, strong=0.44, some=0.327),
+    EMBEDDING: Params(emb_floor=0.0, emb_top=0.9, question_weight=0.5, passage_weight=0.0,
+                      amplification_weight=1.05, guidance_weight=1.05, looks_for_weight=0.8,
+                      doc_weight=0.1, usual_boost=0.03, kind_boost=0.06, margin_weight=1.0,
+                      strong=0.168, some=0.043),
+    COMBINED: Params(emb_floor=0.0, question_weight=1.0, second_weight=0.3, passage_weight=0.8,
+                     looks_for_weight=0.8, doc_weight=0.3, usual_boost=0.03, kind_boost=0.06,
+                     margin_weight=0.6, strong=0.302, some=0.23),
 }
 
 
@@ -142,7 +143,7 @@ def view_maxima(cosines, view_criteria: list[int], view_weights: list[float],
 
 def view_weights(kinds: list[str], p: Params) -> list[float]:
     weight = {"text": 1.0, "amplification": p.amplification_weight,
-              "guidance": p.guidance_weight}
+              "guidance": p.guidance_weight, "looks_for": p.looks_for_weight}
     return [weight[k] for k in kinds]
 
 
