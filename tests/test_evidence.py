@@ -222,8 +222,14 @@ def test_the_claims_page_and_the_unit_page_say_what_an_assessor_looks_for(
         signed_in, portfolios, make_evidence, client):
     evidence = make_evidence(portfolios["own"], title="Case note", method="product_evidence")
     page = client.get(f"/evidence/{evidence.id}/claims").text
-    # Learning outcome 2 has no amplification: the centre's words say what evidence shows.
-    assert page.count("What an assessor looks for</summary>") == 9
-    assert "Updating the complaint tracker with the resolution status" in page
+    # Learning outcome 2 has no amplification: the centre's words say what evidence shows,
+    # each under its own criterion, its summary naming the criterion (nine alike would tell
+    # a screen reader's user nothing).
+    assert page.count("What an assessor looks for in AC 2.") == 9
+    rows = page.split("data-claim>")
+    row_28 = next(r for r in rows[1:] if 'name="claim_2_8"' in r)
+    assert "What an assessor looks for in AC 2.8</summary>" in row_28
+    assert "Updating the complaint tracker with the resolution status" in row_28
+    assert "What AC 1.1 covers</summary>" in page  # the amplification's, named the same way
     unit_page = client.get(f"/portfolios/{portfolios['own'].id}/unit").text
     assert "What an assessor looks for in AC 2.8</summary>" in unit_page
