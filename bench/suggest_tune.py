@@ -189,7 +189,9 @@ def main(unit, items, calibrate_only: bool = False) -> None:
     print("\nPARAMS = {")
     for method in methods:
         p = chosen[method]
+        # Only the constants the method reads (a start point's others are carried along).
+        read = MATTERS[method] | {"margin_weight", "strong", "some"}
         fields = ", ".join(f"{k}={getattr(p, k)!r}" for k in p.__dataclass_fields__
-                           if getattr(p, k) != getattr(scoring.Params(), k))
+                           if k in read and getattr(p, k) != getattr(scoring.Params(), k))
         print(f"    {method.upper()}: Params({fields}),")
     print("}")

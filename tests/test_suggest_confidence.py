@@ -86,9 +86,11 @@ def test_a_flat_item_is_never_strong(method, level):
 def test_a_low_score_is_weak_however_it_stands_out(method):
     p = PARAMS[method]
     assert words(item(scoring.SCORE_FLOOR - 0.01), p)[0] == WEAK
-    # Alone in its item, it is "some" from the floor or the method's SOME, whichever is higher
-    # (BM25's calibration puts SOME above the floor).
+    # Alone in its item, it is no longer weak from the floor or the method's SOME, whichever
+    # is higher (BM25's calibration puts SOME above the floor); between the two, still weak.
     assert words(item(max(scoring.SCORE_FLOOR, p.some)), p)[0] != WEAK
+    if p.some > scoring.SCORE_FLOOR:
+        assert words(item((scoring.SCORE_FLOOR + p.some) / 2), p)[0] == WEAK
 
 
 @pytest.mark.skipif(embedding.installed() is not None, reason="the model extra is not installed")

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from portfolio.spec import load_unit
-from portfolio.suggest import criteria, lexical
+from portfolio.suggest import criteria, lexical, scoring
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = load_unit(ROOT / "criteria" / "unit-40.toml")
@@ -70,3 +70,13 @@ def test_what_an_assessor_looks_for_is_a_view_per_line_and_part_of_the_document(
     chasing = lexical.terms("chasing")[0]
     assert chasing in lexical.terms(c.looks_for[2]) and chasing in words
     assert chasing not in without
+
+
+def test_what_an_assessor_looks_for_has_its_own_weight():
+    p = replace(scoring.PARAMS[scoring.COMBINED], looks_for_weight=0.5)
+    kinds = ["text", "amplification", "looks_for", "guidance"]
+    assert scoring.view_weights(kinds, p) == [1.0, p.amplification_weight, 0.5,
+                                              p.guidance_weight]
+    # Weighted before the best is taken: a looks_for view's cosine counts at its weight.
+    assert scoring.view_maxima([[0.2, 0.9]], [0, 0], scoring.view_weights(
+        ["text", "looks_for"], p), 1) == [[0.45]]

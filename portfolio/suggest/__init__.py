@@ -9,11 +9,12 @@ the sentences that show it. A person always decides: nothing here claims or judg
         for q in s.quotes:              # text[q.start:q.end] == q.text
             ...
 
-Two rankers, one scale (scoring.py): BM25 over each criterion's text, amplification and
-guidance (lexical.py, always there), and sentence embeddings from a model shipped in a PyPI
-wheel (embedding.py, the optional model extra), mixed when both are there. The text is cut into
-sentences that know emails, transcripts and lists (sentences.py), which are also read a few at
-a time as passages (a paragraph, a question with its answer); quotes are always sentences.
+Two rankers, one scale (scoring.py): BM25 over each criterion's text, amplification, what an
+assessor looks for and guidance (lexical.py, always there), and sentence embeddings from a
+model shipped in a PyPI wheel (embedding.py, the optional model extra), mixed when both are
+there. The text is cut into sentences that know emails, transcripts and lists (sentences.py),
+which are also read a few at a time as passages (a paragraph, a question with its answer);
+quotes are always sentences.
 Pure: no Flask, no database; `init_app` only reads the app's settings.
 """
 

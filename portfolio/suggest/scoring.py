@@ -96,16 +96,17 @@ class Params:
 
 # Each method's constants, from bench/suggest.py --tune and --calibrate on TUNING only.
 PARAMS = {
-    LEXICAL: Params(lex_half=2.0, emb_floor=0.0, emb_weight=0.7, second_weight=0.0,
-                    amplification_weight=0.95, doc_weight=0.5, doc_lex_half=25.0,
-                    kind_boost=0.15, margin_weight=0.4, strong=0.44, some=0.327),
+    LEXICAL: Params(question_weight=0.5, second_weight=0.0, passage_weight=0.8, doc_weight=0.3,
+                    doc_lex_half=25.0, usual_boost=0.06, kind_boost=0.2, margin_weight=0.2,
+                    strong=0.523, some=0.399),
     EMBEDDING: Params(emb_floor=0.0, emb_top=0.9, question_weight=0.5, passage_weight=0.0,
                       amplification_weight=1.05, guidance_weight=1.05, looks_for_weight=0.8,
                       doc_weight=0.1, usual_boost=0.03, kind_boost=0.06, margin_weight=1.0,
                       strong=0.168, some=0.043),
-    COMBINED: Params(emb_floor=0.0, question_weight=1.0, second_weight=0.3, passage_weight=0.8,
-                     looks_for_weight=0.8, doc_weight=0.3, usual_boost=0.03, kind_boost=0.06,
-                     margin_weight=0.6, strong=0.302, some=0.23),
+    COMBINED: Params(lex_half=4.0, emb_floor=0.0, question_weight=1.0, second_weight=0.15,
+                     passage_weight=0.8, amplification_weight=0.95, guidance_weight=0.95,
+                     looks_for_weight=0.5, doc_weight=0.3, usual_boost=0.03, kind_boost=0.06,
+                     margin_weight=0.9, strong=0.181, some=0.086),
 }
 
 
