@@ -35,9 +35,7 @@ def document(criterion: Criterion) -> list[str]:
     """The criterion's lexical document: its stemmed words, the text's counted TEXT_WEIGHT
     times."""
     words = terms(criterion.text) * TEXT_WEIGHT
-    for line in criterion.amplification:
-        words += terms(line)
-    for line in criterion.looks_for:
+    for line in (*criterion.amplification, *criterion.looks_for):
         words += terms(line)
     return words + terms(criterion.guidance)
 
